@@ -1,0 +1,189 @@
+// Package catalog loads a manifests directory: every file is checked against
+// the trusted keys before it is parsed, so nothing downstream sees a byte
+// that was not signed. The layout is DIR/<stream>/<release>.json and
+// DIR/<stream>/<release>.revoked.json, each with a detached .sig beside it.
+package catalog
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+// Build is a verified build manifest.
+type Build struct {
+	*manifest.Build
+	Path   string // slash-separated, relative to the manifests directory
+	Key    string // the trusted key that verified it
+	SHA256 string // of the file's bytes
+}
+
+// Revocation is a verified revocation.
+type Revocation struct {
+	*manifest.Revocation
+	Path string
+	Key  string
+}
+
+// Catalog is every verified file of a manifests directory, in path order.
+type Catalog struct {
+	Dir         string
+	Builds      []*Build
+	Revocations []*Revocation
+}
+
+// Verifier checks a file's bytes against the contents of its .sig and names
+// the key that signed it. *trust.Keyring is one.
+type Verifier interface {
+	Verify(data, sig []byte) (key string, err error)
+}
+
+var _ Verifier = (*trust.Keyring)(nil)
+
+// Load verifies and parses every manifest in dir. It returns what verified
+// along with an error that joins one error per bad file, each naming it; a
+// caller that publishes must treat any error as fatal.
+func Load(ctx context.Context, dir string, v Verifier) (*Catalog, error) {
+	paths, errs := list(dir)
+	cat := &Catalog{Dir: dir}
+	type result struct {
+		file *manifest.File
+		key  string
+		sum  string
+		err  error
+	}
+	results := make([]result, len(paths))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), max(len(paths), 1)) {
+		wg.Go(func() {
+			for i := range next {
+				f, key, sum, err := loadFile(dir, paths[i], v)
+				results[i] = result{f, key, sum, err}
+			}
+		})
+	}
+feed:
+	for i := range paths {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, r := range results {
+		switch {
+		case r.err != nil:
+			errs = append(errs, r.err)
+		case r.file.Build != nil:
+			cat.Builds = append(cat.Builds, &Build{Build: r.file.Build, Path: paths[i], Key: r.key, SHA256: r.sum})
+		default:
+			cat.Revocations = append(cat.Revocations, &Revocation{Revocation: r.file.Revocation, Path: paths[i], Key: r.key})
+		}
+	}
+	return cat, errors.Join(errs...)
+}
+
+// list finds the manifest files below dir, as slash paths relative to it.
+// Anything in the wrong place is an error rather than silently left out.
+func list(dir string) (paths []string, errs []error) {
+	sigs := map[string]bool{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		name := d.Name()
+		if rel != "." && strings.HasPrefix(name, ".") {
+			// Dot files are editor and temp files (ours included).
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		depth := strings.Count(rel, "/")
+		if d.IsDir() {
+			if depth >= 1 {
+				errs = append(errs, fmt.Errorf("%s: unexpected directory: manifests go in <stream>/<release>.json", p))
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case strings.HasSuffix(name, trust.SigSuffix):
+			sigs[strings.TrimSuffix(rel, trust.SigSuffix)] = true
+		case strings.HasSuffix(name, ".json"):
+			if depth != 1 {
+				errs = append(errs, fmt.Errorf("%s: not inside a stream directory: manifests go in <stream>/<release>.json", p))
+				return nil
+			}
+			paths = append(paths, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, []error{fmt.Errorf("read manifests: %w", err)}
+	}
+	for _, p := range paths {
+		delete(sigs, p)
+	}
+	for _, s := range slices.Sorted(maps.Keys(sigs)) {
+		slog.Warn("signature without a manifest beside it", "file", filepath.Join(dir, filepath.FromSlash(s+trust.SigSuffix)))
+	}
+	return paths, errs
+}
+
+func loadFile(dir, rel string, v Verifier) (*manifest.File, string, string, error) {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, "", "", err
+	}
+	sig, err := os.ReadFile(p + trust.SigSuffix)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", "", fmt.Errorf("%s: %w %s%s", p, trust.ErrUnsigned, path.Base(rel), trust.SigSuffix)
+	}
+	if err != nil {
+		return nil, "", "", err
+	}
+	key, err := v.Verify(data, sig)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("%s: %w", p, err)
+	}
+	f, err := manifest.Parse(p, data)
+	if err != nil {
+		return nil, "", "", err
+	}
+	stream := path.Dir(rel)
+	var claimed string
+	if f.Build != nil {
+		claimed = f.Build.Stream
+	} else {
+		claimed = f.Revocation.Stream
+	}
+	if claimed != stream {
+		return nil, "", "", &manifest.FieldError{File: p, Field: "stream",
+			Msg: fmt.Sprintf("%q does not match its directory %q", claimed, stream)}
+	}
+	return f, key, fmt.Sprintf("%x", sha256.Sum256(data)), nil
+}

@@ -1,0 +1,153 @@
+// Package config reads site/sitegen.toml: the streams the site shows, their
+// titles and cadences, and defaults for sitegen's flags.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/projectatomic/atomic-site/internal/release"
+)
+
+// DefaultPath is where sitegen looks for its config, relative to the
+// working directory.
+const DefaultPath = "site/sitegen.toml"
+
+// Config is sitegen's configuration.
+type Config struct {
+	Title          string   `toml:"title"`
+	BaseURL        string   `toml:"base-url"`
+	DefaultCadence Duration `toml:"default-cadence"`
+	Docs           []Link   `toml:"docs"`
+	Streams        []Stream `toml:"streams"`
+}
+
+// Stream configures one stream. Streams not listed are shown after the
+// listed ones with default settings.
+type Stream struct {
+	Name        string   `toml:"name"`
+	Title       string   `toml:"title"`
+	Description string   `toml:"description"`
+	Cadence     Duration `toml:"cadence"`
+}
+
+// Link is a titled link, such as a documentation site.
+type Link struct {
+	Title string `toml:"title"`
+	URL   string `toml:"url"`
+}
+
+// Duration is a time.Duration written as "14d", "36h" or "90m".
+type Duration time.Duration
+
+// UnmarshalText parses "Nd" as N days, anything else as time.ParseDuration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// MarshalText writes days where the duration is a whole number of them.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(FormatDuration(time.Duration(d))), nil }
+
+// ParseDuration parses "14d" as 14 days and other forms as time.ParseDuration.
+func ParseDuration(s string) (time.Duration, error) {
+	var v time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.ParseUint(n, 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("bad duration %q: want days like 14d, or hours like 36h", s)
+		}
+		v = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if v, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("bad duration %q: want days like 14d, or hours like 36h", s)
+		}
+	}
+	if v <= 0 {
+		return 0, fmt.Errorf("bad duration %q: must be positive", s)
+	}
+	return v, nil
+}
+
+// FormatDuration writes whole days as "Nd".
+func FormatDuration(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+// Default is the configuration used when there is no file.
+func Default() *Config {
+	return &Config{DefaultCadence: Duration(release.DefaultCadence)}
+}
+
+// Load reads a config file. With optional set, a missing file yields the
+// defaults instead of an error.
+func Load(path string, optional bool) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if optional && errors.Is(err, os.ErrNotExist) {
+		return Default(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse reads a config from data; path names it in errors. Unknown keys are
+// errors, so a misspelled setting is not silently ignored.
+func Parse(path string, data []byte) (*Config, error) {
+	c := Default()
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return nil, fmt.Errorf("%s:%d:%d: %s", path, row, col, de.Error())
+		}
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) {
+			return nil, fmt.Errorf("%s: unknown setting: %s", path, strings.TrimSpace(strings.SplitN(sm.String(), "\n", 2)[0]))
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Streams {
+		if s.Name == "" {
+			return nil, fmt.Errorf("%s: streams[%d]: name is required", path, i)
+		}
+		if seen[s.Name] {
+			return nil, fmt.Errorf("%s: stream %q is listed twice", path, s.Name)
+		}
+		seen[s.Name] = true
+	}
+	return c, nil
+}
+
+// Stream returns the settings of a stream, defaults filled in.
+func (c *Config) Stream(name string) Stream {
+	for _, s := range c.Streams {
+		if s.Name == name {
+			if s.Cadence == 0 {
+				s.Cadence = c.DefaultCadence
+			}
+			return s
+		}
+	}
+	return Stream{Name: name, Cadence: c.DefaultCadence}
+}
+
+// Cadence returns a stream's cadence, for release.Compute.
+func (c *Config) Cadence(stream string) time.Duration {
+	return time.Duration(c.Stream(stream).Cadence)
+}

@@ -1,0 +1,444 @@
+// Package manifest reads the signed files the release pipeline writes: build
+// manifests (atomic-release/v1, a superset of Fedora CoreOS release.json) and
+// revocations (atomic-revocation/v1). It validates them strictly, so that
+// everything later stages see is well-formed; it does not check signatures.
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Schema identifiers, as written in the "schema" field.
+const (
+	BuildSchema      = "atomic-release/v1"
+	RevocationSchema = "atomic-revocation/v1"
+)
+
+// Build statuses.
+const (
+	StatusReleased = "released"
+	StatusFailed   = "failed"
+)
+
+// RevocationSuffix ends the file name of a revocation.
+const RevocationSuffix = ".revoked.json"
+
+// ErrInvalid is wrapped by every validation error, so callers can tell a bad
+// file from an I/O failure.
+var ErrInvalid = errors.New("invalid manifest")
+
+// FieldError says which file and which field failed validation.
+type FieldError struct {
+	File  string // as given to Parse
+	Field string // dotted JSON path; empty for the file as a whole
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	if e.Field == "" {
+		return e.File + ": " + e.Msg
+	}
+	return e.File + ": " + e.Field + ": " + e.Msg
+}
+
+// Is makes errors.Is(err, ErrInvalid) true for every FieldError.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+// Build is one build of a stream, as its manifest describes it.
+type Build struct {
+	Schema         string                   `json:"schema,omitempty"`
+	Stream         string                   `json:"stream"`
+	Release        string                   `json:"release"`
+	Title          string                   `json:"title,omitempty"`
+	BuildDate      *time.Time               `json:"build-date,omitempty"`
+	Status         string                   `json:"status,omitempty"`
+	Tests          string                   `json:"tests,omitempty"`
+	FailureTracker string                   `json:"failure-tracker,omitempty"`
+	Notes          string                   `json:"notes,omitempty"`
+	OSTree         *OSTree                  `json:"ostree,omitempty"`
+	Architectures  map[string]*Architecture `json:"architectures"`
+
+	// Date orders builds: BuildDate, or the date inside the release string.
+	Date time.Time `json:"-"`
+}
+
+// OSTree names the commit a build was made from, for `rpm-ostree rebase`.
+type OSTree struct {
+	Repo   string `json:"repo,omitempty"`
+	Ref    string `json:"ref"`
+	Commit string `json:"commit"`
+}
+
+// Architecture holds the media of one CPU architecture. Commit and OCIImage
+// are what Fedora CoreOS writes beside media; they are kept, not required.
+type Architecture struct {
+	Media    map[string]*Platform `json:"media"`
+	Commit   string               `json:"commit,omitempty"`
+	OCIImage *OCIImage            `json:"oci-image,omitempty"`
+}
+
+// OCIImage is the container image a Fedora CoreOS build was also shipped as.
+type OCIImage struct {
+	Image     string `json:"image"`
+	DigestRef string `json:"digest-ref,omitempty"`
+}
+
+// Platform is one target (qemu, metal, aws, …): downloadable artifacts per
+// format, and cloud images per region.
+type Platform struct {
+	Artifacts map[string]Format `json:"artifacts,omitempty"`
+	Images    map[string]Image  `json:"images,omitempty"`
+	// Image is the single cloud image some platforms (gcp, kubevirt) name.
+	Image json.RawMessage `json:"image,omitempty"`
+}
+
+// Format maps a file role ("disk", or "kernel"/"initramfs"/"rootfs" for PXE)
+// to the file.
+type Format map[string]*Artifact
+
+// Artifact is one downloadable file.
+type Artifact struct {
+	Location           string `json:"location"`
+	Size               *int64 `json:"size,omitempty"`
+	SHA256             string `json:"sha256"`
+	UncompressedSHA256 string `json:"uncompressed-sha256,omitempty"`
+	Signature          string `json:"signature,omitempty"`
+}
+
+// Image is a cloud image in one region.
+type Image struct {
+	Image string `json:"image"`
+}
+
+// Revocation withdraws a published build.
+type Revocation struct {
+	Schema    string    `json:"schema"`
+	Stream    string    `json:"stream"`
+	Release   string    `json:"release"`
+	Reason    string    `json:"reason"`
+	RevokedAt time.Time `json:"revoked-at"`
+}
+
+// File is what a manifest file holds: exactly one of Build and Revocation.
+type File struct {
+	Name       string
+	Build      *Build
+	Revocation *Revocation
+}
+
+// Parse reads one manifest file. name is used in errors and decides nothing
+// but this: a name ending in ".revoked.json" must hold a revocation, any
+// other must hold a build. The schema field says which is which; a file
+// without one is read as a build, which is how a Fedora CoreOS release.json
+// is a valid manifest as it stands.
+func Parse(name string, data []byte) (*File, error) {
+	var head struct {
+		Schema *string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, invalid(name, "", "not valid JSON: %v", err)
+	}
+	wantRevocation := strings.HasSuffix(name, RevocationSuffix)
+	schema := ""
+	if head.Schema != nil {
+		schema = *head.Schema
+	}
+	switch {
+	case schema == RevocationSchema:
+		if !wantRevocation {
+			return nil, invalid(name, "schema", "%q belongs in a file named <release>%s", schema, RevocationSuffix)
+		}
+		r, err := parseRevocation(name, data)
+		if err != nil {
+			return nil, err
+		}
+		return &File{Name: name, Revocation: r}, nil
+	case schema == BuildSchema || head.Schema == nil:
+		if wantRevocation {
+			return nil, invalid(name, "schema", "must be %q in a revocation file", RevocationSchema)
+		}
+		b, err := parseBuild(name, data)
+		if err != nil {
+			return nil, err
+		}
+		return &File{Name: name, Build: b}, nil
+	default:
+		return nil, invalid(name, "schema", "unknown schema %q (want %q or %q)", schema, BuildSchema, RevocationSchema)
+	}
+}
+
+// ParseBuild is Parse for a file that must hold a build.
+func ParseBuild(name string, data []byte) (*Build, error) {
+	f, err := Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if f.Build == nil {
+		return nil, invalid(name, "schema", "want a build manifest, found a revocation")
+	}
+	return f.Build, nil
+}
+
+func decodeStrict(name string, data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return invalid(name, te.Field, "want a JSON %s, found %s", te.Type.Kind(), te.Value)
+		}
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			return invalid(name, "", "bad time %q: want RFC 3339, like 2015-06-16T04:10:00Z", pe.Value)
+		}
+		return invalid(name, "", "%v", err)
+	}
+	if dec.More() {
+		return invalid(name, "", "extra data after the JSON object")
+	}
+	return nil
+}
+
+func parseBuild(name string, data []byte) (*Build, error) {
+	var b Build
+	if err := decodeStrict(name, data, &b); err != nil {
+		return nil, err
+	}
+	v := validator{file: name}
+	v.id("stream", b.Stream)
+	v.id("release", b.Release)
+	switch b.Status {
+	case "":
+		b.Status = StatusReleased
+	case StatusReleased, StatusFailed:
+	default:
+		v.fail("status", "%q is not %q or %q", b.Status, StatusReleased, StatusFailed)
+	}
+	v.optionalURL("tests", b.Tests)
+	v.optionalURL("failure-tracker", b.FailureTracker)
+	if b.Status == StatusFailed && b.FailureTracker == "" {
+		v.fail("failure-tracker", "required when status is %q", StatusFailed)
+	}
+	if b.BuildDate != nil {
+		b.Date = b.BuildDate.UTC()
+	} else if d, ok := DateFromRelease(b.Release); ok {
+		b.Date = d
+	} else if b.Release != "" {
+		v.fail("build-date", "missing, and release %q has no YYYYMMDD date to fall back on", b.Release)
+	}
+	if o := b.OSTree; o != nil {
+		v.optionalURL("ostree.repo", o.Repo)
+		if o.Ref == "" || strings.ContainsAny(o.Ref, " \t\n") {
+			v.fail("ostree.ref", "must be a non-empty ref without spaces")
+		}
+		v.hex("ostree.commit", o.Commit)
+	}
+	if len(b.Architectures) == 0 && b.Status == StatusReleased {
+		v.fail("architectures", "a released build needs at least one architecture")
+	}
+	for _, arch := range sortedKeys(b.Architectures) {
+		v.architecture("architectures."+arch, arch, b.Architectures[arch])
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	return &b, nil
+}
+
+func parseRevocation(name string, data []byte) (*Revocation, error) {
+	var r Revocation
+	if err := decodeStrict(name, data, &r); err != nil {
+		return nil, err
+	}
+	v := validator{file: name}
+	v.id("stream", r.Stream)
+	v.id("release", r.Release)
+	if r.Reason == "" {
+		v.fail("reason", "required: the URL that says why the build was withdrawn")
+	} else {
+		v.optionalURL("reason", r.Reason)
+	}
+	if r.RevokedAt.IsZero() {
+		v.fail("revoked-at", "required (RFC 3339 time)")
+	}
+	r.RevokedAt = r.RevokedAt.UTC()
+	if v.err != nil {
+		return nil, v.err
+	}
+	return &r, nil
+}
+
+// validator keeps the first error; later checks are no-ops after it, so
+// the user fixes one field at a time, in a stable order.
+type validator struct {
+	file string
+	err  error
+}
+
+func (v *validator) fail(field, format string, args ...any) {
+	if v.err == nil {
+		v.err = invalid(v.file, field, format, args...)
+	}
+}
+
+// idPattern keeps names that become URL path segments and file names safe.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+
+func (v *validator) id(field, s string) {
+	switch {
+	case s == "":
+		v.fail(field, "required")
+	case !idPattern.MatchString(s) || strings.Contains(s, ".."):
+		v.fail(field, "%q: only letters, digits and . _ + - are allowed", s)
+	}
+}
+
+func (v *validator) optionalURL(field, s string) {
+	if s != "" && !IsHTTPURL(s) {
+		v.fail(field, "%q is not an absolute http(s) URL", s)
+	}
+}
+
+func (v *validator) hex(field, s string) {
+	if !IsSHA256(s) {
+		v.fail(field, "%q is not 64 lowercase hex digits", s)
+	}
+}
+
+// location accepts an absolute http(s) URL or a path relative to the
+// stream directory that does not climb out of it.
+func (v *validator) location(field, s string) {
+	switch {
+	case s == "":
+		v.fail(field, "required")
+	case strings.Contains(s, "://"):
+		v.optionalURL(field, s)
+	case strings.HasPrefix(s, "/") || strings.Contains(s, `\`):
+		v.fail(field, "%q: a relative location must be a path below the stream directory", s)
+	default:
+		for _, seg := range strings.Split(s, "/") {
+			if seg == ".." {
+				v.fail(field, "%q climbs out of the stream directory with ..", s)
+				return
+			}
+		}
+		if _, err := url.Parse(s); err != nil {
+			v.fail(field, "%q: %v", s, err)
+		}
+	}
+}
+
+func (v *validator) architecture(field, arch string, a *Architecture) {
+	v.id(field, arch)
+	if a == nil {
+		v.fail(field, "must be an object")
+		return
+	}
+	if a.Commit != "" {
+		v.hex(field+".commit", a.Commit)
+	}
+	for _, pname := range sortedKeys(a.Media) {
+		pf := field + ".media." + pname
+		v.id(pf, pname)
+		p := a.Media[pname]
+		if p == nil {
+			v.fail(pf, "must be an object")
+			continue
+		}
+		for _, fname := range sortedKeys(p.Artifacts) {
+			ff := pf + ".artifacts." + fname
+			v.id(ff, fname)
+			if len(p.Artifacts[fname]) == 0 {
+				v.fail(ff, "names no files")
+			}
+			for _, role := range sortedKeys(p.Artifacts[fname]) {
+				v.artifact(ff+"."+role, p.Artifacts[fname][role])
+			}
+		}
+		for _, region := range sortedKeys(p.Images) {
+			v.id(pf+".images."+region, region)
+			if p.Images[region].Image == "" {
+				v.fail(pf+".images."+region+".image", "required")
+			}
+		}
+	}
+}
+
+func (v *validator) artifact(field string, a *Artifact) {
+	if a == nil {
+		v.fail(field, "must be an object")
+		return
+	}
+	v.location(field+".location", a.Location)
+	v.hex(field+".sha256", a.SHA256)
+	if a.UncompressedSHA256 != "" {
+		v.hex(field+".uncompressed-sha256", a.UncompressedSHA256)
+	}
+	if a.Size != nil && *a.Size < 0 {
+		v.fail(field+".size", "%d is negative", *a.Size)
+	}
+	if a.Signature != "" {
+		v.location(field+".signature", a.Signature)
+	}
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string { return slices.Sorted(maps.Keys(m)) }
+
+func invalid(file, field, format string, args ...any) error {
+	return &FieldError{File: file, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// IsHTTPURL reports whether s is an absolute http or https URL with a host.
+func IsHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// IsSHA256 reports whether s is a sha256 digest in lowercase hex.
+func IsSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// DateFromRelease finds the YYYYMMDD date in a release string such as
+// "22.20150616.0" or "33.20201201.3.0" (the second dotted field).
+func DateFromRelease(release string) (time.Time, bool) {
+	parts := strings.Split(release, ".")
+	if len(parts) < 2 || len(parts[1]) != 8 {
+		return time.Time{}, false
+	}
+	d, err := time.Parse("20060102", parts[1])
+	if err != nil {
+		return time.Time{}, false
+	}
+	return d, true
+}
+
+// Resolve returns an artifact location as a URL or a path relative to the
+// manifests root: relative locations are relative to the stream directory.
+func (b *Build) Resolve(location string) string {
+	if strings.Contains(location, "://") {
+		return location
+	}
+	return path.Join(b.Stream, location)
+}
+
+// Failed reports whether the build failed its tests.
+func (b *Build) Failed() bool { return b.Status == StatusFailed }

@@ -1,0 +1,185 @@
+// Package release decides, per stream, what the site offers: the current
+// build, whether it is stale, which builds were revoked and what replaces
+// them. Its functions are pure: the verified catalog and "now" go in, the
+// state comes out.
+package release
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/catalog"
+)
+
+// DefaultCadence is how often a stream is expected to ship a good build.
+const DefaultCadence = 14 * 24 * time.Hour
+
+// Errors the state can fail with, for errors.Is.
+var (
+	ErrConflict     = errors.New("conflict")
+	ErrUnknownBuild = errors.New("revocation of a build that has no manifest")
+)
+
+// Build is one build of a stream with what the state makes of it.
+type Build struct {
+	*catalog.Build
+	Revocation *catalog.Revocation // nil unless withdrawn
+	// ReplacedBy is, for a revoked build, what the stream offers instead
+	// (its current build); nil when nothing is left to offer.
+	ReplacedBy *Build
+}
+
+// Revoked reports whether the build was withdrawn.
+func (b *Build) Revoked() bool { return b.Revocation != nil }
+
+// Offerable reports whether the build may be offered for download.
+func (b *Build) Offerable() bool { return !b.Failed() && !b.Revoked() }
+
+// Stream is the state of one stream.
+type Stream struct {
+	Name    string
+	Cadence time.Duration
+	Builds  []*Build // newest first
+	// Current is the newest released build that is not revoked; nil when
+	// the stream has none (no builds yet, only failures, all revoked).
+	Current *Build
+	// Stale is true when Current is older than Cadence at Now; StaleSince
+	// is when it became so.
+	Stale      bool
+	StaleSince time.Time
+	// Failure is the newest failed build that came after Current (any,
+	// when there is no Current): its tracker is the bug to link. Older
+	// failures were fixed by the build that followed them.
+	Failure *Build
+	// Withdrawn are the revoked released builds newer than Current, newest
+	// first: the builds this stream used to offer.
+	Withdrawn []*Build
+}
+
+// State is every stream, in name order, at one moment.
+type State struct {
+	Now     time.Time
+	Streams []*Stream
+}
+
+// Stream returns the named stream, or nil.
+func (s *State) Stream(name string) *Stream {
+	for _, st := range s.Streams {
+		if st.Name == name {
+			return st
+		}
+	}
+	return nil
+}
+
+// Compute works out the state of every stream in cat at now. cadence gives
+// each stream's cadence; nil means DefaultCadence for all. Conflicting
+// files and revocations of unknown builds are errors naming the files: the
+// state is never a silent pick between two signed claims.
+func Compute(cat *catalog.Catalog, now time.Time, cadence func(stream string) time.Duration) (*State, error) {
+	if cadence == nil {
+		cadence = func(string) time.Duration { return DefaultCadence }
+	}
+	type key struct{ stream, release string }
+	builds := map[key]*Build{}
+	streams := map[string]*Stream{}
+	var errs []error
+	for _, cb := range cat.Builds {
+		k := key{cb.Stream, cb.Release}
+		if prev, ok := builds[k]; ok {
+			errs = append(errs, fmt.Errorf("%w: %s and %s both claim %s/%s", ErrConflict, prev.Path, cb.Path, k.stream, k.release))
+			continue
+		}
+		b := &Build{Build: cb}
+		builds[k] = b
+		st := streams[cb.Stream]
+		if st == nil {
+			st = &Stream{Name: cb.Stream, Cadence: cadence(cb.Stream)}
+			streams[cb.Stream] = st
+		}
+		st.Builds = append(st.Builds, b)
+	}
+	for _, r := range cat.Revocations {
+		b := builds[key{r.Stream, r.Release}]
+		switch {
+		case b == nil:
+			errs = append(errs, fmt.Errorf("%s: %w (%s/%s)", r.Path, ErrUnknownBuild, r.Stream, r.Release))
+		case b.Revocation != nil:
+			errs = append(errs, fmt.Errorf("%w: %s and %s both revoke %s/%s", ErrConflict, b.Revocation.Path, r.Path, r.Stream, r.Release))
+		default:
+			b.Revocation = r
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	state := &State{Now: now}
+	for _, name := range slices.Sorted(maps.Keys(streams)) {
+		st := streams[name]
+		st.settle(now)
+		state.Streams = append(state.Streams, st)
+	}
+	return state, nil
+}
+
+func (st *Stream) settle(now time.Time) {
+	slices.SortFunc(st.Builds, func(a, b *Build) int { return Newer(a.Build, b.Build) })
+	for _, b := range st.Builds {
+		if b.Offerable() {
+			st.Current = b
+			break
+		}
+		switch {
+		case b.Failed():
+			if st.Failure == nil {
+				st.Failure = b
+			}
+		case b.Revoked():
+			st.Withdrawn = append(st.Withdrawn, b)
+		}
+	}
+	if st.Current != nil {
+		st.StaleSince = st.Current.Date.Add(st.Cadence)
+		st.Stale = now.After(st.StaleSince)
+	}
+	for _, b := range st.Builds {
+		if b.Revoked() {
+			b.ReplacedBy = st.Current
+		}
+	}
+}
+
+// Newer orders builds newest first: by date, then by release string, each
+// dotted field compared as a number where both are numbers.
+func Newer(a, b *catalog.Build) int {
+	if c := b.Date.Compare(a.Date); c != 0 {
+		return c
+	}
+	return CompareReleases(b.Release, a.Release)
+}
+
+// CompareReleases compares release strings such as "22.20150616.0" field
+// by field, numerically where both fields are numbers.
+func CompareReleases(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range min(len(as), len(bs)) {
+		an, aerr := strconv.ParseUint(as[i], 10, 64)
+		bn, berr := strconv.ParseUint(bs[i], 10, 64)
+		var c int
+		if aerr == nil && berr == nil {
+			c = cmp.Compare(an, bn)
+		} else {
+			c = strings.Compare(as[i], bs[i])
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(as), len(bs))
+}

@@ -1,0 +1,1 @@
+MEQCIHmvpBNiaLWCs9AisA+qgmEvmy8zV21EH7j16nu3mQbXAiABIzYZwMjwLCB9oxOhXkIvwpKxe8IS6LMjGKqZvygNdg==
