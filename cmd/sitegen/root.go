@@ -148,7 +148,7 @@ func (o *stateOptions) load(ctx context.Context, cmd *cobra.Command) (*release.S
 	if err != nil {
 		return nil, nil, err
 	}
-	state, err := release.Compute(cat, now, cfg.Cadence)
+	state, err := release.Compute(cat, release.Options{Now: now, Cadence: cfg.Cadence, Streams: cfg.StreamNames()})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -110,14 +110,16 @@ func Parse(path string, data []byte) (*Config, error) {
 	c := Default()
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(c); err != nil {
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) && len(sm.Errors) > 0 {
+			de := sm.Errors[0]
+			row, col := de.Position()
+			return nil, fmt.Errorf("%s:%d:%d: unknown setting %q", path, row, col, strings.Join(de.Key(), "."))
+		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
 			return nil, fmt.Errorf("%s:%d:%d: %s", path, row, col, de.Error())
-		}
-		var sm *toml.StrictMissingError
-		if errors.As(err, &sm) {
-			return nil, fmt.Errorf("%s: unknown setting: %s", path, strings.TrimSpace(strings.SplitN(sm.String(), "\n", 2)[0]))
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -145,6 +147,15 @@ func (c *Config) Stream(name string) Stream {
 		}
 	}
 	return Stream{Name: name, Cadence: c.DefaultCadence}
+}
+
+// StreamNames lists the configured streams, in order.
+func (c *Config) StreamNames() []string {
+	names := make([]string, len(c.Streams))
+	for i, s := range c.Streams {
+		names[i] = s.Name
+	}
+	return names
 }
 
 // Cadence returns a stream's cadence, for release.Compute.

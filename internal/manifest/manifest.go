@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net/url"
 	"path"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -194,7 +195,7 @@ func decodeStrict(name string, data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return invalid(name, te.Field, "want a JSON %s, found %s", te.Type.Kind(), te.Value)
+			return invalid(name, fullPath(data, te), "want a JSON %s, found %s", goKindToJSON(te.Type.Kind()), te.Value)
 		}
 		var pe *time.ParseError
 		if errors.As(err, &pe) {
@@ -206,6 +207,76 @@ func decodeStrict(name string, data []byte, v any) error {
 		return invalid(name, "", "extra data after the JSON object")
 	}
 	return nil
+}
+
+// fullPath puts back the map keys (architecture, platform, format names)
+// that encoding/json leaves out of a type error's field path, by finding
+// the first value of the wrong kind along that path in the document.
+func fullPath(data []byte, te *json.UnmarshalTypeError) string {
+	var doc any
+	if te.Field == "" || json.Unmarshal(data, &doc) != nil {
+		return te.Field
+	}
+	var walk func(node any, fields []string, path string) (string, bool)
+	walk = func(node any, fields []string, path string) (string, bool) {
+		if len(fields) == 0 {
+			return path, jsonKind(node) == te.Value
+		}
+		m, ok := node.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		if v, ok := m[fields[0]]; ok {
+			return walk(v, fields[1:], joinPath(path, fields[0]))
+		}
+		for _, k := range sortedKeys(m) { // a map level the field path skips
+			if p, ok := walk(m[k], fields, joinPath(path, k)); ok {
+				return p, true
+			}
+		}
+		return "", false
+	}
+	if p, ok := walk(doc, strings.Split(te.Field, "."), ""); ok {
+		return p
+	}
+	return te.Field
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func goKindToJSON(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "bool"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	}
+	return "number"
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
 }
 
 func parseBuild(name string, data []byte) (*Build, error) {

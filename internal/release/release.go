@@ -78,17 +78,30 @@ func (s *State) Stream(name string) *Stream {
 	return nil
 }
 
-// Compute works out the state of every stream in cat at now. cadence gives
-// each stream's cadence; nil means DefaultCadence for all. Conflicting
-// files and revocations of unknown builds are errors naming the files: the
-// state is never a silent pick between two signed claims.
-func Compute(cat *catalog.Catalog, now time.Time, cadence func(stream string) time.Duration) (*State, error) {
+// Options say how to judge the catalog.
+type Options struct {
+	Now time.Time
+	// Cadence gives each stream's cadence; nil means DefaultCadence.
+	Cadence func(stream string) time.Duration
+	// Streams are shown even when they have no builds yet.
+	Streams []string
+}
+
+// Compute works out the state of every stream in cat. Conflicting files
+// and revocations of unknown builds are errors naming the files: the state
+// is never a silent pick between two signed claims.
+func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
+	cadence := opts.Cadence
 	if cadence == nil {
 		cadence = func(string) time.Duration { return DefaultCadence }
 	}
+	now := opts.Now
 	type key struct{ stream, release string }
 	builds := map[key]*Build{}
 	streams := map[string]*Stream{}
+	for _, name := range opts.Streams {
+		streams[name] = &Stream{Name: name, Cadence: cadence(name)}
+	}
 	var errs []error
 	for _, cb := range cat.Builds {
 		k := key{cb.Stream, cb.Release}

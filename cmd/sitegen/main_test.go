@@ -1,0 +1,40 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output in testdata/script")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"sitegen": func() { os.Exit(Main()) },
+	})
+}
+
+// TestScripts runs the commands end to end: testdata/script/*.txtar. Each
+// script starts with the signed example history in $WORK/example and the
+// real data fixtures in $REALDATA.
+func TestScripts(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	realdata := filepath.Join(root, "..", "shared", "realdata")
+	if _, err := os.Stat(realdata); err != nil {
+		t.Fatalf("real data fixtures: %v (../shared must sit beside the repository)", err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("REALDATA", realdata)
+			return os.CopyFS(filepath.Join(env.WorkDir, "example"), os.DirFS(filepath.Join(root, "testdata")))
+		},
+	})
+}

@@ -1,0 +1,131 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/projectatomic/atomic-site/internal/catalog"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+const example = "../../testdata"
+
+func keyring(t *testing.T) *trust.Keyring {
+	t.Helper()
+	kr, err := trust.LoadKeys(filepath.Join(example, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+// copyExample copies the signed example manifests to a temp dir.
+func copyExample(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join(example, "manifests"))); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func TestLoadExample(t *testing.T) {
+	cat, err := catalog.Load(context.Background(), filepath.Join(example, "manifests"), keyring(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat.Builds) != 7 || len(cat.Revocations) != 1 {
+		t.Fatalf("got %d builds, %d revocations; want 7 and 1", len(cat.Builds), len(cat.Revocations))
+	}
+	first := cat.Builds[0]
+	if first.Path != "stable/28.20180425.0.json" || first.Key != "test.pub" || len(first.SHA256) != 64 {
+		t.Errorf("first build = %s by %s (%s)", first.Path, first.Key, first.SHA256)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		want   []string
+		is     error
+	}{
+		{"one byte changed", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "stable", "28.20180508.0.json")
+			data, _ := os.ReadFile(p)
+			data[len(data)/2] ^= 1
+			write(t, p, data)
+		}, []string{"stable/28.20180508.0.json: signature does not verify"}, trust.ErrBadSignature},
+		{"unsigned", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "testing", "28.20180515.1.json.sig"))
+		}, []string{"testing/28.20180515.1.json: no signature file 28.20180515.1.json.sig"}, trust.ErrUnsigned},
+		{"garbage signature", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "testing", "28.20180515.1.json.sig"), []byte("%%%"))
+		}, []string{"testing/28.20180515.1.json: malformed signature: not base64"}, trust.ErrMalformed},
+		{"signature of another file", func(t *testing.T, dir string) {
+			sig, _ := os.ReadFile(filepath.Join(dir, "testing", "28.20180529.1.json.sig"))
+			write(t, filepath.Join(dir, "testing", "28.20180515.1.json.sig"), sig)
+		}, []string{"testing/28.20180515.1.json: signature does not verify"}, trust.ErrBadSignature},
+		{"signed file in another stream's directory", func(t *testing.T, dir string) {
+			for _, ext := range []string{"", ".sig"} {
+				data, _ := os.ReadFile(filepath.Join(dir, "testing", "28.20180515.1.json"+ext))
+				write(t, filepath.Join(dir, "stable", "28.20180515.1.json"+ext), data)
+			}
+		}, []string{`stable/28.20180515.1.json: stream: "testing" does not match its directory "stable"`}, nil},
+		{"manifest outside a stream directory", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "x.json"), []byte("{}"))
+		}, []string{"x.json: not inside a stream directory"}, nil},
+		{"nested directory", func(t *testing.T, dir string) {
+			os.MkdirAll(filepath.Join(dir, "stable", "old"), 0o755)
+		}, []string{"stable/old: unexpected directory"}, nil},
+		{"every bad file is named", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "testing", "28.20180515.1.json.sig"))
+			os.Remove(filepath.Join(dir, "stable", "28.20180425.0.json.sig"))
+		}, []string{"testing/28.20180515.1.json", "stable/28.20180425.0.json"}, trust.ErrUnsigned},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyExample(t)
+			tt.change(t, dir)
+			_, err := catalog.Load(context.Background(), dir, keyring(t))
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v is not %v", err, tt.is)
+			}
+		})
+	}
+}
+
+func TestLoadIgnoresDotFiles(t *testing.T) {
+	dir := copyExample(t)
+	write(t, filepath.Join(dir, "stable", ".28.20180425.0.json.tmp-123"), []byte("half"))
+	write(t, filepath.Join(dir, "README.md"), []byte("notes"))
+	if _, err := catalog.Load(context.Background(), dir, keyring(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadMissingDir(t *testing.T) {
+	_, err := catalog.Load(context.Background(), filepath.Join(t.TempDir(), "nope"), keyring(t))
+	if err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("err = %v, want it to name the directory", err)
+	}
+}
+
+func write(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

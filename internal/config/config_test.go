@@ -1,0 +1,71 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/config"
+)
+
+func TestParseDuration(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"14d", 14 * 24 * time.Hour, false},
+		{"36h", 36 * time.Hour, false},
+		{"1d12h", 0, true},
+		{"0d", 0, true},
+		{"-3h", 0, true},
+		{"fortnight", 0, true},
+	} {
+		got, err := config.ParseDuration(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	c, err := config.Parse("s.toml", []byte(`
+default-cadence = "7d"
+[[streams]]
+name = "stable"
+title = "Fedora Atomic Host 28"
+cadence = "14d"
+[[streams]]
+name = "testing"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Cadence("stable"); got != 14*24*time.Hour {
+		t.Errorf("stable cadence = %v", got)
+	}
+	if got := c.Cadence("testing"); got != 7*24*time.Hour {
+		t.Errorf("testing cadence = %v, want the default", got)
+	}
+	if got := c.Cadence("unlisted"); got != 7*24*time.Hour {
+		t.Errorf("unlisted cadence = %v, want the default", got)
+	}
+	if got := strings.Join(c.StreamNames(), " "); got != "stable testing" {
+		t.Errorf("streams = %q", got)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"[[streams]]\ntitle = \"x\"\n", "s.toml: streams[0]: name is required"},
+		{"[[streams]]\nname = \"a\"\n[[streams]]\nname = \"a\"\n", `s.toml: stream "a" is listed twice`},
+		{"default-cadence = \"soon\"\n", `bad duration "soon"`},
+		{"titel = \"x\"\n", `s.toml:1:1: unknown setting "titel"`},
+		{"title = \n", "s.toml:1:"},
+	} {
+		_, err := config.Parse("s.toml", []byte(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v, want an error containing %q", tt.in, err, tt.want)
+		}
+	}
+}
