@@ -77,6 +77,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newSignCommand(),
 		newRevokeCommand(),
 		newVerifyCommand(),
+		newBuildCommand(),
 	)
 	return root
 }

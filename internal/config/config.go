@@ -22,8 +22,14 @@ const DefaultPath = "site/sitegen.toml"
 
 // Config is sitegen's configuration.
 type Config struct {
-	Title          string   `toml:"title"`
-	BaseURL        string   `toml:"base-url"`
+	Title   string `toml:"title"`
+	BaseURL string `toml:"base-url"`
+	// DownloadsURL is where the manifests' stream directories are served
+	// from: a relative artifact location resolves against
+	// DownloadsURL/<stream>/.
+	DownloadsURL string `toml:"downloads-url"`
+	// OSTreeRemote names the remote in the rpm-ostree rebase line.
+	OSTreeRemote   string   `toml:"ostree-remote"`
 	DefaultCadence Duration `toml:"default-cadence"`
 	Docs           []Link   `toml:"docs"`
 	Streams        []Stream `toml:"streams"`
@@ -40,8 +46,8 @@ type Stream struct {
 
 // Link is a titled link, such as a documentation site.
 type Link struct {
-	Title string `toml:"title"`
-	URL   string `toml:"url"`
+	Title string `toml:"title" json:"title"`
+	URL   string `toml:"url" json:"url"`
 }
 
 // Duration is a time.Duration written as "14d", "36h" or "90m".
@@ -88,7 +94,11 @@ func FormatDuration(d time.Duration) string {
 
 // Default is the configuration used when there is no file.
 func Default() *Config {
-	return &Config{DefaultCadence: Duration(release.DefaultCadence)}
+	return &Config{
+		Title:          "Fedora Atomic Host",
+		DefaultCadence: Duration(release.DefaultCadence),
+		OSTreeRemote:   "fedora-atomic",
+	}
 }
 
 // Load reads a config file. With optional set, a missing file yields the
@@ -122,6 +132,16 @@ func Parse(path string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s:%d:%d: %s", path, row, col, de.Error())
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, u := range []struct{ key, val string }{{"base-url", c.BaseURL}, {"downloads-url", c.DownloadsURL}} {
+		if u.val != "" && !strings.HasPrefix(u.val, "https://") && !strings.HasPrefix(u.val, "http://") {
+			return nil, fmt.Errorf("%s: %s: %q is not an http(s) URL", path, u.key, u.val)
+		}
+	}
+	for i, l := range c.Docs {
+		if l.Title == "" || !strings.HasPrefix(l.URL, "http") {
+			return nil, fmt.Errorf("%s: docs[%d]: needs a title and an http(s) url", path, i)
+		}
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Streams {

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/projectatomic/atomic-site/internal/builder"
+)
+
+type buildOptions struct {
+	stateOptions
+	out     string
+	baseURL string
+	project string
+}
+
+func (o *buildOptions) addFlags(cmd *cobra.Command) {
+	o.stateOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.baseURL, "base-url", "", "the site's URL (default: base-url in the config)")
+	f.StringVar(&o.project, "project", ".", "directory holding site/, templates/ and content/")
+}
+
+// builderOptions checks the flags and turns them into the builder's options.
+func (o *buildOptions) builderOptions(cmd *cobra.Command) (builder.Options, error) {
+	if err := required(cmd, "manifests", "keys"); err != nil {
+		return builder.Options{}, err
+	}
+	var opts builder.Options
+	if o.now != "" {
+		now, err := parseNow(o.now)
+		if err != nil {
+			return opts, err
+		}
+		opts.Now = now
+	}
+	cfgPath := o.config
+	if !cmd.Flags().Changed("config") {
+		cfgPath = filepath.Join(o.project, cfgPath)
+	}
+	return builder.Options{
+		ProjectDir:     o.project,
+		Manifests:      o.manifests,
+		Keys:           o.keys,
+		Config:         cfgPath,
+		ConfigOptional: !cmd.Flags().Changed("config"),
+		BaseURL:        o.baseURL,
+		Now:            opts.Now,
+		HugoLog:        os.Stderr,
+	}, nil
+}
+
+func newBuildCommand() *cobra.Command {
+	var opts buildOptions
+	cmd := &cobra.Command{
+		Use:   "build --manifests DIR --keys DIR [--out DIR] [--now RFC3339] [--base-url URL]",
+		Short: "Verify the manifests and build the site into --out",
+		Long: `Verify every manifest, decide each stream's state and render the site.
+
+If any file fails to verify, nothing is written and --out is left as it was.
+The new site is written beside --out and swapped in whole at the end. The
+same inputs and --now give byte-identical output.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bopts, err := opts.builderOptions(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := builder.Build(cmd.Context(), bopts, opts.out)
+			if err != nil {
+				return err
+			}
+			abs, _ := filepath.Abs(opts.out)
+			fmt.Fprintf(cmd.OutOrStdout(), "built %d pages for %s into %s\n", res.Pages, plural(len(res.State.Streams), "stream"), abs)
+			return nil
+		},
+	}
+	opts.addFlags(cmd)
+	cmd.Flags().StringVar(&opts.out, "out", "public", "directory to write the site to")
+	return cmd
+}
