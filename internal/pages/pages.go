@@ -192,11 +192,11 @@ type Arch struct {
 
 // Artifact is one downloadable file.
 type Artifact struct {
-	Platform  string `json:"platform"`
-	Format    string `json:"format"`
-	Role      string `json:"role"` // disk, or kernel/initramfs/rootfs for pxe
-	Name      string `json:"name"` // the file name
-	URL       string `json:"url"`
+	Platform string `json:"platform"`
+	Format   string `json:"format"`
+	Role     string `json:"role"` // disk, or kernel/initramfs/rootfs for pxe
+	Name     string `json:"name"` // the file name
+	URL      string `json:"url"`
 	// Bytes is the exact size as text (templates would print a JSON
 	// number as a float); empty when the manifest does not say.
 	Bytes     string `json:"bytes,omitempty"`
