@@ -1,0 +1,243 @@
+package builder_test
+
+import (
+	"context"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/builder"
+	"github.com/projectatomic/atomic-site/internal/synth"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden from the rendered site")
+
+const repo = "../.."
+
+var exampleNow = time.Date(2018, 6, 10, 0, 0, 0, 0, time.UTC)
+
+func exampleOptions(manifests string) builder.Options {
+	return builder.Options{
+		ProjectDir: repo,
+		Manifests:  manifests,
+		Keys:       filepath.Join(repo, "testdata", "keys"),
+		Config:     filepath.Join(repo, "site", "sitegen.toml"),
+		Now:        exampleNow,
+	}
+}
+
+func build(t *testing.T, opts builder.Options) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "public")
+	if _, err := builder.Build(context.Background(), opts, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestGolden renders the example history at a fixed time and compares every
+// page with testdata/golden. Run with -update to rewrite them; review the
+// diff, above all after a Hugo upgrade.
+func TestGolden(t *testing.T) {
+	out := build(t, exampleOptions(filepath.Join(repo, "testdata", "manifests")))
+	golden := filepath.Join("testdata", "golden")
+	var got []string
+	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		got = append(got, rel)
+		want := filepath.Join(golden, rel+".golden")
+		if *update {
+			os.MkdirAll(filepath.Dir(want), 0o755)
+			return os.WriteFile(want, []byte(read(t, p)), 0o644)
+		}
+		if g, w := read(t, p), read(t, want); g != w {
+			t.Errorf("%s differs from %s (run go test -update and review the diff)\n%s", rel, want, firstDiff(g, w))
+		}
+		return nil
+	})
+	var want []string
+	filepath.WalkDir(golden, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(golden, p)
+			want = append(want, strings.TrimSuffix(rel, ".golden"))
+		}
+		return err
+	})
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) && !*update {
+		t.Errorf("pages = %v\nwant %v", got, want)
+	}
+}
+
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return "line " + strconv.Itoa(i+1) + ":\n got: " + g[i] + "\nwant: " + w[i]
+		}
+	}
+	return "lengths differ"
+}
+
+func TestBuildIsReproducible(t *testing.T) {
+	opts := exampleOptions(filepath.Join(repo, "testdata", "manifests"))
+	a, b := build(t, opts), build(t, opts)
+	filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a, p)
+		if read(t, p) != read(t, filepath.Join(b, rel)) {
+			t.Errorf("%s differs between two builds of the same inputs", rel)
+		}
+		return nil
+	})
+}
+
+// A bad file anywhere fails the build and leaves the published site as it
+// was, with no staging directory left behind.
+func TestFailedBuildKeepsPreviousSite(t *testing.T) {
+	manifests := t.TempDir()
+	os.CopyFS(manifests, os.DirFS(filepath.Join(repo, "testdata", "manifests")))
+	opts := exampleOptions(manifests)
+	parent := t.TempDir()
+	out := filepath.Join(parent, "public")
+	if _, err := builder.Build(context.Background(), opts, out); err != nil {
+		t.Fatal(err)
+	}
+	before := read(t, filepath.Join(out, "index.html"))
+
+	p := filepath.Join(manifests, "testing", "28.20180604.1.json")
+	data := []byte(read(t, p))
+	data[100] ^= 1
+	os.WriteFile(p, data, 0o644)
+	_, err := builder.Build(context.Background(), opts, out)
+	if err == nil || !strings.Contains(err.Error(), "testing/28.20180604.1.json: signature does not verify") {
+		t.Fatalf("err = %v, want a signature error naming the file", err)
+	}
+	if after := read(t, filepath.Join(out, "index.html")); after != before {
+		t.Error("the published site changed after a failed build")
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 1 {
+		t.Errorf("%d entries beside the site, want only public/", len(entries))
+	}
+}
+
+// scenario writes a signed history with the test key.
+func scenario(t *testing.T, write func(dir string, s *trust.Signer)) string {
+	t.Helper()
+	s, err := trust.LoadSigner(filepath.Join(repo, "testdata", "test-signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write(dir, s)
+	return dir
+}
+
+func day(d int) time.Time { return time.Date(2018, 5, d, 6, 0, 0, 0, time.UTC) }
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStates(t *testing.T) {
+	const bug = "https://bugzilla.example.org/show_bug.cgi?id="
+	tests := []struct {
+		name    string
+		history func(t *testing.T, dir string, s *trust.Signer)
+		now     time.Time
+		page    string
+		want    []string
+		not     []string
+	}{
+		{"fresh", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
+		}, day(2), "index.html",
+			[]string{"28.20180501.0", synth.Sum("x86_64/Fedora-AtomicHost-28.20180501.0.x86_64.qcow2-disk"), "rpm-ostree rebase fedora-atomic:fedora/28/x86_64/atomic-host"},
+			[]string{"notice-stale", "notice-revoked"}},
+		{"stale", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
+			must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180520.0", day(20)), bug+"42")))
+		}, day(25), "index.html",
+			[]string{"notice-stale", "stale since 2018-05-15", "28.20180501.0 is still the newest good build", bug + "42", `/streams/stable/28.20180520.0/`},
+			[]string{"notice-revoked"}},
+		{"revoked current", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
+			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180508.0", day(8))))
+			must(t, synth.WriteRevocation(dir, s, "stable", "28.20180508.0", bug+"7", day(9)))
+		}, day(10), "index.html",
+			[]string{"Build 28.20180508.0 was withdrawn", bug + "7", "the previous good build, <a href=\"/streams/stable/28.20180501.0/\">28.20180501.0</a>, is offered instead", "images of 28.20180501.0"},
+			[]string{"images of 28.20180508.0", "notice-stale"}},
+		{"revoked build's own page", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
+			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180508.0", day(8))))
+			must(t, synth.WriteRevocation(dir, s, "stable", "28.20180508.0", bug+"7", day(9)))
+		}, day(10), "streams/stable/28.20180508.0/index.html",
+			[]string{"This build was withdrawn", "on 2018-05-09", bug + "7", `Download <a href="/streams/stable/28.20180501.0/">28.20180501.0</a> instead`, "not offered for download"},
+			[]string{"Download Fedora-AtomicHost"}},
+		{"all revoked", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
+			must(t, synth.WriteRevocation(dir, s, "stable", "28.20180501.0", bug+"8", day(2)))
+		}, day(3), "index.html",
+			[]string{"No build of this stream can be downloaded right now", "Every build that passed its tests has been withdrawn", "No earlier build can be offered in its place"},
+			[]string{"Download Fedora-AtomicHost", "notice-stale"}},
+		{"failed only", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180501.0", day(1)), bug+"9")))
+		}, day(3), "index.html",
+			[]string{"No build has passed its tests yet", bug + "9"},
+			[]string{"Download Fedora-AtomicHost"}},
+		{"failed build's own page", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180501.0", day(1)), bug+"9")))
+		}, day(3), "streams/stable/28.20180501.0/index.html",
+			[]string{"This build failed its tests", bug + "9", "not offered for download"},
+			[]string{"Download Fedora-AtomicHost"}},
+		{"no builds yet", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, os.MkdirAll(filepath.Join(dir, "stable"), 0o755))
+		}, day(3), "index.html",
+			[]string{"Fedora Atomic Host 28, testing", "No build has been published yet"},
+			[]string{"Download Fedora-AtomicHost"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := scenario(t, func(dir string, s *trust.Signer) { tt.history(t, dir, s) })
+			opts := exampleOptions(dir)
+			opts.Now = tt.now
+			html := read(t, filepath.Join(build(t, opts), tt.page))
+			for _, w := range tt.want {
+				if !strings.Contains(html, w) {
+					t.Errorf("%s does not contain %q", tt.page, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(html, n) {
+					t.Errorf("%s contains %q", tt.page, n)
+				}
+			}
+		})
+	}
+}
