@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -49,7 +48,7 @@ func (o *buildOptions) builderOptions(cmd *cobra.Command) (builder.Options, erro
 		ConfigOptional: !cmd.Flags().Changed("config"),
 		BaseURL:        o.baseURL,
 		Now:            opts.Now,
-		HugoLog:        os.Stderr,
+		HugoLog:        cmd.ErrOrStderr(),
 	}, nil
 }
 

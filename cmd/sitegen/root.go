@@ -78,6 +78,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newRevokeCommand(),
 		newVerifyCommand(),
 		newBuildCommand(),
+		newServeCommand(),
 	)
 	return root
 }

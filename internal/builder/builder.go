@@ -71,7 +71,7 @@ func Build(ctx context.Context, opts Options, out string) (*Result, error) {
 		return nil, err
 	}
 	defer b.Close()
-	res, err := b.Rebuild(ctx)
+	res, err := b.Rebuild(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +113,18 @@ func New(opts Options, pubDir string, watch bool) (*Builder, error) {
 // Close removes the Builder's generated files.
 func (b *Builder) Close() error { return os.RemoveAll(b.genDir) }
 
-// Rebuild verifies, generates and renders. If anything fails before
-// rendering (a bad manifest, say), nothing in the publish directory is
-// touched.
-func (b *Builder) Rebuild(ctx context.Context) (*Result, error) {
+// Rebuild verifies, generates and renders. changed names the project files
+// (templates, content, assets) that changed since the last build; changed
+// manifests need not be named, as every build reads them all. If anything
+// fails before rendering (a bad manifest, say), nothing in the publish
+// directory is touched.
+func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error) {
+	for _, p := range changed {
+		if filepath.Ext(p) == ".toml" {
+			// Hugo's own config or ours: start Hugo afresh.
+			b.site = nil
+		}
+	}
 	start := time.Now()
 	cfg, cat, state, err := b.load(ctx)
 	if err != nil {
@@ -126,10 +134,11 @@ func (b *Builder) Rebuild(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	changed, err := b.writeGenerated(files)
+	gen, err := b.writeGenerated(files)
 	if err != nil {
 		return nil, err
 	}
+	changed = append(gen, changed...)
 	loaded := time.Since(start)
 	if b.site == nil {
 		baseURL := cfg.BaseURL

@@ -72,8 +72,9 @@ func New(opts Options) (*Site, error) {
 		{"source": "site/assets", "target": "assets"},
 	}})
 	logger := loggers.New(loggers.Options{
-		Level:         logg.LevelWarn,
-		StdOut:        opts.Log,
+		Level: logg.LevelWarn,
+		// Hugo's chatter ("Source changed …") goes to its stdout.
+		StdOut:        io.Discard,
 		StdErr:        opts.Log,
 		DistinctLevel: logg.LevelWarn,
 	})
@@ -95,7 +96,7 @@ func New(opts Options) (*Site, error) {
 		Configs:  res,
 		Fs:       hugofs.NewFrom(afs, res.LoadingInfo.BaseConfig),
 		LogLevel: logger.Level(),
-		StdOut:   opts.Log,
+		StdOut:   io.Discard,
 		StdErr:   opts.Log,
 	})
 	if err != nil {

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/synth"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeRebuilds runs sitegen serve, drops a new signed manifest in, and
+// sees the home page move to it; then drops a bad one in and sees the last
+// good site still served.
+func TestServeRebuilds(t *testing.T) {
+	manifests := t.TempDir()
+	if err := os.CopyFS(manifests, os.DirFS("../../testdata/manifests")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve", "--project", "../..", "--manifests", manifests, "--keys", "../../testdata/keys",
+			"--addr", "127.0.0.1:0", "--now", "2018-06-10T00:00:00Z", "--log-level", "info"}, &stdout, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	}()
+	var base string
+	eventually(t, "serve to start", func() bool {
+		m := regexp.MustCompile(`serving (http://\S+/)`).FindStringSubmatch(stdout.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil
+	})
+	if home := get(t, base); !strings.Contains(home, "28.20180604.1") {
+		t.Fatalf("home page lacks the current testing build")
+	}
+	if code := status(t, base+"no/such/page/"); code != http.StatusNotFound {
+		t.Errorf("missing page: status %d, want 404", code)
+	}
+
+	s, err := trust.LoadSigner("../../testdata/test-signing.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := synth.Build("testing", "28.20180611.1", time.Date(2018, 6, 11, 6, 0, 0, 0, time.UTC))
+	if err := synth.WriteBuild(manifests, s, b); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new build on the home page", func() bool {
+		return strings.Contains(get(t, base), "images of 28.20180611.1")
+	})
+	if !strings.Contains(get(t, base+"streams/testing/28.20180611.1/"), "28.20180611.1") {
+		t.Error("the new build has no page")
+	}
+
+	// A manifest that does not verify: the rebuild fails, the site stays.
+	bad := filepath.Join(manifests, "testing", "28.20180612.1.json")
+	os.WriteFile(bad+".sig", []byte("AAAA"), 0o644)
+	os.WriteFile(bad, []byte(`{"stream":"testing"}`), 0o644)
+	eventually(t, "the failed rebuild to be logged", func() bool {
+		return strings.Contains(stderr.String(), "rebuild failed") && strings.Contains(stderr.String(), "28.20180612.1.json")
+	})
+	if !strings.Contains(get(t, base), "images of 28.20180611.1") {
+		t.Error("the last good site is no longer served after a failed rebuild")
+	}
+}
+
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+func status(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
