@@ -15,12 +15,19 @@ vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-test: vet
-	$(GO) test -count=1 ./...
+# Test output (browser screenshots) is kept in .test-output/_artifacts.
+test: deps vet
+	@mkdir -p .test-output
+	$(GO) test -count=1 -timeout 30m -artifacts -outputdir $(CURDIR)/.test-output ./...
 
-# The README's main job: build the example site from testdata.
+deps:
+	@scripts/deps.sh
+
+# The README's main job: verify the example history in testdata and build
+# the site from it into public/.
 example:
 	$(GO) run ./cmd/sitegen verify --manifests testdata/manifests --keys testdata/keys --now 2018-06-10T00:00:00Z
+	$(GO) run ./cmd/sitegen build --manifests testdata/manifests --keys testdata/keys --now 2018-06-10T00:00:00Z --out public
 
 fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzParse -fuzztime 60s

@@ -233,7 +233,7 @@ func (g generator) stream(st *release.Stream) (*Stream, error) {
 		Title:       sc.Title,
 		Description: sc.Description,
 		URL:         StreamURL(st.Name),
-		Cadence:     config.FormatDuration(st.Cadence),
+		Cadence:     humanDuration(st.Cadence),
 		Stale:       st.Stale,
 		History:     []*Summary{},
 	}
@@ -392,6 +392,17 @@ func (g generator) resolve(stream, loc string) string {
 		return "/" + path.Join("downloads", stream, loc)
 	}
 	return base + "/" + path.Join(stream, loc)
+}
+
+func humanDuration(d time.Duration) string {
+	switch days := d / (24 * time.Hour); {
+	case d%(24*time.Hour) != 0:
+		return d.String()
+	case days == 1:
+		return "day"
+	default:
+		return strconv.Itoa(int(days)) + " days"
+	}
 }
 
 // HumanSize writes bytes in binary units, as download tools show them.

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need and a fresh machine lacks: Debian packages
+# (as root, with apt-get) and the MinIO server (go install, into .tools/).
+# Idempotent and quiet when everything is there. Without root, a missing
+# package is an error that names it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have chromium || have chromium-browser || need+=(chromium)
+have ostree || need+=(ostree)
+have rclone || need+=(rclone)
+have openssl || need+=(openssl)
+have xz || need+=(xz-utils)
+
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing Debian packages: ${need[*]} (run as root, or: apt-get install ${need[*]})" >&2
+		exit 1
+	fi
+	echo "deps: installing ${need[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
