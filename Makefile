@@ -31,3 +31,7 @@ example:
 
 fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzParse -fuzztime 60s
+
+# Speed and memory figures, each printed beside its target.
+bench:
+	$(GO) run ./bench/sitebench

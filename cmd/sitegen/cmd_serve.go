@@ -60,7 +60,6 @@ func runServe(ctx context.Context, cmd *cobra.Command, opts builder.Options, add
 	if err != nil {
 		return err
 	}
-	defer b.Close()
 	var mu sync.Mutex // one build at a time; requests read files only
 	rebuild := func(changed []string) {
 		mu.Lock()

@@ -7,9 +7,9 @@ package builder
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -48,12 +48,15 @@ type Result struct {
 
 // Builder builds the site; one kept alive rebuilds incrementally.
 type Builder struct {
-	opts    Options
-	genDir  string
-	pubDir  string
-	site    *render.Site
-	written map[string][]byte // generated files as last written
-	watch   bool
+	opts   Options
+	pubDir string
+	site   *render.Site
+	watch  bool
+	// loader remembers verified files between rebuilds; it is made anew
+	// when the trusted keys change.
+	loader      *catalog.Loader
+	fingerprint string
+	published   map[string]string // manifests in pubDir: path → sha256
 }
 
 // Build builds the site once into out. Everything is verified first; on
@@ -65,12 +68,15 @@ func Build(ctx context.Context, opts Options, out string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	defer os.RemoveAll(stage)
+	defer func() {
+		t := time.Now()
+		os.RemoveAll(stage)
+		slog.Debug("removed the old site", "took", time.Since(t))
+	}()
 	b, err := New(opts, stage, false)
 	if err != nil {
 		return nil, err
 	}
-	defer b.Close()
 	res, err := b.Rebuild(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -78,9 +84,11 @@ func Build(ctx context.Context, opts Options, out string) (*Result, error) {
 	if err := os.Chmod(stage, 0o755); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	if err := swap(stage, out); err != nil {
 		return nil, fmt.Errorf("publish %s: %w", out, err)
 	}
+	slog.Debug("swapped in", "out", out, "took", time.Since(start))
 	return res, nil
 }
 
@@ -95,23 +103,8 @@ func New(opts Options, pubDir string, watch bool) (*Builder, error) {
 	if pubDir, err = filepath.Abs(pubDir); err != nil {
 		return nil, err
 	}
-	gen, err := os.MkdirTemp("", "sitegen-gen-*")
-	if err != nil {
-		return nil, err
-	}
-	b := &Builder{opts: opts, genDir: gen, pubDir: pubDir, written: map[string][]byte{}}
-	for _, d := range []string{"content", "data"} {
-		if err := os.MkdirAll(filepath.Join(gen, d), 0o755); err != nil {
-			b.Close()
-			return nil, err
-		}
-	}
-	b.watch = watch
-	return b, nil
+	return &Builder{opts: opts, pubDir: pubDir, watch: watch, published: map[string]string{}}, nil
 }
-
-// Close removes the Builder's generated files.
-func (b *Builder) Close() error { return os.RemoveAll(b.genDir) }
 
 // Rebuild verifies, generates and renders. changed names the project files
 // (templates, content, assets) that changed since the last build; changed
@@ -130,15 +123,12 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	slog.Debug("verified manifests", "builds", len(cat.Builds), "took", time.Since(start))
 	files, err := pages.Generate(state, cfg)
 	if err != nil {
 		return nil, err
 	}
-	gen, err := b.writeGenerated(files)
-	if err != nil {
-		return nil, err
-	}
-	changed = append(gen, changed...)
+	slog.Debug("generated pages", "files", len(files), "took", time.Since(start))
 	loaded := time.Since(start)
 	if b.site == nil {
 		baseURL := cfg.BaseURL
@@ -147,7 +137,6 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		}
 		b.site, err = render.New(render.Options{
 			ProjectDir: b.opts.ProjectDir,
-			GenDir:     b.genDir,
 			PublishDir: b.pubDir,
 			CacheDir:   hugoCacheDir(),
 			BaseURL:    baseURL,
@@ -157,13 +146,18 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		if err != nil {
 			return nil, err
 		}
-		changed = nil // the first build is a full one
+		slog.Debug("loaded hugo", "took", time.Since(start))
 	}
 	renderStart := time.Now()
-	if err := b.site.Build(ctx, changed); err != nil {
-		return nil, err
+	// The manifests do not depend on Hugo: publish them meanwhile.
+	published := make(chan error, 1)
+	go func() { published <- b.publishManifests(cat) }()
+	err = b.site.Build(ctx, renderFiles(files), changed)
+	slog.Debug("rendered", "took", time.Since(renderStart))
+	if perr := <-published; err == nil {
+		err = perr
 	}
-	if err := publishManifests(cat, filepath.Join(b.pubDir, "manifests")); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return &Result{State: state, Pages: b.site.Pages(), Load: loaded, Render: time.Since(renderStart)}, nil
@@ -178,7 +172,10 @@ func (b *Builder) load(ctx context.Context) (*config.Config, *catalog.Catalog, *
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cat, err := catalog.Load(ctx, b.opts.Manifests, kr)
+	if fp := kr.Fingerprint(); b.loader == nil || fp != b.fingerprint {
+		b.loader, b.fingerprint = catalog.NewLoader(kr), fp
+	}
+	cat, err := b.loader.Load(ctx, b.opts.Manifests)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -193,68 +190,80 @@ func (b *Builder) load(ctx context.Context) (*config.Config, *catalog.Catalog, *
 	return cfg, cat, state, nil
 }
 
-// writeGenerated writes the files that differ from what is there, removes
-// those no longer generated, and returns the paths it touched.
-func (b *Builder) writeGenerated(files []pages.File) ([]string, error) {
-	var changed []string
-	keep := make(map[string]bool, len(files))
-	for _, f := range files {
-		p := filepath.Join(b.genDir, filepath.FromSlash(f.Path))
-		keep[p] = true
-		if old, ok := b.written[p]; ok && bytes.Equal(old, f.Data) {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			return nil, err
-		}
-		b.written[p] = f.Data
-		changed = append(changed, p)
+func renderFiles(files []pages.File) []render.File {
+	out := make([]render.File, len(files))
+	for i, f := range files {
+		out[i] = render.File(f)
 	}
-	for p := range b.written {
-		if !keep[p] {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
-			delete(b.written, p)
-			changed = append(changed, p)
-		}
-	}
-	return changed, nil
+	return out
 }
 
-// publishManifests copies every verified file and its signature, so that
-// visitors and tools can check what the pages were made from.
-func publishManifests(cat *catalog.Catalog, dst string) error {
-	var paths []string
-	for _, b := range cat.Builds {
-		paths = append(paths, b.Path)
+// Generated returns the generated files for opts, as a build renders them
+// (for benchmarks that render them with Hugo alone).
+func Generated(ctx context.Context, opts Options) ([]pages.File, error) {
+	b := &Builder{opts: opts}
+	cfg, _, state, err := b.load(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range cat.Revocations {
-		paths = append(paths, r.Path)
+	return pages.Generate(state, cfg)
+}
+
+// publishManifests writes every verified file and its signature under
+// manifests/, so that visitors and tools can check what the pages were made
+// from. It writes the bytes that were verified, not a second read.
+func (b *Builder) publishManifests(cat *catalog.Catalog) error {
+	dst := filepath.Join(b.pubDir, "manifests")
+	var files []catalog.Signed
+	for _, x := range cat.Builds {
+		files = append(files, x.Signed)
 	}
-	for _, rel := range paths {
-		for _, name := range []string{rel, rel + trust.SigSuffix} {
-			src := filepath.Join(cat.Dir, filepath.FromSlash(name))
-			data, err := os.ReadFile(src)
-			if err != nil {
-				return err
-			}
-			target := filepath.Join(dst, filepath.FromSlash(name))
-			if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, data) {
-				continue
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(target, data, 0o644); err != nil {
-				return err
-			}
+	for _, x := range cat.Revocations {
+		files = append(files, x.Signed)
+	}
+	keep := make(map[string]bool, len(files))
+	for _, f := range files {
+		keep[f.Path] = true
+		if b.published[f.Path] == f.SHA256 {
+			continue
+		}
+		target := filepath.Join(dst, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		src := filepath.Join(cat.Dir, filepath.FromSlash(f.Path))
+		if err := place(src, target, f.Data); err != nil {
+			return err
+		}
+		if err := place(src+trust.SigSuffix, target+trust.SigSuffix, f.Sig); err != nil {
+			return err
+		}
+		b.published[f.Path] = f.SHA256
+	}
+	for p := range b.published {
+		if !keep[p] {
+			target := filepath.Join(dst, filepath.FromSlash(p))
+			os.Remove(target)
+			os.Remove(target + trust.SigSuffix)
+			delete(b.published, p)
 		}
 	}
 	return nil
+}
+
+// place puts data, the verified bytes of src, at target. A hard link is
+// far cheaper than a new file here, and signed files are replaced by
+// rename, never edited in place; still, the link is read back, and if the
+// source changed since it was verified, the verified bytes are written.
+func place(src, target string, data []byte) error {
+	os.Remove(target)
+	if os.Link(src, target) == nil {
+		if got, err := os.ReadFile(target); err == nil && bytes.Equal(got, data) {
+			return nil
+		}
+		os.Remove(target)
+	}
+	return os.WriteFile(target, data, 0o644)
 }
 
 func hugoCacheDir() string {

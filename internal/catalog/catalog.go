@@ -5,8 +5,10 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,19 +26,26 @@ import (
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
+// Signed is a verified file: its exact bytes and signature, which are what
+// gets published, never a second read of a file that may have changed.
+type Signed struct {
+	Path   string // slash-separated, relative to the manifests directory
+	Key    string // the trusted key that verified it
+	SHA256 string // of Data
+	Data   []byte
+	Sig    []byte
+}
+
 // Build is a verified build manifest.
 type Build struct {
 	*manifest.Build
-	Path   string // slash-separated, relative to the manifests directory
-	Key    string // the trusted key that verified it
-	SHA256 string // of the file's bytes
+	Signed
 }
 
 // Revocation is a verified revocation.
 type Revocation struct {
 	*manifest.Revocation
-	Path string
-	Key  string
+	Signed
 }
 
 // Catalog is every verified file of a manifests directory, in path order.
@@ -58,13 +67,36 @@ var _ Verifier = (*trust.Keyring)(nil)
 // along with an error that joins one error per bad file, each naming it; a
 // caller that publishes must treat any error as fatal.
 func Load(ctx context.Context, dir string, v Verifier) (*Catalog, error) {
+	return NewLoader(v).Load(ctx, dir)
+}
+
+// Loader loads a manifests directory again and again, as serve does, and
+// remembers what it verified: a file whose bytes and signature are the same
+// as last time is not verified and parsed again. The bytes are read every
+// time; only the work on identical bytes is saved.
+type Loader struct {
+	v     Verifier
+	mu    sync.Mutex
+	known map[string]loaded // by path
+}
+
+type loaded struct {
+	file *manifest.File
+	Signed
+}
+
+// NewLoader returns a Loader that verifies with v.
+func NewLoader(v Verifier) *Loader {
+	return &Loader{v: v, known: map[string]loaded{}}
+}
+
+// Load is Load with the Loader's memory.
+func (l *Loader) Load(ctx context.Context, dir string) (*Catalog, error) {
 	paths, errs := list(dir)
 	cat := &Catalog{Dir: dir}
 	type result struct {
-		file *manifest.File
-		key  string
-		sum  string
-		err  error
+		loaded
+		err error
 	}
 	results := make([]result, len(paths))
 	var wg sync.WaitGroup
@@ -72,8 +104,8 @@ func Load(ctx context.Context, dir string, v Verifier) (*Catalog, error) {
 	for range min(runtime.GOMAXPROCS(0), max(len(paths), 1)) {
 		wg.Go(func() {
 			for i := range next {
-				f, key, sum, err := loadFile(dir, paths[i], v)
-				results[i] = result{f, key, sum, err}
+				f, err := l.loadFile(dir, paths[i])
+				results[i] = result{f, err}
 			}
 		})
 	}
@@ -90,16 +122,22 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	for i, r := range results {
+	known := make(map[string]loaded, len(results))
+	for _, r := range results {
 		switch {
 		case r.err != nil:
 			errs = append(errs, r.err)
+			continue
 		case r.file.Build != nil:
-			cat.Builds = append(cat.Builds, &Build{Build: r.file.Build, Path: paths[i], Key: r.key, SHA256: r.sum})
+			cat.Builds = append(cat.Builds, &Build{Build: r.file.Build, Signed: r.Signed})
 		default:
-			cat.Revocations = append(cat.Revocations, &Revocation{Revocation: r.file.Revocation, Path: paths[i], Key: r.key})
+			cat.Revocations = append(cat.Revocations, &Revocation{Revocation: r.file.Revocation, Signed: r.Signed})
 		}
+		known[r.Path] = r.loaded
 	}
+	l.mu.Lock()
+	l.known = known // forget files that are gone or went bad
+	l.mu.Unlock()
 	return cat, errors.Join(errs...)
 }
 
@@ -153,26 +191,33 @@ func list(dir string) (paths []string, errs []error) {
 	return paths, errs
 }
 
-func loadFile(dir, rel string, v Verifier) (*manifest.File, string, string, error) {
+func (l *Loader) loadFile(dir, rel string) (loaded, error) {
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return nil, "", "", err
+		return loaded{}, err
 	}
 	sig, err := os.ReadFile(p + trust.SigSuffix)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", "", fmt.Errorf("%s: %w %s%s", p, trust.ErrUnsigned, path.Base(rel), trust.SigSuffix)
+		return loaded{}, fmt.Errorf("%s: %w %s%s", p, trust.ErrUnsigned, path.Base(rel), trust.SigSuffix)
 	}
 	if err != nil {
-		return nil, "", "", err
+		return loaded{}, err
 	}
-	key, err := v.Verify(data, sig)
-	if err != nil {
-		return nil, "", "", fmt.Errorf("%s: %w", p, err)
+	sum := sha256.Sum256(data)
+	signed := Signed{Path: rel, SHA256: hex.EncodeToString(sum[:]), Data: data, Sig: sig}
+	l.mu.Lock()
+	prev, ok := l.known[rel]
+	l.mu.Unlock()
+	if ok && prev.SHA256 == signed.SHA256 && bytes.Equal(prev.Sig, sig) {
+		return prev, nil
+	}
+	if signed.Key, err = l.v.Verify(data, sig); err != nil {
+		return loaded{}, fmt.Errorf("%s: %w", p, err)
 	}
 	f, err := manifest.Parse(p, data)
 	if err != nil {
-		return nil, "", "", err
+		return loaded{}, err
 	}
 	stream := path.Dir(rel)
 	var claimed string
@@ -182,8 +227,8 @@ func loadFile(dir, rel string, v Verifier) (*manifest.File, string, string, erro
 		claimed = f.Revocation.Stream
 	}
 	if claimed != stream {
-		return nil, "", "", &manifest.FieldError{File: p, Field: "stream",
+		return loaded{}, &manifest.FieldError{File: p, Field: "stream",
 			Msg: fmt.Sprintf("%q does not match its directory %q", claimed, stream)}
 	}
-	return f, key, fmt.Sprintf("%x", sha256.Sum256(data)), nil
+	return loaded{file: f, Signed: signed}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
@@ -127,5 +128,49 @@ func write(t *testing.T, p string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+type countingVerifier struct {
+	catalog.Verifier
+	n atomic.Int64
+}
+
+func (c *countingVerifier) Verify(data, sig []byte) (string, error) {
+	c.n.Add(1)
+	return c.Verifier.Verify(data, sig)
+}
+
+// A Loader verifies again only what changed, and a change that breaks a
+// signature is caught on the next load.
+func TestLoaderRemembers(t *testing.T) {
+	dir := copyExample(t)
+	v := &countingVerifier{Verifier: keyring(t)}
+	l := catalog.NewLoader(v)
+	if _, err := l.Load(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.n.Load(); got != 8 {
+		t.Fatalf("first load verified %d files, want 8", got)
+	}
+	p := filepath.Join(dir, "testing", "28.20180604.1.json")
+	data, _ := os.ReadFile(p)
+	data[50] ^= 1
+	write(t, p, data)
+	_, err := l.Load(context.Background(), dir)
+	if !errors.Is(err, trust.ErrBadSignature) {
+		t.Fatalf("tampered file after a good load: err = %v", err)
+	}
+	if got := v.n.Load(); got != 9 {
+		t.Errorf("second load verified %d files in all, want 9 (only the changed one again)", got)
+	}
+	data[50] ^= 1
+	write(t, p, data)
+	cat, err := l.Load(context.Background(), dir)
+	if err != nil || len(cat.Builds) != 7 {
+		t.Fatalf("restored file: %v, %d builds", err, len(cat.Builds))
+	}
+	if string(cat.Builds[len(cat.Builds)-1].Data) != string(data) {
+		t.Error("catalog does not carry the verified bytes")
 	}
 }

@@ -143,38 +143,32 @@ type File struct {
 // without one is read as a build, which is how a Fedora CoreOS release.json
 // is a valid manifest as it stands.
 func Parse(name string, data []byte) (*File, error) {
-	var head struct {
-		Schema *string `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, invalid(name, "", "not valid JSON: %v", err)
+	// One decode into a build serves both kinds: a revocation shares its
+	// identifying fields, and it is the rare case that decodes again.
+	var b Build
+	if err := decodeStrict(name, data, &b); err != nil {
+		return nil, err
 	}
 	wantRevocation := strings.HasSuffix(name, RevocationSuffix)
-	schema := ""
-	if head.Schema != nil {
-		schema = *head.Schema
-	}
 	switch {
-	case schema == RevocationSchema:
+	case b.Schema == RevocationSchema:
 		if !wantRevocation {
-			return nil, invalid(name, "schema", "%q belongs in a file named <release>%s", schema, RevocationSuffix)
+			return nil, invalid(name, "schema", "%q belongs in a file named <release>%s", b.Schema, RevocationSuffix)
 		}
 		r, err := parseRevocation(name, data)
 		if err != nil {
 			return nil, err
 		}
 		return &File{Name: name, Revocation: r}, nil
-	case schema == BuildSchema || head.Schema == nil:
-		if wantRevocation {
-			return nil, invalid(name, "schema", "must be %q in a revocation file", RevocationSchema)
-		}
-		b, err := parseBuild(name, data)
-		if err != nil {
+	case wantRevocation:
+		return nil, invalid(name, "schema", "must be %q in a revocation file", RevocationSchema)
+	case b.Schema == BuildSchema || b.Schema == "":
+		if err := validateBuild(name, &b); err != nil {
 			return nil, err
 		}
-		return &File{Name: name, Build: b}, nil
+		return &File{Name: name, Build: &b}, nil
 	default:
-		return nil, invalid(name, "schema", "unknown schema %q (want %q or %q)", schema, BuildSchema, RevocationSchema)
+		return nil, invalid(name, "schema", "unknown schema %q (want %q or %q)", b.Schema, BuildSchema, RevocationSchema)
 	}
 }
 
@@ -279,11 +273,7 @@ func jsonKind(v any) string {
 	return "null"
 }
 
-func parseBuild(name string, data []byte) (*Build, error) {
-	var b Build
-	if err := decodeStrict(name, data, &b); err != nil {
-		return nil, err
-	}
+func validateBuild(name string, b *Build) error {
 	v := validator{file: name}
 	v.id("stream", b.Stream)
 	v.id("release", b.Release)
@@ -319,10 +309,7 @@ func parseBuild(name string, data []byte) (*Build, error) {
 	for _, arch := range sortedKeys(b.Architectures) {
 		v.architecture("architectures."+arch, arch, b.Architectures[arch])
 	}
-	if v.err != nil {
-		return nil, v.err
-	}
-	return &b, nil
+	return v.err
 }
 
 func parseRevocation(name string, data []byte) (*Revocation, error) {

@@ -81,7 +81,7 @@ func TestParseRejects(t *testing.T) {
 		wantMsg   string
 	}{
 		{"unknown schema", "", base, set("schema", "atomic-release/v2"), "schema", "unknown schema"},
-		{"schema not a string", "", base, set("schema", 1), "", "not valid JSON"},
+		{"schema not a string", "", base, set("schema", 1), "schema", "want a JSON string, found number"},
 		{"missing stream", "", base, del("stream"), "stream", "required"},
 		{"missing release", "", base, del("release"), "release", "required"},
 		{"release with slash", "", base, set("release", "22/../x"), "release", "only letters"},

@@ -40,7 +40,11 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		home.Streams = append(home.Streams, sv)
+		// The home page shows each stream's current build and notices;
+		// the history is on the stream's own page.
+		brief := *sv
+		brief.History = nil
+		home.Streams = append(home.Streams, &brief)
 		for _, b := range st.Builds {
 			bv, err := g.build(st, b, true)
 			if err != nil {
@@ -52,21 +56,33 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 			}
 			files = append(files, f)
 		}
-		f, err := contentFile(path.Join("content", "streams", st.Name, "_index.md"), "stream", sv.Title, map[string]any{"stream": sv})
+		// The stream's page is constant; what changes with each build is
+		// in a headless page it reads. Hugo re-renders every page below a
+		// section whose _index changes (its cascade might have), so the
+		// state must not live there.
+		f, err := contentFile(path.Join("content", "streams", st.Name, "_index.md"), "stream", sv.Title, map[string]any{"state": stateStream(st.Name)})
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
+		if f, err = stateFile(stateStream(st.Name), map[string]any{"stream": sv}); err != nil {
+			return nil, err
+		}
+		files = append(files, f)
 	}
-	f, err := contentFile("content/_index.md", "", cfg.Title, map[string]any{"home": home})
+	f, err := contentFile("content/_index.md", "", cfg.Title, map[string]any{"state": stateHome})
 	if err != nil {
 		return nil, err
 	}
 	files = append(files, f)
+	if f, err = stateFile(stateHome, map[string]any{"home": home}); err != nil {
+		return nil, err
+	}
+	files = append(files, f)
+	files = append(files, File{Path: "content/state/_index.md", Data: []byte(`{"title":"state","build":{"render":"never","list":"never"}}` + "\n")})
 	site := map[string]any{
 		"title":   cfg.Title,
 		"docs":    cfg.Docs,
-		"now":     state.Now.Format(time.RFC3339),
 		"streams": streamLinks(home.Streams),
 	}
 	data, err := json.MarshalIndent(site, "", "  ")
@@ -103,6 +119,22 @@ func streamLinks(streams []*Stream) []Link {
 	return links
 }
 
+// The headless pages that hold the home page's and the streams' state.
+const stateHome = "/state/home"
+
+func stateStream(name string) string { return "/state/stream-" + name }
+
+// stateFile writes a headless page: never rendered or listed, read by the
+// template of the page it belongs to.
+func stateFile(page string, params map[string]any) (File, error) {
+	fm := map[string]any{"title": page, "params": params, "build": map[string]any{"render": "never", "list": "never"}}
+	data, err := json.Marshal(fm)
+	if err != nil {
+		return File{}, fmt.Errorf("generate %s: %w", page, err)
+	}
+	return File{Path: "content" + page + ".md", Data: append(data, '\n')}, nil
+}
+
 // contentFile writes a Hugo content file with JSON front matter and no
 // body: every page is drawn by its template from params.
 func contentFile(p, layout, title string, params map[string]any) (File, error) {
@@ -110,7 +142,7 @@ func contentFile(p, layout, title string, params map[string]any) (File, error) {
 	if layout != "" {
 		fm["layout"] = layout
 	}
-	data, err := json.MarshalIndent(fm, "", " ")
+	data, err := json.Marshal(fm)
 	if err != nil {
 		return File{}, fmt.Errorf("generate %s: %w", p, err)
 	}
@@ -141,7 +173,7 @@ type Stream struct {
 	// Failure is the newest failed build after the current one.
 	Failure   *Summary   `json:"failure,omitempty"`
 	Withdrawn []*Summary `json:"withdrawn,omitempty"`
-	History   []*Summary `json:"history"`
+	History   []*Summary `json:"history,omitempty"`
 }
 
 // Summary is a build in a list: enough to link and judge it.

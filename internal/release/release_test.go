@@ -24,13 +24,13 @@ func b(stream, spec string, day int) *catalog.Build {
 		m.Status = manifest.StatusFailed
 		m.FailureTracker = "https://bugzilla.example.org/" + rel
 	}
-	return &catalog.Build{Build: m, Path: stream + "/" + rel + ".json"}
+	return &catalog.Build{Build: m, Signed: catalog.Signed{Path: stream + "/" + rel + ".json"}}
 }
 
 func r(stream, rel string) *catalog.Revocation {
 	return &catalog.Revocation{
 		Revocation: &manifest.Revocation{Stream: stream, Release: rel, Reason: "https://bugzilla.example.org/why-" + rel},
-		Path:       stream + "/" + rel + ".revoked.json",
+		Signed:     catalog.Signed{Path: stream + "/" + rel + ".revoked.json"},
 	}
 }
 

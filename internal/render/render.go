@@ -4,12 +4,14 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 
 	"github.com/bep/logg"
@@ -28,8 +30,6 @@ type Options struct {
 	// ProjectDir holds site/hugo.toml, site/assets, site/static,
 	// templates/ (the layouts) and content/ (hand-written pages).
 	ProjectDir string
-	// GenDir holds the generated content/ and data/.
-	GenDir string
 	// PublishDir is where the site is written.
 	PublishDir string
 	// CacheDir is Hugo's cache (resources, modules).
@@ -41,10 +41,25 @@ type Options struct {
 	Log io.Writer
 }
 
+// File is a generated file, its path relative to the generated tree
+// (content/… or data/…).
+type File struct {
+	Path string
+	Data []byte
+}
+
+// genRoot is where the generated tree appears to Hugo. It lives in memory
+// only: on the disks this runs on, creating a file costs far more than
+// rendering it.
+const genRoot = "/.sitegen-generated"
+
 // Site is a loaded Hugo site, ready to build and, with Watch, to rebuild.
 type Site struct {
-	opts Options
-	h    *hugolib.HugoSites
+	opts   Options
+	h      *hugolib.HugoSites
+	gen    afero.Fs          // the in-memory layer holding genRoot
+	have   map[string][]byte // generated files in gen, by path
+	builds int
 }
 
 // New loads the Hugo configuration and prepares the site.
@@ -61,13 +76,14 @@ func New(opts Options) (*Site, error) {
 		flags.Set("baseURL", opts.BaseURL)
 	}
 	if opts.Watch {
-		flags.Set("internal", map[string]any{"watch": true})
+		// As hugo server runs it: re-render only the pages a change touches.
+		flags.Set("internal", map[string]any{"watch": true, "running": true})
 	}
 	// The folder layout is this program's contract, not a setting.
 	flags.Set("module", map[string]any{"mounts": []map[string]any{
 		{"source": "content", "target": "content"},
-		{"source": filepath.Join(opts.GenDir, "content"), "target": "content"},
-		{"source": filepath.Join(opts.GenDir, "data"), "target": "data"},
+		{"source": genRoot + "/content", "target": "content"},
+		{"source": genRoot + "/data", "target": "data"},
 		{"source": "templates", "target": "layouts"},
 		{"source": "site/assets", "target": "assets"},
 	}})
@@ -78,9 +94,18 @@ func New(opts Options) (*Site, error) {
 		StdErr:        opts.Log,
 		DistinctLevel: logg.LevelWarn,
 	})
+	gen := afero.NewMemMapFs()
+	for _, d := range []string{"content", "data"} {
+		if err := gen.MkdirAll(genRoot+"/"+d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// Reads see the generated tree over the disk; writes (the published
+	// site) go to the disk.
+	src := afero.NewCopyOnWriteFs(afero.NewOsFs(), gen)
 	afs := afero.NewOsFs()
 	res, err := allconfig.LoadConfig(allconfig.ConfigSourceDescriptor{
-		Fs:       afs,
+		Fs:       src,
 		Logger:   logger,
 		Flags:    flags,
 		Filename: filepath.Join(opts.ProjectDir, "site", "hugo.toml"),
@@ -94,7 +119,7 @@ func New(opts Options) (*Site, error) {
 	}
 	h, err := hugolib.NewHugoSites(deps.DepsCfg{
 		Configs:  res,
-		Fs:       hugofs.NewFrom(afs, res.LoadingInfo.BaseConfig),
+		Fs:       hugofs.NewFromSourceAndDestination(src, afs, res.LoadingInfo.Cfg),
 		LogLevel: logger.Level(),
 		StdOut:   io.Discard,
 		StdErr:   opts.Log,
@@ -102,18 +127,48 @@ func New(opts Options) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hugo: %w", err)
 	}
-	return &Site{opts: opts, h: h}, nil
+	return &Site{opts: opts, h: h, gen: gen, have: map[string][]byte{}}, nil
 }
 
-// Build renders the site into PublishDir and copies site/static over it
-// (Hugo's library does not; its command does). changed lists the files
-// that changed since the last build, for an incremental rebuild; nil means
-// a full build.
-func (s *Site) Build(ctx context.Context, changed []string) error {
+// Build renders the site into PublishDir from the project and the
+// generated files, and copies site/static over it (Hugo's library does not;
+// its command does). On a rebuild, only the generated files that differ
+// from the last build, and the project files named in changed, are told to
+// Hugo as changed, so it renders only what they touch.
+func (s *Site) Build(ctx context.Context, generated []File, changed []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	first := s.builds == 0
 	var events []fsnotify.Event
+	keep := make(map[string]bool, len(generated))
+	for _, f := range generated {
+		p := genRoot + "/" + f.Path
+		keep[p] = true
+		old, ok := s.have[p]
+		if ok && bytes.Equal(old, f.Data) {
+			continue
+		}
+		if err := s.gen.MkdirAll(path.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := afero.WriteFile(s.gen, p, f.Data, 0o644); err != nil {
+			return err
+		}
+		s.have[p] = f.Data
+		op := fsnotify.Write
+		if !ok {
+			op = fsnotify.Create
+		}
+		events = append(events, fsnotify.Event{Name: p, Op: op})
+	}
+	for p := range s.have {
+		if !keep[p] {
+			s.gen.Remove(p)
+			delete(s.have, p)
+			events = append(events, fsnotify.Event{Name: p, Op: fsnotify.Remove})
+		}
+	}
 	for _, p := range changed {
 		op := fsnotify.Write
 		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
@@ -121,6 +176,10 @@ func (s *Site) Build(ctx context.Context, changed []string) error {
 		}
 		events = append(events, fsnotify.Event{Name: p, Op: op})
 	}
+	if first {
+		events = nil
+	}
+	s.builds++
 	if err := s.h.Build(hugolib.BuildCfg{NoBuildLock: true}, events...); err != nil {
 		return fmt.Errorf("hugo: %w", err)
 	}

@@ -11,7 +11,9 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -38,6 +40,7 @@ var (
 // Key is one trusted public key.
 type Key struct {
 	Name     string // file name in the keys directory
+	pem      []byte
 	verifier signature.Verifier
 }
 
@@ -45,6 +48,17 @@ type Key struct {
 // verifies it, which is how keys are rotated.
 type Keyring struct {
 	keys []Key
+}
+
+// Fingerprint identifies the set of keys: it changes when any key file is
+// added, removed, renamed or changed.
+func (kr *Keyring) Fingerprint() string {
+	h := sha256.New()
+	for _, k := range kr.keys {
+		fmt.Fprintf(h, "%s\x00%d\x00", k.Name, len(k.pem))
+		h.Write(k.pem)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // LoadKeys reads every PEM public key (*.pem, *.pub) in dir. A file there
@@ -91,7 +105,7 @@ func ParsePublicKey(name string, pemData []byte) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	return Key{Name: name, verifier: v}, nil
+	return Key{Name: name, pem: pemData, verifier: v}, nil
 }
 
 func checkKeyType(pub crypto.PublicKey) error {

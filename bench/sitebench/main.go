@@ -1,0 +1,263 @@
+// Command sitebench measures sitegen on a large generated history and
+// prints each figure beside its target. It is run by `make bench`; it is a
+// benchmark, never a test: a slow machine prints a missed target, it does
+// not fail.
+//
+// Figures: a full `sitegen build` (a fresh process, signature checks
+// included); Hugo alone rendering the same generated pages (a fresh
+// process, the floor); one rebuild after one new manifest, as serve does
+// it; and the peak RSS of the full build.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/builder"
+	"github.com/projectatomic/atomic-site/internal/render"
+	"github.com/projectatomic/atomic-site/internal/synth"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+func main() {
+	hugoOnly := flag.String("hugo-only", "", "internal: render the generated tree in DIR with Hugo alone")
+	runs := flag.Int("runs", 5, "runs per figure; the median is printed")
+	keep := flag.String("keep", "", "keep the generated history in this directory, for profiling")
+	flag.Parse()
+	if *hugoOnly != "" {
+		if err := renderOnly(*hugoOnly); err != nil {
+			fmt.Fprintln(os.Stderr, "sitebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*runs, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "sitebench:", err)
+		os.Exit(1)
+	}
+}
+
+var now = time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
+
+func run(runs int, keep string) error {
+	root, err := filepath.Abs(".")
+	if err != nil {
+		return err
+	}
+	work := keep
+	if work == "" {
+		if work, err = os.MkdirTemp("", "sitebench-*"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+
+	// The history: 1,000 builds x 3 architectures x 8 artifacts, 3 streams.
+	priv, pub, err := trust.GenerateKey()
+	if err != nil {
+		return err
+	}
+	keys := filepath.Join(work, "keys")
+	os.MkdirAll(keys, 0o755)
+	os.WriteFile(filepath.Join(keys, "bench.pub"), pub, 0o644)
+	os.WriteFile(filepath.Join(work, "bench.key"), priv, 0o600)
+	signer, err := trust.LoadSigner(filepath.Join(work, "bench.key"))
+	if err != nil {
+		return err
+	}
+	manifests := filepath.Join(work, "manifests")
+	spec := synth.Spec{
+		Streams: []string{"stable", "testing", "next"}, Builds: 1000,
+		Arches: []string{"x86_64", "aarch64", "ppc64le"},
+		Start:  now.AddDate(0, 0, -340), FailEvery: 17, RevokeEvery: 41,
+	}
+	if _, err := synth.History(manifests, signer, spec); err != nil {
+		return err
+	}
+	fmt.Printf("history: %d builds x %d architectures x 8 artifacts over %d streams, signed (ECDSA P-256)\n",
+		spec.Builds, len(spec.Arches), len(spec.Streams))
+
+	bin := filepath.Join(work, "sitegen")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/sitegen").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	opts := builder.Options{
+		ProjectDir: root, Manifests: manifests, Keys: keys,
+		Config: filepath.Join(root, "site", "sitegen.toml"), Now: now,
+	}
+
+	// The generated tree Hugo alone renders: exactly what sitegen renders.
+	gen, err := generated(opts, filepath.Join(work, "generated"))
+	if err != nil {
+		return err
+	}
+
+	var full, hugo []time.Duration
+	var rss []int64
+	for i := range runs {
+		out := filepath.Join(work, fmt.Sprintf("public-%d", i))
+		d, kb, err := timed(exec.Command(bin, "build", "--project", root, "--manifests", manifests, "--keys", keys,
+			"--now", now.Format(time.RFC3339), "--out", out))
+		if err != nil {
+			return err
+		}
+		full, rss = append(full, d), append(rss, kb)
+		d, _, err = timed(exec.Command(self, "-hugo-only", gen))
+		if err != nil {
+			return err
+		}
+		hugo = append(hugo, d)
+		os.RemoveAll(out)
+	}
+
+	rebuild, err := rebuildAfterOneManifest(opts, signer, filepath.Join(work, "serve"))
+	if err != nil {
+		return err
+	}
+
+	fmt.Println()
+	f, h := median(full), median(hugo)
+	report("full sitegen build (verify 1,000 signed manifests + render)", secs(f), "<= 2.00 s", f <= 2*time.Second)
+	report("Hugo alone, same generated pages", secs(h), "(the floor)", true)
+	ratio := float64(f) / float64(h)
+	report("full build / Hugo alone", fmt.Sprintf("%.2fx", ratio), "<= 1.30x", ratio <= 1.3)
+	report("serve: rebuild after one new manifest", ms(rebuild), "<= 300 ms", rebuild <= 300*time.Millisecond)
+	peak := slices.Max(rss)
+	report("peak RSS of the full build", fmt.Sprintf("%d MB", peak/1024), "<= 500 MB", peak <= 500*1024)
+	return nil
+}
+
+// generated writes the generated tree that sitegen renders to a directory,
+// for Hugo alone to read and render.
+func generated(opts builder.Options, dst string) (string, error) {
+	files, err := builder.Generated(context.Background(), opts)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		p := filepath.Join(dst, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dst, os.WriteFile(filepath.Join(dst, ".project"), []byte(opts.ProjectDir), 0o644)
+}
+
+// renderOnly is Hugo alone: read the generated tree, load the config and
+// render.
+func renderOnly(gen string) error {
+	project, err := os.ReadFile(filepath.Join(gen, ".project"))
+	if err != nil {
+		return err
+	}
+	var files []render.File
+	err = filepath.WalkDir(gen, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == ".project" {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(gen, p)
+		files = append(files, render.File{Path: filepath.ToSlash(rel), Data: data})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	pub, err := os.MkdirTemp("", "sitebench-hugo-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(pub)
+	site, err := render.New(render.Options{
+		ProjectDir: string(project), PublishDir: pub,
+		CacheDir: filepath.Join(os.TempDir(), "sitebench-hugo-cache"),
+	})
+	if err != nil {
+		return err
+	}
+	return site.Build(context.Background(), files, nil)
+}
+
+func rebuildAfterOneManifest(opts builder.Options, s *trust.Signer, pub string) (time.Duration, error) {
+	b, err := builder.New(opts, pub, true)
+	if err != nil {
+		return 0, err
+	}
+	ctx := context.Background()
+	if _, err := b.Rebuild(ctx, nil); err != nil {
+		return 0, err
+	}
+	var took []time.Duration
+	for i := range 5 {
+		day := now.AddDate(0, 0, i)
+		nb := synth.Build("stable", "28."+day.Format("20060102")+".9", day, "x86_64", "aarch64", "ppc64le")
+		if err := synth.WriteBuild(opts.Manifests, s, nb); err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		res, err := b.Rebuild(ctx, nil)
+		if err != nil {
+			return 0, err
+		}
+		took = append(took, time.Since(start))
+		if cur := res.State.Stream("stable").Current; cur == nil || cur.Release != nb.Release {
+			return 0, fmt.Errorf("rebuild did not pick up %s", nb.Release)
+		}
+		if _, err := os.Stat(filepath.Join(pub, "streams", "stable", nb.Release, "index.html")); err != nil {
+			return 0, fmt.Errorf("rebuild did not render %s: %w", nb.Release, err)
+		}
+	}
+	return median(took), nil
+}
+
+// timed runs cmd and returns its wall time and peak RSS in KiB.
+func timed(cmd *exec.Cmd) (time.Duration, int64, error) {
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("%s: %v\n%s", cmd.Path, err, stderr.String())
+	}
+	d := time.Since(start)
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var kb int64
+	if ru != nil {
+		kb = ru.Maxrss
+	}
+	return d, kb, nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+func ms(d time.Duration) string   { return fmt.Sprintf("%d ms", d.Milliseconds()) }
+
+func report(what, got, target string, ok bool) {
+	verdict := "met"
+	if !ok {
+		verdict = "MISSED"
+	}
+	fmt.Printf("%-62s %10s   target %-10s %s\n", what, got, target, verdict)
+}
