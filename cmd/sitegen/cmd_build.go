@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/cli"
+
 	"github.com/projectatomic/atomic-site/internal/builder"
 )
 
@@ -25,7 +27,7 @@ func (o *buildOptions) addFlags(cmd *cobra.Command) {
 
 // builderOptions checks the flags and turns them into the builder's options.
 func (o *buildOptions) builderOptions(cmd *cobra.Command) (builder.Options, error) {
-	if err := required(cmd, "manifests", "keys"); err != nil {
+	if err := cli.Required(cmd, "manifests", "keys"); err != nil {
 		return builder.Options{}, err
 	}
 	var opts builder.Options
@@ -62,7 +64,7 @@ func newBuildCommand() *cobra.Command {
 If any file fails to verify, nothing is written and --out is left as it was.
 The new site is written beside --out and swapped in whole at the end. The
 same inputs and --now give byte-identical output.`,
-		Args: exactArgs(0),
+		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bopts, err := opts.builderOptions(cmd)
 			if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/cli"
+
 	"github.com/projectatomic/atomic-site/internal/atomicfile"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -21,9 +23,9 @@ func newKeygenCommand() *cobra.Command {
 PREFIX.key is the private key, unencrypted PKCS#8 PEM, readable only by its
 owner. PREFIX.pub is the public key: copy it into the site's keys directory.
 Existing files are never overwritten.`,
-		Args: exactArgs(0),
+		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := required(cmd, "out"); err != nil {
+			if err := cli.Required(cmd, "out"); err != nil {
 				return err
 			}
 			return runKeygen(opts)

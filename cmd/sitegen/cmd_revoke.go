@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/cli"
+
 	"github.com/projectatomic/atomic-site/internal/atomicfile"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -29,9 +31,9 @@ func newRevokeCommand() *cobra.Command {
 The build's manifest must be in DIR/S. The reason is a URL (the bug or
 announcement that says why). The site stops offering the build and offers
 the previous good one, saying why.`,
-		Args: exactArgs(0),
+		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := required(cmd, "key", "stream", "release", "reason", "manifests"); err != nil {
+			if err := cli.Required(cmd, "key", "stream", "release", "reason", "manifests"); err != nil {
 				return err
 			}
 			return runRevoke(opts)

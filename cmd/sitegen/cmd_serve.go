@@ -15,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/cli"
+
 	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/watch"
 )
@@ -33,7 +35,7 @@ func newServeCommand() *cobra.Command {
 whenever a file changes under the manifests, the keys, site/, templates/ or
 content/. A rebuild that fails (a bad manifest, a broken template) is logged
 and the last good site goes on being served.`,
-		Args: exactArgs(0),
+		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bopts, err := opts.builderOptions(cmd)
 			if err != nil {
@@ -132,13 +134,13 @@ func exists(p string) bool {
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%w: --addr %q: %v", errUsage, addr, err)
+		return cli.Usagef("--addr %q: %v", addr, err)
 	}
 	if strings.EqualFold(host, "localhost") {
 		return nil
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%w: --addr %q: serve listens on loopback only (127.0.0.1, ::1, localhost)", errUsage, addr)
+		return cli.Usagef("--addr %q: serve listens on loopback only (127.0.0.1, ::1, localhost)", addr)
 	}
 	return nil
 }

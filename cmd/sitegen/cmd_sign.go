@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/cli"
+
 	"github.com/projectatomic/atomic-site/internal/atomicfile"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -28,9 +30,9 @@ bytes, as cosign sign-blob writes it.
 A .json file is read as a manifest first and refused if it is not a valid
 one, so that nothing malformed gets signed. Either every signature is
 written or none is.`,
-		Args: minArgs(1),
+		Args: cli.MinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := required(cmd, "key"); err != nil {
+			if err := cli.Required(cmd, "key"); err != nil {
 				return err
 			}
 			return runSign(opts, args)

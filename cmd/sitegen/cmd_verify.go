@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/cli"
+
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/release"
 )
@@ -18,7 +20,7 @@ func newVerifyCommand() *cobra.Command {
 		Long: `Verify every manifest and revocation against the trusted keys, then print,
 per stream, the current build, whether it is stale, and every revoked build.
 Exits non-zero, naming each bad file, if any file fails.`,
-		Args: exactArgs(0),
+		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			state, _, err := opts.load(cmd.Context(), cmd)
 			if err != nil {

@@ -75,6 +75,11 @@ func Load(ctx context.Context, dir string, v Verifier) (*Catalog, error) {
 // as last time is not verified and parsed again. The bytes are read every
 // time; only the work on identical bytes is saved.
 type Loader struct {
+	// OnlyManifests reads the manifests of a directory that holds other
+	// files too (release files with their images): directories below the
+	// streams and files other than <stream>/*.json are left alone.
+	OnlyManifests bool
+
 	v     Verifier
 	mu    sync.Mutex
 	known map[string]loaded // by path
@@ -92,7 +97,7 @@ func NewLoader(v Verifier) *Loader {
 
 // Load is Load with the Loader's memory.
 func (l *Loader) Load(ctx context.Context, dir string) (*Catalog, error) {
-	paths, errs := list(dir)
+	paths, errs := list(dir, l.OnlyManifests)
 	cat := &Catalog{Dir: dir}
 	type result struct {
 		loaded
@@ -143,7 +148,7 @@ feed:
 
 // list finds the manifest files below dir, as slash paths relative to it.
 // Anything in the wrong place is an error rather than silently left out.
-func list(dir string) (paths []string, errs []error) {
+func list(dir string, lenient bool) (paths []string, errs []error) {
 	sigs := map[string]bool{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -161,6 +166,9 @@ func list(dir string) (paths []string, errs []error) {
 		}
 		depth := strings.Count(rel, "/")
 		if d.IsDir() {
+			if depth >= 1 && lenient {
+				return filepath.SkipDir
+			}
 			if depth >= 1 {
 				errs = append(errs, fmt.Errorf("%s: unexpected directory: manifests go in <stream>/<release>.json", p))
 				return filepath.SkipDir
@@ -171,6 +179,9 @@ func list(dir string) (paths []string, errs []error) {
 		case strings.HasSuffix(name, trust.SigSuffix):
 			sigs[strings.TrimSuffix(rel, trust.SigSuffix)] = true
 		case strings.HasSuffix(name, ".json"):
+			if depth != 1 && lenient {
+				return nil
+			}
 			if depth != 1 {
 				errs = append(errs, fmt.Errorf("%s: not inside a stream directory: manifests go in <stream>/<release>.json", p))
 				return nil
@@ -186,6 +197,9 @@ func list(dir string) (paths []string, errs []error) {
 		delete(sigs, p)
 	}
 	for _, s := range slices.Sorted(maps.Keys(sigs)) {
+		if lenient {
+			break // artifacts have .sig files of their own
+		}
 		slog.Warn("signature without a manifest beside it", "file", filepath.Join(dir, filepath.FromSlash(s+trust.SigSuffix)))
 	}
 	return paths, errs

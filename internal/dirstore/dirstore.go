@@ -1,0 +1,141 @@
+// Package dirstore is a mirror destination in a local directory: the
+// default that needs no server, and a way to stage a mirror for any web
+// server. Every file is written to a temporary name and renamed into
+// place, so a reader sees the old file or the new one.
+package dirstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/projectatomic/atomic-site/internal/mirror"
+)
+
+// Store is a directory.
+type Store struct {
+	root string
+}
+
+var (
+	_ mirror.Store  = (*Store)(nil)
+	_ mirror.Summer = (*Store)(nil)
+)
+
+// New returns a Store rooted at dir, creating it if need be.
+func New(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return &Store{root: dir}, nil
+}
+
+func (s *Store) path(key string) (string, error) {
+	if key == "" || strings.HasPrefix(key, "/") || strings.Contains("/"+key+"/", "/../") {
+		return "", fmt.Errorf("bad key %q", key)
+	}
+	return filepath.Join(s.root, filepath.FromSlash(key)), nil
+}
+
+// List walks the directory. Temporary files of unfinished writes are not
+// objects.
+func (s *Store) List(ctx context.Context, fn func(mirror.Object) error) error {
+	return filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".mirror-tmp-") {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(s.root, p)
+		return fn(mirror.Object{Key: filepath.ToSlash(rel), Size: fi.Size()})
+	})
+}
+
+// Put copies the file into place through a temporary file.
+func (s *Store) Put(ctx context.Context, u mirror.Upload) error {
+	dst, err := s.path(u.Key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(u.Path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".mirror-tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, in)
+	if err == nil && n != u.Size {
+		err = fmt.Errorf("%s changed while copying: %d bytes, expected %d", u.Path, n, u.Size)
+	}
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// Delete removes a key; one already gone is fine.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// SHA256 hashes a file: cheap for the small mutable files it is asked of.
+func (s *Store) SHA256(ctx context.Context, key string) (string, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Open reads a key, for mirror verify.
+func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(p)
+}

@@ -1,0 +1,387 @@
+// Package mirror publishes a source (an ostree repository or a directory of
+// release files) to a store in phases, so that nothing a client can reach
+// ever points at something not yet uploaded: objects before the commits
+// that name them, commits before refs, refs before the summary, artifacts
+// before the manifest that names them. It lists the destination once,
+// compares by key and size (by content for mutable files), uploads what is
+// missing, and deletes what the source no longer has only after the new
+// summary is published.
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Object is what a store's listing says of one key.
+type Object struct {
+	Key    string
+	Size   int64
+	SHA256 string // from the object's metadata, where the listing has it
+	ETag   string
+}
+
+// Upload is one file to put.
+type Upload struct {
+	Key          string
+	Path         string // the local file
+	Size         int64
+	SHA256       string // stored in the object's metadata
+	ContentType  string
+	CacheControl string
+}
+
+// Store is what the mirror needs of a destination.
+type Store interface {
+	// List calls fn for every object, streaming: memory stays bounded.
+	List(ctx context.Context, fn func(Object) error) error
+	Put(ctx context.Context, u Upload) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Summer is a store whose listing may lack content hashes but which can
+// tell one cheaply (a local directory).
+type Summer interface {
+	SHA256(ctx context.Context, key string) (string, error)
+}
+
+// File is one source file to publish.
+type File struct {
+	Rel     string // key below the destination prefix, slash-separated
+	Path    string // local path
+	Size    int64
+	Phase   int
+	Mutable bool
+	SHA256  string // known for mutable files, and for verified images
+	MD5     string // known for mutable files: a single-part ETag
+}
+
+// Source is a snapshot of what to publish, in phases.
+type Source struct {
+	Kind   string   // "ostree" or "release files"
+	Phases []string // phase names, in order
+	Files  []File
+	// Refused are releases that failed their checks: nothing of them is
+	// uploaded, and the run fails after the rest is published.
+	Refused []error
+	// Skip reports keys the source never publishes (tmp/, state/, locks);
+	// they are deleted from the destination with --delete.
+	Skip func(rel string) bool
+	// DeleteRank orders deletions: higher ranks go first (summary before
+	// refs before objects), the reverse of publishing.
+	DeleteRank func(rel string) int
+	// Protected keys exist at the destination for files the source still
+	// has but held back (a refused release): --delete leaves them alone.
+	Protected map[string]bool
+}
+
+// Plan is what a sync will do.
+type Plan struct {
+	Source  *Source
+	Uploads [][]File // per phase
+	Delete  []string // in deletion order
+	Skipped int      // files already at the destination
+	Listed  int      // objects listed at the destination
+}
+
+// PhaseTotals counts files and bytes in a phase of the plan.
+func (p *Plan) PhaseTotals(i int) (files int, bytes int64) {
+	for _, f := range p.Uploads[i] {
+		files++
+		bytes += f.Size
+	}
+	return files, bytes
+}
+
+// Totals counts files and bytes to upload.
+func (p *Plan) Totals() (files int, bytes int64) {
+	for i := range p.Uploads {
+		n, b := p.PhaseTotals(i)
+		files += n
+		bytes += b
+	}
+	return files, bytes
+}
+
+// MakePlan lists the destination once and decides what to upload and,
+// with del, what to delete.
+func MakePlan(ctx context.Context, src *Source, dst Store, del bool) (*Plan, error) {
+	want := make(map[string]*File, len(src.Files))
+	for i := range src.Files {
+		want[src.Files[i].Rel] = &src.Files[i]
+	}
+	plan := &Plan{Source: src, Uploads: make([][]File, len(src.Phases))}
+	done := make(map[string]bool, len(src.Files))
+	var extra []string
+	var unsure []*File // mutable files whose listing says nothing of content
+	err := dst.List(ctx, func(o Object) error {
+		plan.Listed++
+		f, ok := want[o.Key]
+		if !ok {
+			if del && !src.Protected[o.Key] {
+				extra = append(extra, o.Key)
+			}
+			return nil
+		}
+		if o.Size != f.Size {
+			return nil
+		}
+		switch {
+		case !f.Mutable:
+			done[o.Key] = true
+		case o.SHA256 != "":
+			done[o.Key] = o.SHA256 == f.SHA256
+		case isMD5(o.ETag):
+			done[o.Key] = strings.Trim(o.ETag, `"`) == f.MD5
+		default:
+			unsure = append(unsure, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list destination: %w", err)
+	}
+	if s, ok := dst.(Summer); ok {
+		for _, f := range unsure {
+			sum, err := s.SHA256(ctx, f.Rel)
+			if err != nil {
+				return nil, err
+			}
+			done[f.Rel] = sum == f.SHA256
+		}
+	}
+	for _, f := range src.Files {
+		if done[f.Rel] {
+			plan.Skipped++
+			continue
+		}
+		plan.Uploads[f.Phase] = append(plan.Uploads[f.Phase], f)
+	}
+	for i := range plan.Uploads {
+		// Big files first, so that the tail of a phase is not one
+		// large file on its own.
+		slices.SortStableFunc(plan.Uploads[i], func(a, b File) int { return compareInt64(b.Size, a.Size) })
+	}
+	rank := src.DeleteRank
+	if rank == nil {
+		rank = func(string) int { return 0 }
+	}
+	sort.SliceStable(extra, func(i, j int) bool { return rank(extra[i]) > rank(extra[j]) })
+	plan.Delete = extra
+	return plan, nil
+}
+
+func compareInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func isMD5(etag string) bool {
+	e := strings.Trim(etag, `"`)
+	if len(e) != 32 {
+		return false
+	}
+	for _, c := range e {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Progress hears how a sync goes; the command shows it as bars or logs.
+type Progress interface {
+	PhaseStart(name string, files int, bytes int64)
+	Uploaded(f File)
+	PhaseDone(name string)
+}
+
+// Options tune Execute.
+type Options struct {
+	Jobs     int
+	Progress Progress
+	// Headers gives each file's Content-Type and Cache-Control.
+	Headers func(f File) (contentType, cacheControl string)
+}
+
+// Report says what a sync did, for people and for --json.
+type Report struct {
+	Source   string        `json:"source"`
+	Phases   []PhaseReport `json:"phases"`
+	Skipped  int           `json:"skipped"`
+	Deleted  int           `json:"deleted"`
+	Files    int           `json:"uploaded_files"`
+	Bytes    int64         `json:"uploaded_bytes"`
+	Seconds  float64       `json:"seconds"`
+	Errors   []string      `json:"errors,omitempty"`
+	Complete bool          `json:"complete"`
+}
+
+// PhaseReport is one phase's share of a Report.
+type PhaseReport struct {
+	Name  string `json:"name"`
+	Files int    `json:"files"`
+	Bytes int64  `json:"bytes"`
+}
+
+// ErrPhase is wrapped by the error of a sync that stopped in a phase.
+var ErrPhase = errors.New("upload failed")
+
+// Execute runs the plan: each phase completes before the next starts; a
+// failure stops the run before the next phase. Deletions happen only after
+// every phase succeeded and no release was refused.
+func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report, error) {
+	start := time.Now()
+	jobs := max(opts.Jobs, 1)
+	rep := &Report{Source: plan.Source.Kind, Skipped: plan.Skipped}
+	finish := func(err error) (*Report, error) {
+		rep.Seconds = time.Since(start).Seconds()
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				rep.Errors = append(rep.Errors, line)
+			}
+		}
+		rep.Complete = err == nil
+		return rep, err
+	}
+	for i, files := range plan.Uploads {
+		name := plan.Source.Phases[i]
+		n, b := plan.PhaseTotals(i)
+		rep.Phases = append(rep.Phases, PhaseReport{Name: name, Files: n, Bytes: b})
+		if n == 0 {
+			continue
+		}
+		if opts.Progress != nil {
+			opts.Progress.PhaseStart(name, n, b)
+		}
+		if err := runPhase(ctx, files, dst, jobs, opts); err != nil {
+			return finish(fmt.Errorf("%s: %w", name, err))
+		}
+		if opts.Progress != nil {
+			opts.Progress.PhaseDone(name)
+		}
+		rep.Files += n
+		rep.Bytes += b
+		slog.Debug("phase published", "phase", name, "files", n, "bytes", b)
+	}
+	if len(plan.Source.Refused) > 0 {
+		return finish(errors.Join(plan.Source.Refused...))
+	}
+	for _, key := range plan.Delete {
+		if err := dst.Delete(ctx, key); err != nil {
+			return finish(fmt.Errorf("delete %s: %w", key, err))
+		}
+		rep.Deleted++
+	}
+	return finish(nil)
+}
+
+// runPhase uploads files with jobs workers. After the first failure no new
+// upload starts; those under way finish, and every failure is reported.
+func runPhase(ctx context.Context, files []File, dst Store, jobs int, opts Options) error {
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		mu     sync.Mutex
+		errs   []error
+		wg     sync.WaitGroup
+	)
+	for range min(jobs, len(files)) {
+		wg.Go(func() {
+			for !failed.Load() && ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				f := files[i]
+				u := Upload{Key: f.Rel, Path: f.Path, Size: f.Size, SHA256: f.SHA256}
+				if opts.Headers != nil {
+					u.ContentType, u.CacheControl = opts.Headers(f)
+				}
+				if err := dst.Put(ctx, u); err != nil {
+					failed.Store(true)
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("%w: %s: %w", ErrPhase, f.Rel, err))
+					mu.Unlock()
+					continue
+				}
+				if opts.Progress != nil {
+					opts.Progress.Uploaded(f)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil && len(errs) == 0 {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// Retry wraps a store so that Put and Delete are tried again, with
+// backoff, after a transient failure. Errors wrapping ErrPermanent, and a
+// done context, end it at once.
+func Retry(s Store, attempts int, backoff time.Duration) Store {
+	r := &retryStore{Store: s, attempts: attempts, backoff: backoff}
+	if sum, ok := s.(Summer); ok {
+		return &retrySummer{retryStore: r, Summer: sum}
+	}
+	return r
+}
+
+// ErrPermanent marks errors that trying again cannot fix (access denied,
+// no such bucket).
+var ErrPermanent = errors.New("permanent")
+
+type retryStore struct {
+	Store
+	attempts int
+	backoff  time.Duration
+}
+
+type retrySummer struct {
+	*retryStore
+	Summer
+}
+
+func (r *retryStore) do(ctx context.Context, what string, fn func() error) error {
+	wait := r.backoff
+	var err error
+	for i := range max(r.attempts, 1) {
+		if err = fn(); err == nil || errors.Is(err, ErrPermanent) || ctx.Err() != nil {
+			return err
+		}
+		if i == r.attempts-1 {
+			break
+		}
+		slog.Debug("retrying", "what", what, "err", err, "in", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait *= 2
+	}
+	return err
+}
+
+func (r *retryStore) Put(ctx context.Context, u Upload) error {
+	return r.do(ctx, u.Key, func() error { return r.Store.Put(ctx, u) })
+}
+
+func (r *retryStore) Delete(ctx context.Context, key string) error {
+	return r.do(ctx, key, func() error { return r.Store.Delete(ctx, key) })
+}

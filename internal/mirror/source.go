@@ -1,0 +1,256 @@
+package mirror
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/projectatomic/atomic-site/internal/catalog"
+	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+// Open inspects dir and returns what to publish: an ostree repository in
+// archive mode, or else a directory of release files. With keys, release
+// files are checked against their signed manifests first.
+func Open(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", dir)
+	}
+	isRepo, err := ostree.IsRepo(dir)
+	if err != nil {
+		return nil, err
+	}
+	if isRepo {
+		return OSTreeSource(dir)
+	}
+	return ReleaseSource(ctx, dir, keys)
+}
+
+// OSTreeSource lists an archive-mode repository in publishing phases.
+func OSTreeSource(dir string) (*Source, error) {
+	src := &Source{Kind: "ostree", Protected: map[string]bool{}}
+	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
+		src.Phases = append(src.Phases, p.String())
+	}
+	src.Skip = func(rel string) bool { return ostree.Classify(rel).Skip }
+	src.DeleteRank = func(rel string) int { return int(ostree.Classify(rel).Phase) }
+	err := walk(dir, func(rel, p string, size int64) error {
+		c := ostree.Classify(rel)
+		if c.Skip {
+			return nil
+		}
+		f := File{Rel: rel, Path: p, Size: size, Phase: int(c.Phase), Mutable: c.Mutable}
+		if c.Mutable {
+			if err := sums(&f); err != nil {
+				return err
+			}
+		}
+		src.Files = append(src.Files, f)
+		return nil
+	})
+	return src, err
+}
+
+// The phases of release files.
+const (
+	releaseArtifacts = iota
+	releaseManifests
+	releaseSignatures
+)
+
+// ReleaseSource lists a directory of release files: artifacts first, then
+// the manifests that name them, then the manifests' signatures. With keys,
+// every manifest is verified, and every artifact it names by a relative
+// location is checked for size and sha256; a release that fails is held
+// back whole and reported.
+func ReleaseSource(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error) {
+	src := &Source{
+		Kind:      "release files",
+		Phases:    []string{"artifacts", "manifests", "signatures"},
+		Protected: map[string]bool{},
+		DeleteRank: func(rel string) int {
+			switch {
+			case strings.HasSuffix(rel, ".json"+trust.SigSuffix):
+				return 2
+			case strings.HasSuffix(rel, ".json"):
+				return 1
+			}
+			return 0
+		},
+	}
+	files := map[string]*File{}
+	var order []string
+	err := walk(dir, func(rel, p string, size int64) error {
+		f := &File{Rel: rel, Path: p, Size: size, Phase: releaseArtifacts}
+		switch {
+		case strings.HasSuffix(rel, ".json"+trust.SigSuffix):
+			f.Phase, f.Mutable = releaseSignatures, true
+		case strings.HasSuffix(rel, ".json"):
+			f.Phase, f.Mutable = releaseManifests, true
+		}
+		if f.Mutable {
+			if err := sums(f); err != nil {
+				return err
+			}
+		}
+		files[rel] = f
+		order = append(order, rel)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	if keys != nil {
+		held, src.Refused, err = checkReleases(ctx, dir, keys, files)
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, rel := range order {
+		if held[rel] {
+			src.Protected[rel] = true
+			continue
+		}
+		src.Files = append(src.Files, *files[rel])
+	}
+	return src, nil
+}
+
+// checkReleases verifies the manifests and the artifacts they name, and
+// returns the files to hold back and why.
+func checkReleases(ctx context.Context, dir string, keys *trust.Keyring, files map[string]*File) (map[string]bool, []error, error) {
+	held := map[string]bool{}
+	var refused []error
+	l := catalog.NewLoader(keys)
+	l.OnlyManifests = true
+	cat, err := l.Load(ctx, dir)
+	if err != nil {
+		// A manifest that does not verify is itself refused: hold back
+		// every manifest file the catalog could not vouch for.
+		refused = append(refused, err)
+	}
+	good := map[string]bool{}
+	if cat != nil {
+		for _, b := range cat.Builds {
+			good[b.Path] = true
+		}
+		for _, r := range cat.Revocations {
+			good[r.Path] = true
+		}
+	}
+	for rel, f := range files {
+		if f.Phase != releaseArtifacts && !good[strings.TrimSuffix(rel, trust.SigSuffix)] {
+			held[rel] = true
+		}
+	}
+	if cat == nil {
+		return held, refused, nil
+	}
+	for _, b := range cat.Builds {
+		names, err := checkArtifacts(b, dir, files)
+		if err != nil {
+			refused = append(refused, fmt.Errorf("release %s/%s refused: %w", b.Stream, b.Release, err))
+			held[b.Path], held[b.Path+trust.SigSuffix] = true, true
+			for _, n := range names {
+				held[n] = true
+			}
+		}
+	}
+	return held, refused, nil
+}
+
+// checkArtifacts checks every artifact of b with a relative location, and
+// returns their keys.
+func checkArtifacts(b *catalog.Build, dir string, files map[string]*File) ([]string, error) {
+	var names []string
+	var errs []error
+	for _, a := range b.Architectures {
+		for _, p := range a.Media {
+			for _, format := range p.Artifacts {
+				for _, art := range format {
+					for _, loc := range []string{art.Location, art.Signature} {
+						if loc != "" && !strings.Contains(loc, "://") {
+							names = append(names, path.Join(b.Stream, loc))
+						}
+					}
+					if strings.Contains(art.Location, "://") {
+						continue
+					}
+					rel := path.Join(b.Stream, art.Location)
+					f, ok := files[rel]
+					switch {
+					case !ok:
+						errs = append(errs, fmt.Errorf("%s: missing", rel))
+					case art.Size != nil && *art.Size != f.Size:
+						errs = append(errs, fmt.Errorf("%s: %d bytes, manifest says %d", rel, f.Size, *art.Size))
+					default:
+						if f.SHA256 == "" {
+							if err := sums(f); err != nil {
+								return names, err
+							}
+						}
+						if f.SHA256 != art.SHA256 {
+							errs = append(errs, fmt.Errorf("%s: sha256 %s, manifest says %s", rel, f.SHA256, art.SHA256))
+						}
+					}
+				}
+			}
+		}
+	}
+	return names, errors.Join(errs...)
+}
+
+// walk calls fn for every regular file below dir, with its slash path
+// relative to dir. Symbolic links are followed for files.
+func walk(dir string, fn func(rel, path string, size int64) error) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), p, fi.Size())
+	})
+}
+
+// sums sets a file's sha256 and md5.
+func sums(f *File) error {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	s, m := sha256.New(), md5.New()
+	if _, err := io.Copy(io.MultiWriter(s, m), fh); err != nil {
+		return fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	f.SHA256, f.MD5 = hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil))
+	return nil
+}

@@ -1,0 +1,222 @@
+// Package s3store is a mirror destination in S3-compatible storage, with
+// minio-go. It is the only package that imports minio-go.
+package s3store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
+
+	"github.com/projectatomic/atomic-site/internal/mirror"
+)
+
+// Store is a bucket and a key prefix.
+type Store struct {
+	client *minio.Client
+	bucket string
+	prefix string // "" or ending in "/"
+	// metadataListing is true where the listing carries user metadata
+	// (MinIO's extension); elsewhere mutable files fall back to ETags.
+	metadataListing bool
+	partSize        uint64
+	partThreads     uint
+}
+
+var _ mirror.Store = (*Store)(nil)
+
+// Options configure a Store.
+type Options struct {
+	// Endpoint is the server's URL, such as http://127.0.0.1:9000; empty
+	// means AWS S3.
+	Endpoint string
+	Region   string
+	// PartSize and PartThreads tune multipart uploads of large files.
+	PartSize    uint64
+	PartThreads uint
+	// MaxConns bounds the connections kept open to the server.
+	MaxConns int
+}
+
+// ParseDest splits "s3://BUCKET/PREFIX".
+func ParseDest(dest string) (bucket, prefix string, err error) {
+	rest, ok := strings.CutPrefix(dest, "s3://")
+	if !ok {
+		return "", "", fmt.Errorf("%q is not an s3://BUCKET/PREFIX destination", dest)
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if err := s3utils.CheckValidBucketName(bucket); err != nil {
+		return "", "", fmt.Errorf("%s: %w", dest, err)
+	}
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	return bucket, prefix, nil
+}
+
+// New connects to a bucket. Credentials come from AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, the shared credentials file, or the instance role,
+// in that order, as minio-go's chain finds them.
+func New(dest string, opts Options) (*Store, error) {
+	bucket, prefix, err := ParseDest(dest)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := opts.Endpoint
+	if endpoint == "" {
+		endpoint = "https://s3.amazonaws.com"
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--endpoint %q: want http(s)://HOST[:PORT]", endpoint)
+	}
+	creds := credentials.NewChainCredentials([]credentials.Provider{
+		&credentials.EnvAWS{},
+		&credentials.FileAWSCredentials{},
+		&credentials.IAM{Client: &http.Client{Transport: http.DefaultTransport}},
+	})
+	tr, err := minio.DefaultTransport(u.Scheme == "https")
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxConns > 0 {
+		tr.MaxIdleConnsPerHost = opts.MaxConns
+		tr.MaxIdleConns = opts.MaxConns
+	}
+	client, err := minio.New(u.Host, &minio.Options{
+		Creds:     creds,
+		Secure:    u.Scheme == "https",
+		Region:    opts.Region,
+		Transport: tr,
+		// The server checks a CRC32C trailer instead of us hashing every
+		// body for the signature: integrity at less cost.
+		TrailingHeaders: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		client: client, bucket: bucket, prefix: prefix,
+		metadataListing: !s3utils.IsAmazonEndpoint(*u),
+		partSize:        max(opts.PartSize, 16<<20),
+		partThreads:     max(opts.PartThreads, 4),
+	}
+	return s, nil
+}
+
+// Client is the minio-go client, for tests and benchmarks that set up
+// buckets.
+func (s *Store) Client() *minio.Client { return s.client }
+
+// Check confirms the bucket exists and the credentials work.
+func (s *Store) Check(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("s3://%s: %w", s.bucket, classify(err))
+	}
+	if !ok {
+		return fmt.Errorf("s3://%s: no such bucket: %w", s.bucket, mirror.ErrPermanent)
+	}
+	return nil
+}
+
+// List streams every object below the prefix.
+func (s *Store) List(ctx context.Context, fn func(mirror.Object) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing goroutine if fn fails
+	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{
+		Prefix: s.prefix, Recursive: true, WithMetadata: s.metadataListing,
+	}) {
+		if o.Err != nil {
+			return classify(o.Err)
+		}
+		obj := mirror.Object{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, ETag: o.ETag}
+		obj.SHA256 = metaSHA256(o.UserMetadata)
+		if obj.SHA256 == "" {
+			obj.SHA256 = metaSHA256(o.UserMetadataStripped)
+		}
+		if err := fn(obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func metaSHA256(m map[string]string) string {
+	for k, v := range m {
+		if strings.EqualFold(k, "X-Amz-Meta-Sha256") || strings.EqualFold(k, "sha256") {
+			return v
+		}
+	}
+	return ""
+}
+
+// Put uploads a file; large ones go multipart with parallel parts. The
+// body is the open file, which minio-go can seek to retry.
+func (s *Store) Put(ctx context.Context, u mirror.Upload) error {
+	f, err := os.Open(u.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	opts := minio.PutObjectOptions{
+		ContentType:          u.ContentType,
+		CacheControl:         u.CacheControl,
+		PartSize:             s.partSize,
+		NumThreads:           s.partThreads,
+		DisableContentSha256: true,
+	}
+	if u.SHA256 != "" {
+		opts.UserMetadata = map[string]string{"sha256": u.SHA256}
+	}
+	if _, err := s.client.PutObject(ctx, s.bucket, s.prefix+u.Key, f, u.Size, opts); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// Delete removes a key.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	return classify(s.client.RemoveObject(ctx, s.bucket, s.prefix+key, minio.RemoveObjectOptions{}))
+}
+
+// Open reads a key, for mirror verify.
+func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	o, err := s.client.GetObject(ctx, s.bucket, s.prefix+key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, classify(err)
+	}
+	if _, err := o.Stat(); err != nil {
+		o.Close()
+		return nil, classify(err)
+	}
+	return o, nil
+}
+
+// classify marks errors that retrying cannot fix as mirror.ErrPermanent.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	r := minio.ToErrorResponse(err)
+	switch {
+	case r.Code == "SlowDown" || r.StatusCode >= 500 || r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusRequestTimeout:
+		return err
+	case r.StatusCode >= 400:
+		return fmt.Errorf("%w (%w)", err, mirror.ErrPermanent)
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return err
+	}
+	return err
+}
