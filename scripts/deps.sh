@@ -24,3 +24,13 @@ if [ ${#need[@]} -gt 0 ]; then
 	apt-get update -qq >&2
 	apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
+
+# MinIO, the real S3 server the mirror's tests run against. Built from
+# source with go install (about 3 minutes the first time), cached outside
+# the clone so that later runs on this machine reuse it.
+tools="${ATOMIC_TOOLS:-$HOME/.cache/atomic-site-tools/bin}"
+if [ ! -x "$tools/minio" ]; then
+	echo "deps: building the MinIO server into $tools (a few minutes, once)" >&2
+	mkdir -p "$tools"
+	GOTOOLCHAIN=local GOBIN="$tools" go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c >&2
+fi

@@ -1,14 +1,8 @@
-// Command mirror syncs ostree repositories and release images to
-// S3-compatible storage in an order that never exposes a ref or summary
-// before the objects it points at.
+// Command mirror publishes ostree repositories and release images to
+// S3-compatible storage or a local directory, in an order that never lets
+// a client see a ref or summary pointing at objects not uploaded yet.
 package main
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
-func main() {
-	fmt.Fprintln(os.Stderr, "mirror: not yet implemented")
-	os.Exit(1)
-}
+func main() { os.Exit(Main()) }

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/projectatomic/atomic-site/internal/cli"
+	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+type syncOptions struct {
+	storeOptions
+	keys     string
+	config   string
+	delete   bool
+	dryRun   bool
+	jsonOut  bool
+	progress string
+}
+
+func (o *syncOptions) addFlags(cmd *cobra.Command) {
+	o.storeOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.keys, "keys", "", "trusted keys: check release files against their signed manifests before upload")
+	f.StringVar(&o.config, "config", "", "TOML file of named targets to sync to concurrently, instead of DEST")
+	f.BoolVar(&o.delete, "delete", false, "remove destination keys the source no longer has, after the new summary is published")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
+	f.BoolVar(&o.jsonOut, "json", false, "print a machine-readable summary at the end")
+	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log or none")
+}
+
+func newSyncCommand() *cobra.Command {
+	var opts syncOptions
+	cmd := &cobra.Command{
+		Use:   "sync SRC [DEST]",
+		Short: "Publish SRC (an ostree archive repository or a directory of release files) to DEST",
+		Long: `Publish SRC to DEST in phases, each complete before the next starts:
+
+  ostree repository: file objects, dirtree/dirmeta, commits, static delta
+  parts, superblocks, delta indexes, config, refs, summary, summary.sig.
+  release files: artifacts, then the manifests that name them, then the
+  manifests' signatures.
+
+DEST is s3://BUCKET/PREFIX (with --endpoint for S3-compatible servers;
+credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the shared
+credentials file or the instance role) or a local directory. The
+destination is listed once; what is there with the right size (and, for
+refs, summary and other mutable files, the right sha256) is not sent again.
+A failure stops the run before the next phase; running again resumes.`,
+		Args: cli.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSync(cmd.Context(), cmd, opts, args)
+		},
+	}
+	opts.addFlags(cmd)
+	return cmd
+}
+
+// target is one destination of a --config file.
+type target struct {
+	Name     string `toml:"name"`
+	Endpoint string `toml:"endpoint"`
+	Region   string `toml:"region"`
+	Bucket   string `toml:"bucket"`
+	Prefix   string `toml:"prefix"`
+	Dir      string `toml:"dir"`
+}
+
+func (t target) dest() string {
+	if t.Dir != "" {
+		return t.Dir
+	}
+	return "s3://" + t.Bucket + "/" + t.Prefix
+}
+
+func loadTargets(path string) ([]target, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Target []target `toml:"target"`
+	}
+	dec := toml.NewDecoder(bytesReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(cfg.Target) == 0 {
+		return nil, fmt.Errorf("%s: no [[target]] listed", path)
+	}
+	seen := map[string]bool{}
+	for i, t := range cfg.Target {
+		switch {
+		case t.Name == "":
+			return nil, fmt.Errorf("%s: target %d: name is required", path, i+1)
+		case seen[t.Name]:
+			return nil, fmt.Errorf("%s: target %q is listed twice", path, t.Name)
+		case (t.Bucket == "") == (t.Dir == ""):
+			return nil, fmt.Errorf("%s: target %q: give either bucket (with endpoint, prefix) or dir", path, t.Name)
+		}
+		seen[t.Name] = true
+	}
+	return cfg.Target, nil
+}
+
+func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []string) error {
+	var targets []target
+	switch {
+	case opts.config != "" && len(args) == 2:
+		return cli.Usagef("sync: give DEST or --config, not both")
+	case opts.config != "":
+		var err error
+		if targets, err = loadTargets(opts.config); err != nil {
+			return err
+		}
+	case len(args) == 2:
+		targets = []target{{Name: args[1], Endpoint: opts.endpoint, Region: opts.region}}
+	default:
+		return cli.Usagef("sync: DEST is required (or --config)")
+	}
+	var keys *trust.Keyring
+	if opts.keys != "" {
+		var err error
+		if keys, err = trust.LoadKeys(opts.keys); err != nil {
+			return err
+		}
+	}
+	src, err := mirror.Open(ctx, args[0], keys)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if len(targets) == 1 && opts.config == "" {
+		rep, err := syncOne(ctx, src, args[1], opts.storeOptions, opts, out, cmd.ErrOrStderr())
+		return finishReport(out, opts, []namedReport{{Name: args[1], Report: rep}}, err)
+	}
+	// Several regions at once, each with its own report.
+	reports := make([]namedReport, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			so := opts.storeOptions
+			so.endpoint, so.region = t.Endpoint, t.Region
+			o := opts
+			o.progress = "log" // bars of several targets would fight over the terminal
+			rep, err := syncOne(ctx, src, t.dest(), so, o, io.Discard, cmd.ErrOrStderr())
+			reports[i] = namedReport{Name: t.Name, Report: rep}
+			if err != nil {
+				errs[i] = fmt.Errorf("target %s: %w", t.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return finishReport(out, opts, reports, errors.Join(errs...))
+}
+
+type namedReport struct {
+	Name string `json:"target"`
+	*mirror.Report
+}
+
+func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptions, opts syncOptions, out, stderr io.Writer) (*mirror.Report, error) {
+	dst, err := openDest(ctx, dest, so)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := mirror.MakePlan(ctx, src, dst, opts.delete)
+	if err != nil {
+		return nil, err
+	}
+	if opts.dryRun {
+		printPlan(out, dest, plan)
+		if len(src.Refused) > 0 {
+			return nil, errors.Join(src.Refused...)
+		}
+		return nil, nil
+	}
+	prog := newProgress(opts.progress, dest, stderr)
+	defer prog.Close()
+	return mirror.Execute(ctx, plan, retried(dst), mirror.Options{Jobs: so.jobs, Progress: prog, Headers: mirror.Headers})
+}
+
+func printPlan(w io.Writer, dest string, p *mirror.Plan) {
+	n, b := p.Totals()
+	fmt.Fprintf(w, "plan for %s (%s): upload %d files, %s; %d already there\n", dest, p.Source.Kind, n, humanBytes(b), p.Skipped)
+	for i, name := range p.Source.Phases {
+		if pn, pb := p.PhaseTotals(i); pn > 0 {
+			fmt.Fprintf(w, "  %-18s %7d files %12s\n", name, pn, humanBytes(pb))
+		}
+	}
+	for _, k := range p.Delete {
+		fmt.Fprintf(w, "  delete %s\n", k)
+	}
+	for _, err := range p.Source.Refused {
+		fmt.Fprintf(w, "  refused: %v\n", err)
+	}
+}
+
+func finishReport(w io.Writer, opts syncOptions, reports []namedReport, err error) error {
+	if opts.dryRun {
+		return err
+	}
+	if opts.jsonOut {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		var v any = reports
+		if len(reports) == 1 {
+			v = reports[0]
+		}
+		if eerr := enc.Encode(v); eerr != nil && err == nil {
+			err = eerr
+		}
+		return err
+	}
+	for _, r := range reports {
+		if r.Report == nil {
+			continue
+		}
+		state := "published"
+		if !r.Complete {
+			state = "stopped after publishing"
+		}
+		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted\n",
+			r.Name, state, r.Files, humanBytes(r.Bytes), r.Seconds, r.Skipped, r.Deleted)
+	}
+	return err
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/projectatomic/atomic-site/internal/cli"
+	"github.com/projectatomic/atomic-site/internal/dirstore"
+	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/s3store"
+)
+
+// Main runs mirror with os.Args and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := &cobra.Command{
+		Use:   "mirror",
+		Short: "Publish ostree repositories and release images to S3-compatible storage, safely ordered",
+	}
+	cli.AddLogFlag(root, stderr)
+	root.AddCommand(newSyncCommand(), newVerifyCommand(), newWatchCommand())
+	return cli.Run(ctx, root, args, stdout, stderr)
+}
+
+// storeOptions are the flags that say how to reach a destination.
+type storeOptions struct {
+	endpoint string
+	region   string
+	jobs     int
+}
+
+func (o *storeOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.endpoint, "endpoint", "", "S3-compatible server URL, such as http://127.0.0.1:9000 (default: AWS S3)")
+	f.StringVar(&o.region, "region", "", "S3 region (default: the server's)")
+	f.IntVar(&o.jobs, "jobs", 16, "parallel transfers")
+}
+
+// destination is what the commands need of a store.
+type destination interface {
+	mirror.Store
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+var (
+	_ destination = (*s3store.Store)(nil)
+	_ destination = (*dirstore.Store)(nil)
+)
+
+// openDest opens s3://BUCKET/PREFIX, or a local directory.
+func openDest(ctx context.Context, dest string, o storeOptions) (destination, error) {
+	if o.jobs < 1 {
+		return nil, cli.Usagef("--jobs %d: want at least 1", o.jobs)
+	}
+	if !strings.HasPrefix(dest, "s3://") {
+		if strings.Contains(dest, "://") {
+			return nil, cli.Usagef("destination %q: want s3://BUCKET/PREFIX or a local directory", dest)
+		}
+		return dirstore.New(dest)
+	}
+	s, err := s3store.New(dest, s3store.Options{Endpoint: o.endpoint, Region: o.region, MaxConns: o.jobs * 2})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Check(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// retried wraps a destination's writes in retries with backoff.
+func retried(d destination) mirror.Store {
+	return mirror.Retry(d, 4, 500*time.Millisecond)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTP"[exp])
+}
