@@ -174,7 +174,12 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del bool) (*Plan, err
 	if rank == nil {
 		rank = func(string) int { return 0 }
 	}
-	sort.SliceStable(extra, func(i, j int) bool { return rank(extra[i]) > rank(extra[j]) })
+	sort.Slice(extra, func(i, j int) bool {
+		if ri, rj := rank(extra[i]), rank(extra[j]); ri != rj {
+			return ri > rj
+		}
+		return extra[i] < extra[j]
+	})
 	plan.Delete = extra
 	return plan, nil
 }

@@ -208,8 +208,8 @@ func TestDelete(t *testing.T) {
 	if err != nil || rep.Deleted != 3 {
 		t.Fatalf("deleted %v, err %v", dst.deletes, err)
 	}
-	if dst.deletes[0] != "refs/heads/old" || !strings.HasPrefix(dst.deletes[1], "objects/") {
-		t.Errorf("delete order %v: want refs before objects", dst.deletes)
+	if dst.deletes[0] != "tmp/leftover" || dst.deletes[1] != "refs/heads/old" || !strings.HasPrefix(dst.deletes[2], "objects/") {
+		t.Errorf("delete order %v: want junk, then refs, then objects", dst.deletes)
 	}
 	if len(dst.puts) != 1 || dst.puts[0] != "summary" {
 		t.Errorf("puts %v, want only the new summary", dst.puts)

@@ -47,7 +47,13 @@ func OSTreeSource(dir string) (*Source, error) {
 		src.Phases = append(src.Phases, p.String())
 	}
 	src.Skip = func(rel string) bool { return ostree.Classify(rel).Skip }
-	src.DeleteRank = func(rel string) int { return int(ostree.Classify(rel).Phase) }
+	src.DeleteRank = func(rel string) int {
+		c := ostree.Classify(rel)
+		if c.Skip {
+			return int(ostree.NumPhases) // junk first: nothing points at it
+		}
+		return int(c.Phase)
+	}
 	err := walk(dir, func(rel, p string, size int64) error {
 		c := ostree.Classify(rel)
 		if c.Skip {
