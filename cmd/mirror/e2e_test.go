@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/miniotest"
+	"github.com/projectatomic/atomic-site/internal/synth"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+const ref = "fedora/28/x86_64/atomic-host"
+
+func ostreeCmd(t *testing.T, args ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("ostree")
+	if err != nil {
+		t.Fatal("ostree not found: install the Debian package ostree (make test does, as root)")
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ostree %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// commitTree commits a tree of n random files (seeded) to repo and updates
+// the summary, as a compose does.
+func commitTree(t *testing.T, repo string, n int, seed uint64, subject string) string {
+	t.Helper()
+	tree := t.TempDir()
+	r := rand.New(rand.NewPCG(seed, seed))
+	for i := range n {
+		p := filepath.Join(tree, "usr", fmt.Sprintf("d%d", i%10), fmt.Sprintf("f%d", i))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		data := make([]byte, 200+r.IntN(20000))
+		for j := range data {
+			data[j] = byte(r.Uint32())
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit := ostreeCmd(t, "--repo="+repo, "commit", "-b", ref, "--tree=dir="+tree, "-s", subject)
+	ostreeCmd(t, "--repo="+repo, "summary", "-u")
+	return commit
+}
+
+func mirrorCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// The test that matters: after sync, a real ostree pull from the bucket
+// over HTTP succeeds and fsck is clean; after a second commit and sync,
+// the client moves to the new commit.
+func TestSyncThenOstreePull(t *testing.T) {
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "atomic", "repo")
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	first := commitTree(t, repo, 300, 1, "first")
+	dest := "s3://atomic/repo"
+
+	out, errs, code := mirrorCmd(t, "sync", repo, dest, "--endpoint", srv.Endpoint, "--progress", "none", "--json")
+	if code != 0 {
+		t.Fatalf("sync exited %d: %s", code, errs)
+	}
+	var rep struct {
+		Files    int  `json:"uploaded_files"`
+		Complete bool `json:"complete"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.Complete || rep.Files < 300 {
+		t.Fatalf("report %s: %v", out, err)
+	}
+
+	client := filepath.Join(t.TempDir(), "client")
+	ostreeCmd(t, "--repo="+client, "init", "--mode=archive")
+	ostreeCmd(t, "--repo="+client, "remote", "add", "--no-gpg-verify", "origin", srv.Endpoint+"/atomic/repo")
+	ostreeCmd(t, "--repo="+client, "pull", "origin", ref)
+	ostreeCmd(t, "--repo="+client, "fsck")
+	if got := ostreeCmd(t, "--repo="+client, "rev-parse", "origin:"+ref); got != first {
+		t.Fatalf("client at %s, want %s", got, first)
+	}
+
+	// Nothing changed: nothing is sent.
+	out, _, code = mirrorCmd(t, "sync", repo, dest, "--endpoint", srv.Endpoint, "--progress", "none", "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Files != 0 {
+		t.Fatalf("no-op sync: exit %d, report %s", code, out)
+	}
+
+	second := commitTree(t, repo, 300, 2, "second")
+	out, errs, code = mirrorCmd(t, "sync", repo, dest, "--endpoint", srv.Endpoint, "--progress", "none", "--delete")
+	if code != 0 {
+		t.Fatalf("second sync exited %d: %s", code, errs)
+	}
+	ostreeCmd(t, "--repo="+client, "pull", "origin", ref)
+	ostreeCmd(t, "--repo="+client, "fsck")
+	if got := ostreeCmd(t, "--repo="+client, "rev-parse", "origin:"+ref); got != second {
+		t.Fatalf("client at %s after the second sync, want %s", got, second)
+	}
+
+	out, errs, code = mirrorCmd(t, "verify", dest, "--endpoint", srv.Endpoint, "--against", repo, "--deep")
+	if code != 0 || !strings.Contains(out, "no problems") {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// verify finds a ref whose commit is missing and a metadata object whose
+// content does not match its name.
+func TestVerifyFindsProblems(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	commit := commitTree(t, repo, 20, 3, "one")
+	dst := filepath.Join(t.TempDir(), "mirror")
+	if _, errs, code := mirrorCmd(t, "sync", repo, dst, "--progress", "none"); code != 0 {
+		t.Fatal(errs)
+	}
+	os.Remove(filepath.Join(dst, "objects", commit[:2], commit[2:]+".commit"))
+	var dirtree string
+	filepath.Walk(filepath.Join(dst, "objects"), func(p string, fi os.FileInfo, err error) error {
+		if strings.HasSuffix(p, ".dirtree") && dirtree == "" {
+			dirtree = p
+		}
+		return nil
+	})
+	os.WriteFile(dirtree, []byte("garbage"), 0o644)
+	out, _, code := mirrorCmd(t, "verify", dst, "--deep", "--against", repo)
+	if code == 0 {
+		t.Fatal("verify passed a broken mirror")
+	}
+	for _, want := range []string{"refs/heads/" + ref + ": points at commit " + commit + ", which is missing", ".dirtree: content has sha256", ".commit: in the source, missing"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Release files: with --keys, a file that does not match its signed
+// manifest refuses that release whole; the rest is published, manifests
+// after the artifacts they name.
+func TestSyncReleaseFiles(t *testing.T) {
+	srv := miniotest.Start(t)
+	store := srv.Bucket(t, "images", "pub")
+	dir := t.TempDir()
+	signer, err := trust.LoadSigner("../../testdata/test-signing.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := func(rel string, day int) {
+		b := synth.Build("stable", rel, time.Date(2018, 5, day, 0, 0, 0, 0, time.UTC))
+		for _, a := range b.Architectures {
+			for _, p := range a.Media {
+				for _, f := range p.Artifacts {
+					for _, art := range f {
+						data := []byte("image " + art.Location)
+						p := filepath.Join(dir, "stable", art.Location)
+						os.MkdirAll(filepath.Dir(p), 0o755)
+						os.WriteFile(p, data, 0o644)
+						sum := sha256.Sum256(data)
+						art.SHA256, art.Size = hex.EncodeToString(sum[:]), ptr(int64(len(data)))
+						art.Signature = ""
+					}
+				}
+			}
+		}
+		if err := synth.WriteBuild(dir, signer, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release("28.20180501.0", 1)
+	release("28.20180508.0", 8)
+	// Damage one image of the second release.
+	bad := filepath.Join(dir, "stable", "x86_64", "Fedora-AtomicHost-28.20180508.0.x86_64.qcow2-disk")
+	os.WriteFile(bad, []byte("image x86_64/Fedora-AtomicHost-28.20180508.0.x86_64.qcow2-diXX"), 0o644)
+
+	dest := "s3://images/pub"
+	out, errs, code := mirrorCmd(t, "sync", dir, dest, "--endpoint", srv.Endpoint, "--keys", "../../testdata/keys", "--progress", "none")
+	if code == 0 {
+		t.Fatalf("sync of a damaged release succeeded:\n%s", out)
+	}
+	if !strings.Contains(errs, "release stable/28.20180508.0 refused") || !strings.Contains(errs, "qcow2-disk: sha256") {
+		t.Errorf("stderr does not say which release and file:\n%s", errs)
+	}
+	keys := map[string]bool{}
+	if err := store.List(context.Background(), func(o mirror.Object) error { keys[o.Key] = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !keys["stable/28.20180501.0.json"] || !keys["stable/28.20180501.0.json.sig"] {
+		t.Errorf("the good release was not published: %v", keys)
+	}
+	for k := range keys {
+		if strings.Contains(k, "28.20180508.0") {
+			t.Errorf("%s of the refused release was uploaded", k)
+		}
+	}
+	out, errs, code = mirrorCmd(t, "verify", dest, "--endpoint", srv.Endpoint, "--keys", "../../testdata/keys", "--deep")
+	if code != 0 {
+		t.Errorf("verify of the published releases: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
