@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/miniotest"
+	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -215,4 +215,3 @@ func TestSyncReleaseFiles(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
