@@ -29,10 +29,11 @@ var (
 	_ mirror.Summer = (*Store)(nil)
 )
 
-// New returns a Store rooted at dir, creating it if need be.
+// New returns a Store rooted at dir. The directory is made by the first
+// Put, so that a dry run changes nothing.
 func New(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", dir)
 	}
 	return &Store{root: dir}, nil
 }
@@ -47,7 +48,7 @@ func (s *Store) path(key string) (string, error) {
 // List walks the directory. Temporary files of unfinished writes are not
 // objects.
 func (s *Store) List(ctx context.Context, fn func(mirror.Object) error) error {
-	return filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -64,6 +65,10 @@ func (s *Store) List(ctx context.Context, fn func(mirror.Object) error) error {
 		rel, _ := filepath.Rel(s.root, p)
 		return fn(mirror.Object{Key: filepath.ToSlash(rel), Size: fi.Size()})
 	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing published yet
+	}
+	return err
 }
 
 // Put copies the file into place through a temporary file.

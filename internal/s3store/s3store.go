@@ -53,7 +53,7 @@ func ParseDest(dest string) (bucket, prefix string, err error) {
 		return "", "", fmt.Errorf("%q is not an s3://BUCKET/PREFIX destination", dest)
 	}
 	bucket, prefix, _ = strings.Cut(rest, "/")
-	if err := s3utils.CheckValidBucketName(bucket); err != nil {
+	if err := s3utils.CheckValidBucketNameStrict(bucket); err != nil {
 		return "", "", fmt.Errorf("%s: %w", dest, err)
 	}
 	prefix = strings.Trim(prefix, "/")
