@@ -33,5 +33,6 @@ fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzParse -fuzztime 60s
 
 # Speed and memory figures, each printed beside its target.
-bench:
+bench: deps
 	$(GO) run ./bench/sitebench
+	$(GO) run ./bench/mirrorbench

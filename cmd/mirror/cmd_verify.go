@@ -58,7 +58,7 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 		return err
 	}
 	listing := map[string]mirror.Object{}
-	if err := dst.List(ctx, func(o mirror.Object) error { listing[o.Key] = o; return nil }); err != nil {
+	if err := dst.List(ctx, nil, func(o mirror.Object) error { listing[o.Key] = o; return nil }); err != nil {
 		return fmt.Errorf("list %s: %w", dest, err)
 	}
 	var keys *trust.Keyring

@@ -197,7 +197,7 @@ func TestSyncReleaseFiles(t *testing.T) {
 		t.Errorf("stderr does not say which release and file:\n%s", errs)
 	}
 	keys := map[string]bool{}
-	if err := store.List(context.Background(), func(o mirror.Object) error { keys[o.Key] = true; return nil }); err != nil {
+	if err := store.List(context.Background(), nil, func(o mirror.Object) error { keys[o.Key] = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if !keys["stable/28.20180501.0.json"] || !keys["stable/28.20180501.0.json.sig"] {

@@ -47,7 +47,7 @@ func (s *Store) path(key string) (string, error) {
 
 // List walks the directory. Temporary files of unfinished writes are not
 // objects.
-func (s *Store) List(ctx context.Context, fn func(mirror.Object) error) error {
+func (s *Store) List(ctx context.Context, _ func(string) bool, fn func(mirror.Object) error) error {
 	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -42,7 +42,10 @@ type Upload struct {
 // Store is what the mirror needs of a destination.
 type Store interface {
 	// List calls fn for every object, streaming: memory stays bounded.
-	List(ctx context.Context, fn func(Object) error) error
+	// needSum (nil: everything) says below which keys and prefixes the
+	// listing should carry content hashes: only mutable files need them,
+	// and some stores pay for them per object.
+	List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(Object) error) error
 	Put(ctx context.Context, u Upload) error
 	Delete(ctx context.Context, key string) error
 }
@@ -78,6 +81,9 @@ type Source struct {
 	// DeleteRank orders deletions: higher ranks go first (summary before
 	// refs before objects), the reverse of publishing.
 	DeleteRank func(rel string) int
+	// NeedSum says below which keys and prefixes mutable files may be;
+	// nil means anywhere.
+	NeedSum func(keyOrPrefix string) bool
 	// Protected keys exist at the destination for files the source still
 	// has but held back (a refused release): --delete leaves them alone.
 	Protected map[string]bool
@@ -114,6 +120,7 @@ func (p *Plan) Totals() (files int, bytes int64) {
 // MakePlan lists the destination once and decides what to upload and,
 // with del, what to delete.
 func MakePlan(ctx context.Context, src *Source, dst Store, del bool) (*Plan, error) {
+	start := time.Now()
 	want := make(map[string]*File, len(src.Files))
 	for i := range src.Files {
 		want[src.Files[i].Rel] = &src.Files[i]
@@ -122,7 +129,7 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del bool) (*Plan, err
 	done := make(map[string]bool, len(src.Files))
 	var extra []string
 	var unsure []*File // mutable files whose listing says nothing of content
-	err := dst.List(ctx, func(o Object) error {
+	err := dst.List(ctx, src.NeedSum, func(o Object) error {
 		plan.Listed++
 		f, ok := want[o.Key]
 		if !ok {
@@ -149,6 +156,7 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del bool) (*Plan, err
 	if err != nil {
 		return nil, fmt.Errorf("list destination: %w", err)
 	}
+	slog.Debug("listed destination", "objects", plan.Listed, "took", time.Since(start))
 	if s, ok := dst.(Summer); ok {
 		for _, f := range unsure {
 			sum, err := s.SHA256(ctx, f.Rel)

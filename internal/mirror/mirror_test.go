@@ -26,7 +26,7 @@ type memStore struct {
 
 func newMemStore() *memStore { return &memStore{objects: map[string]mirror.Object{}} }
 
-func (m *memStore) List(ctx context.Context, fn func(mirror.Object) error) error {
+func (m *memStore) List(ctx context.Context, _ func(string) bool, fn func(mirror.Object) error) error {
 	m.mu.Lock()
 	objs := make([]mirror.Object, 0, len(m.objects))
 	for _, o := range m.objects {

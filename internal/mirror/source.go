@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/ostree"
@@ -34,6 +36,8 @@ func Open(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error)
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
+	defer func() { slog.Debug("read source", "dir", dir, "took", time.Since(start)) }()
 	if isRepo {
 		return OSTreeSource(dir)
 	}
@@ -47,6 +51,9 @@ func OSTreeSource(dir string) (*Source, error) {
 		src.Phases = append(src.Phases, p.String())
 	}
 	src.Skip = func(rel string) bool { return ostree.Classify(rel).Skip }
+	// Below objects/ only .commitmeta is mutable, and its single-part
+	// ETag (MD5) tells whether it changed.
+	src.NeedSum = func(p string) bool { return !strings.HasPrefix(p, "objects/") && !strings.HasPrefix(p, "deltas/") }
 	src.DeleteRank = func(rel string) int {
 		c := ostree.Classify(rel)
 		if c.Skip {
@@ -88,6 +95,9 @@ func ReleaseSource(ctx context.Context, dir string, keys *trust.Keyring) (*Sourc
 		Kind:      "release files",
 		Phases:    []string{"artifacts", "manifests", "signatures"},
 		Protected: map[string]bool{},
+		NeedSum: func(p string) bool {
+			return strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json"+trust.SigSuffix)
+		},
 		DeleteRank: func(rel string) int {
 			switch {
 			case strings.HasSuffix(rel, ".json"+trust.SigSuffix):

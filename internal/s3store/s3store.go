@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -129,23 +130,118 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
-// List streams every object below the prefix.
-func (s *Store) List(ctx context.Context, fn func(mirror.Object) error) error {
+// List streams every object below the prefix. The key space is split at
+// its first two levels (an ostree repository's objects/XX/) and the parts
+// are listed in parallel: one listing request at a time leaves the server
+// idle between pages. Only the parts needSum asks for are listed with
+// metadata (MinIO's extension, which costs the server a read per object),
+// so that refs and summary carry their sha256 and the bulk of objects
+// lists fast. Objects reach fn one at a time through a bounded channel.
+func (s *Store) List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(mirror.Object) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the listing goroutine if fn fails
-	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{
-		Prefix: s.prefix, Recursive: true, WithMetadata: s.metadataListing,
-	}) {
+	defer cancel() // stops the listing goroutines if fn fails
+	parts, err := s.partitions(ctx)
+	if err != nil {
+		return err
+	}
+	objects := make(chan mirror.Object, 1024)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(objects)
+		work := make(chan part)
+		var wg sync.WaitGroup
+		for range min(listWorkers, max(len(parts), 1)) {
+			wg.Go(func() {
+				for p := range work {
+					meta := s.metadataListing && (needSum == nil || needSum(strings.TrimPrefix(p.name, s.prefix)))
+					if err := s.listPart(ctx, p, meta, objects); err != nil {
+						select {
+						case errc <- err:
+						default:
+						}
+						cancel()
+					}
+				}
+			})
+		}
+	feed:
+		for _, p := range parts {
+			select {
+			case work <- p:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(work)
+		wg.Wait()
+	}()
+	for o := range objects {
+		if err := fn(o); err != nil {
+			cancel()
+			for range objects {
+			}
+			return err
+		}
+	}
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return ctx.Err()
+}
+
+const listWorkers = 8
+
+// part is a listing task: a prefix listed recursively, or one key found
+// at a level above.
+type part struct {
+	name   string
+	single bool
+}
+
+func (s *Store) partitions(ctx context.Context) ([]part, error) {
+	var parts []part
+	level := []string{s.prefix}
+	for range 2 {
+		var next []string
+		for _, pre := range level {
+			for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: pre}) {
+				if o.Err != nil {
+					return nil, classify(o.Err)
+				}
+				if strings.HasSuffix(o.Key, "/") {
+					next = append(next, o.Key)
+				} else {
+					parts = append(parts, part{name: o.Key, single: true})
+				}
+			}
+		}
+		level = next
+	}
+	for _, pre := range level {
+		parts = append(parts, part{name: pre})
+	}
+	return parts, nil
+}
+
+func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- mirror.Object) error {
+	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: p.name, Recursive: !p.single, WithMetadata: meta}) {
 		if o.Err != nil {
 			return classify(o.Err)
+		}
+		if p.single && o.Key != p.name {
+			continue // a longer key with the same beginning: its own part lists it
 		}
 		obj := mirror.Object{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, ETag: o.ETag}
 		obj.SHA256 = metaSHA256(o.UserMetadata)
 		if obj.SHA256 == "" {
 			obj.SHA256 = metaSHA256(o.UserMetadataStripped)
 		}
-		if err := fn(obj); err != nil {
-			return err
+		select {
+		case out <- obj:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	return nil

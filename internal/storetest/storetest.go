@@ -34,7 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	}
 	list := func(t *testing.T, s Store) map[string]mirror.Object {
 		got := map[string]mirror.Object{}
-		if err := s.List(ctx, func(o mirror.Object) error { got[o.Key] = o; return nil }); err != nil {
+		if err := s.List(ctx, nil, func(o mirror.Object) error { got[o.Key] = o; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return got
