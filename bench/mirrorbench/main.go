@@ -30,7 +30,14 @@ func main() {
 	files := flag.Int("files", 19500, "files in the generated tree (about 20,000 objects with dirtrees)")
 	bigFiles := flag.Int("rss-objects", 100000, "objects in the repository for the memory figure")
 	jobs := flag.Int("jobs", 16, "parallel transfers, for every tool")
+	ceilingOnly := flag.String("ceiling-only", "", "ENDPOINT,BUCKET,DIR: only time the bare loop (for experiments)")
 	flag.Parse()
+	if *ceilingOnly != "" {
+		parts := strings.SplitN(*ceilingOnly, ",", 3)
+		d, err := bareLoop(context.Background(), parts[0], parts[1], parts[2], *jobs)
+		fmt.Println("bare loop:", secs(d), err)
+		return
+	}
 	if err := run(*files, *bigFiles, *jobs); err != nil {
 		fmt.Fprintln(os.Stderr, "mirrorbench:", err)
 		os.Exit(1)
