@@ -28,7 +28,7 @@ fi
 # MinIO, the real S3 server the mirror's tests run against. Built from
 # source with go install (about 3 minutes the first time), cached outside
 # the clone so that later runs on this machine reuse it.
-tools="${ATOMIC_TOOLS:-$HOME/.cache/atomic-site-tools/bin}"
+tools="${ATOMIC_TOOLS:-${HOME:-/root}/.cache/atomic-site-tools/bin}"
 if [ ! -x "$tools/minio" ]; then
 	echo "deps: building the MinIO server into $tools (a few minutes, once)" >&2
 	mkdir -p "$tools"

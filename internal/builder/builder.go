@@ -16,6 +16,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/config"
+	"github.com/projectatomic/atomic-site/internal/outputs"
 	"github.com/projectatomic/atomic-site/internal/pages"
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/render"
@@ -57,6 +58,7 @@ type Builder struct {
 	loader      *catalog.Loader
 	fingerprint string
 	published   map[string]string // manifests in pubDir: path → sha256
+	outputs     map[string][]byte // outputs in pubDir, as last written
 }
 
 // Build builds the site once into out. Everything is verified first; on
@@ -103,7 +105,7 @@ func New(opts Options, pubDir string, watch bool) (*Builder, error) {
 	if pubDir, err = filepath.Abs(pubDir); err != nil {
 		return nil, err
 	}
-	return &Builder{opts: opts, pubDir: pubDir, watch: watch, published: map[string]string{}}, nil
+	return &Builder{opts: opts, pubDir: pubDir, watch: watch, published: map[string]string{}, outputs: map[string][]byte{}}, nil
 }
 
 // Rebuild verifies, generates and renders. changed names the project files
@@ -128,13 +130,14 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	slog.Debug("generated pages", "files", len(files), "took", time.Since(start))
+	outs, err := outputs.Generate(state, cfg)
+	if err != nil {
+		return nil, err
+	}
+	slog.Debug("generated pages", "files", len(files), "outputs", len(outs), "took", time.Since(start))
 	loaded := time.Since(start)
 	if b.site == nil {
 		baseURL := cfg.BaseURL
-		if b.opts.BaseURL != "" {
-			baseURL = b.opts.BaseURL
-		}
 		b.site, err = render.New(render.Options{
 			ProjectDir: b.opts.ProjectDir,
 			PublishDir: b.pubDir,
@@ -149,9 +152,16 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		slog.Debug("loaded hugo", "took", time.Since(start))
 	}
 	renderStart := time.Now()
-	// The manifests do not depend on Hugo: publish them meanwhile.
+	// The manifests and outputs do not depend on Hugo: publish them
+	// meanwhile.
 	published := make(chan error, 1)
-	go func() { published <- b.publishManifests(cat) }()
+	go func() {
+		err := b.publishManifests(cat)
+		if err == nil {
+			err = b.publishOutputs(outs)
+		}
+		published <- err
+	}()
 	err = b.site.Build(ctx, renderFiles(files), changed)
 	slog.Debug("rendered", "took", time.Since(renderStart))
 	if perr := <-published; err == nil {
@@ -167,6 +177,9 @@ func (b *Builder) load(ctx context.Context) (*config.Config, *catalog.Catalog, *
 	cfg, err := config.Load(b.opts.Config, b.opts.ConfigOptional)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if b.opts.BaseURL != "" {
+		cfg.BaseURL = b.opts.BaseURL
 	}
 	kr, err := trust.LoadKeys(b.opts.Keys)
 	if err != nil {
@@ -264,6 +277,33 @@ func place(src, target string, data []byte) error {
 		os.Remove(target)
 	}
 	return os.WriteFile(target, data, 0o644)
+}
+
+// publishOutputs writes the outputs that changed since the last build and
+// removes those no longer made (links to a build no longer current).
+func (b *Builder) publishOutputs(files []outputs.File) error {
+	keep := make(map[string]bool, len(files))
+	for _, f := range files {
+		keep[f.Path] = true
+		if old, ok := b.outputs[f.Path]; ok && bytes.Equal(old, f.Data) {
+			continue
+		}
+		target := filepath.Join(b.pubDir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, f.Data, 0o644); err != nil {
+			return err
+		}
+		b.outputs[f.Path] = f.Data
+	}
+	for p := range b.outputs {
+		if !keep[p] {
+			os.Remove(filepath.Join(b.pubDir, filepath.FromSlash(p)))
+			delete(b.outputs, p)
+		}
+	}
+	return nil
 }
 
 func hugoCacheDir() string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -167,6 +168,25 @@ func (c *Config) Stream(name string) Stream {
 		}
 	}
 	return Stream{Name: name, Cadence: c.DefaultCadence}
+}
+
+// ArtifactURL makes a manifest location absolute: a relative one is
+// relative to the stream's directory under downloads-url (or, without
+// one, under /downloads/ on the site).
+func (c *Config) ArtifactURL(stream, loc string) string {
+	if strings.Contains(loc, "://") {
+		return loc
+	}
+	base := strings.TrimSuffix(c.DownloadsURL, "/")
+	if base == "" {
+		return "/" + path.Join("downloads", stream, loc)
+	}
+	return base + "/" + path.Join(stream, loc)
+}
+
+// SiteURL joins the site's base URL and an absolute path.
+func (c *Config) SiteURL(p string) string {
+	return strings.TrimSuffix(c.BaseURL, "/") + p
 }
 
 // StreamNames lists the configured streams, in order.

@@ -12,7 +12,6 @@ import (
 	"path"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/config"
@@ -54,6 +53,7 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 			if err != nil {
 				return nil, err
 			}
+			f = withDate(f, b.Date)
 			files = append(files, f)
 		}
 		// The stream's page is constant; what changes with each build is
@@ -117,6 +117,13 @@ func streamLinks(streams []*Stream) []Link {
 		links[i] = Link{Title: s.Title, URL: s.URL}
 	}
 	return links
+}
+
+// withDate sets a page's date, which orders it and gives the sitemap its
+// lastmod.
+func withDate(f File, d time.Time) File {
+	f.Data = append([]byte(`{"date":"`+d.UTC().Format(time.RFC3339)+`",`), f.Data[1:]...)
+	return f
 }
 
 // The headless pages that hold the home page's and the streams' state.
@@ -398,7 +405,7 @@ func (g generator) artifact(b *release.Build, platform, format, role string, a *
 		Platform:  platform,
 		Format:    format,
 		Role:      role,
-		URL:       g.resolve(b.Stream, a.Location),
+		URL:       g.cfg.ArtifactURL(b.Stream, a.Location),
 		SHA256:    a.SHA256,
 		SizeHuman: "unknown",
 	}
@@ -408,22 +415,9 @@ func (g generator) artifact(b *release.Build, platform, format, role string, a *
 		v.SizeHuman = HumanSize(*a.Size)
 	}
 	if a.Signature != "" {
-		v.Signature = g.resolve(b.Stream, a.Signature)
+		v.Signature = g.cfg.ArtifactURL(b.Stream, a.Signature)
 	}
 	return v
-}
-
-// resolve makes a manifest location absolute: a relative one is relative
-// to the stream's directory under the downloads URL.
-func (g generator) resolve(stream, loc string) string {
-	if strings.Contains(loc, "://") {
-		return loc
-	}
-	base := strings.TrimSuffix(g.cfg.DownloadsURL, "/")
-	if base == "" {
-		return "/" + path.Join("downloads", stream, loc)
-	}
-	return base + "/" + path.Join(stream, loc)
 }
 
 func humanDuration(d time.Duration) string {

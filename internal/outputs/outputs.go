@@ -1,0 +1,521 @@
+// Package outputs makes what tools read from the site, beside the pages:
+// stream metadata, the release index and the update graph in the Fedora
+// CoreOS formats, a CHECKSUM file per build, an Atom feed per stream, and
+// stable /latest/ links (Netlify _redirects, with an HTML page for any
+// other server). Like pages, it is pure: the same state gives the same
+// bytes.
+package outputs
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"html/template"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/config"
+	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/pages"
+	"github.com/projectatomic/atomic-site/internal/release"
+)
+
+// Generator names what wrote the stream metadata.
+const Generator = "atomic-site sitegen"
+
+// File is one output, its path relative to the site root.
+type File = pages.File
+
+// Generate returns every output for state.
+func Generate(state *release.State, cfg *config.Config) ([]File, error) {
+	var files []File
+	var redirects []string
+	add := func(p string, v any) error {
+		data, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		files = append(files, File{Path: p, Data: append(data, '\n')})
+		return nil
+	}
+	for _, st := range state.Streams {
+		if err := add("streams/"+st.Name+".json", StreamMetadata(st, cfg)); err != nil {
+			return nil, err
+		}
+		if err := add("releases/"+st.Name+".json", ReleaseIndex(st, cfg)); err != nil {
+			return nil, err
+		}
+		if err := add("updates/"+st.Name+".json", Updates(st)); err != nil {
+			return nil, err
+		}
+		for _, b := range st.Builds {
+			if b.Failed() {
+				continue // never offered: nothing to check a download against
+			}
+			files = append(files, File{Path: "streams/" + st.Name + "/" + b.Release + "/CHECKSUM", Data: Checksum(b.Build.Build, cfg)})
+		}
+		feed, err := Feed(st, cfg)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: "streams/" + st.Name + "/feed.xml", Data: feed})
+		for _, l := range Latest(st, cfg) {
+			redirects = append(redirects, fmt.Sprintf("%s %s 302", l.From, l.To))
+			page, err := redirectPage(l)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, File{Path: strings.TrimPrefix(l.From, "/") + "/index.html", Data: page})
+		}
+	}
+	header := "# Stable links to the current build's files, made by sitegen.\n"
+	files = append(files, File{Path: "_redirects", Data: []byte(header + strings.Join(redirects, "\n") + "\n")})
+	return files, nil
+}
+
+// lastModified is when a stream's published facts last changed: its newest
+// build or revocation. Derived from the data, so builds are reproducible.
+func lastModified(st *release.Stream) time.Time {
+	var t time.Time
+	for _, b := range st.Builds {
+		if b.Date.After(t) {
+			t = b.Date
+		}
+		if b.Revoked() && b.Revocation.RevokedAt.After(t) {
+			t = b.Revocation.RevokedAt
+		}
+	}
+	if t.IsZero() {
+		t = time.Unix(0, 0) // no builds yet: a fixed date, not the clock
+	}
+	return t.UTC()
+}
+
+// Metadata is the metadata block of the Fedora CoreOS formats.
+type Metadata struct {
+	LastModified string `json:"last-modified"`
+	Generator    string `json:"generator,omitempty"`
+}
+
+// Stream is Fedora CoreOS stream metadata: what installers read.
+type Stream struct {
+	Stream        string          `json:"stream"`
+	Metadata      Metadata        `json:"metadata"`
+	Architectures map[string]Arch `json:"architectures"`
+}
+
+// Arch is one architecture of a Stream.
+type Arch struct {
+	Artifacts map[string]PlatformArtifacts `json:"artifacts"`
+	Images    *Images                      `json:"images,omitempty"`
+}
+
+// PlatformArtifacts are a platform's formats, from one release.
+type PlatformArtifacts struct {
+	Release string                 `json:"release"`
+	Formats map[string]ImageFormat `json:"formats"`
+}
+
+// ImageFormat holds a format's files by role.
+type ImageFormat struct {
+	Disk      *Artifact `json:"disk,omitempty"`
+	Kernel    *Artifact `json:"kernel,omitempty"`
+	Initramfs *Artifact `json:"initramfs,omitempty"`
+	Rootfs    *Artifact `json:"rootfs,omitempty"`
+}
+
+// Artifact is one file, with an absolute location.
+type Artifact struct {
+	Location           string `json:"location"`
+	Signature          string `json:"signature,omitempty"`
+	Sha256             string `json:"sha256"`
+	UncompressedSha256 string `json:"uncompressed-sha256,omitempty"`
+}
+
+// Images are cloud images.
+type Images struct {
+	Aws *RegionImages `json:"aws,omitempty"`
+	Gcp *GcpImage     `json:"gcp,omitempty"`
+}
+
+// RegionImages are images per region.
+type RegionImages struct {
+	Regions map[string]RegionImage `json:"regions,omitempty"`
+}
+
+// RegionImage is an image in one region.
+type RegionImage struct {
+	Release string `json:"release"`
+	Image   string `json:"image"`
+}
+
+// GcpImage is the Google Cloud image of a release.
+type GcpImage struct {
+	Release string `json:"release"`
+	Project string `json:"project"`
+	Family  string `json:"family,omitempty"`
+	Name    string `json:"name"`
+}
+
+// StreamMetadata describes the stream's current build. A stream with
+// nothing to offer has no architectures.
+func StreamMetadata(st *release.Stream, cfg *config.Config) Stream {
+	s := Stream{
+		Stream:        st.Name,
+		Metadata:      Metadata{LastModified: lastModified(st).Format(time.RFC3339), Generator: Generator},
+		Architectures: map[string]Arch{},
+	}
+	cur := st.Current
+	if cur == nil {
+		return s
+	}
+	art := func(a *manifest.Artifact) *Artifact {
+		if a == nil {
+			return nil
+		}
+		out := &Artifact{Location: cfg.ArtifactURL(st.Name, a.Location), Sha256: a.SHA256, UncompressedSha256: a.UncompressedSHA256}
+		if a.Signature != "" {
+			out.Signature = cfg.ArtifactURL(st.Name, a.Signature)
+		}
+		return out
+	}
+	for name, a := range cur.Architectures {
+		arch := Arch{Artifacts: map[string]PlatformArtifacts{}}
+		for pname, p := range a.Media {
+			if len(p.Artifacts) > 0 {
+				pa := PlatformArtifacts{Release: cur.Release, Formats: map[string]ImageFormat{}}
+				for fname, f := range p.Artifacts {
+					pa.Formats[fname] = ImageFormat{Disk: art(f["disk"]), Kernel: art(f["kernel"]), Initramfs: art(f["initramfs"]), Rootfs: art(f["rootfs"])}
+				}
+				arch.Artifacts[pname] = pa
+			}
+			if pname == "aws" && len(p.Images) > 0 {
+				regions := map[string]RegionImage{}
+				for r, img := range p.Images {
+					regions[r] = RegionImage{Release: cur.Release, Image: img.Image}
+				}
+				arch.images().Aws = &RegionImages{Regions: regions}
+			}
+			if pname == "gcp" && len(p.Image) > 0 {
+				var g GcpImage
+				if json.Unmarshal(p.Image, &g) == nil && g.Name != "" {
+					g.Release = cur.Release
+					arch.images().Gcp = &g
+				}
+			}
+		}
+		s.Architectures[name] = arch
+	}
+	return s
+}
+
+func (a *Arch) images() *Images {
+	if a.Images == nil {
+		a.Images = &Images{}
+	}
+	return a.Images
+}
+
+// Index is a release index: every released build, oldest first.
+type Index struct {
+	Note     string         `json:"note"`
+	Releases []IndexRelease `json:"releases"`
+	Metadata Metadata       `json:"metadata"`
+	Stream   string         `json:"stream"`
+}
+
+// IndexRelease points at one release's manifest.
+type IndexRelease struct {
+	Commits  []IndexCommit `json:"commits,omitempty"`
+	Version  string        `json:"version"`
+	Metadata string        `json:"metadata"`
+}
+
+// IndexCommit is a release's ostree commit for one architecture.
+type IndexCommit struct {
+	Architecture string `json:"architecture"`
+	Checksum     string `json:"checksum"`
+}
+
+// ReleaseIndex lists every build that passed its tests, revoked ones too
+// (the update graph says where not to go), oldest first.
+func ReleaseIndex(st *release.Stream, cfg *config.Config) Index {
+	idx := Index{
+		Note:     "For tools that follow releases. Installers should read the stream metadata, streams/" + st.Name + ".json.",
+		Releases: []IndexRelease{},
+		Metadata: Metadata{LastModified: lastModified(st).Format(time.RFC3339)},
+		Stream:   st.Name,
+	}
+	for _, b := range slices.Backward(st.Builds) {
+		if b.Failed() {
+			continue
+		}
+		r := IndexRelease{Version: b.Release, Metadata: cfg.SiteURL("/manifests/" + b.Path)}
+		for _, arch := range slices.Sorted(maps.Keys(b.Architectures)) {
+			sum := b.Architectures[arch].Commit
+			if sum == "" && b.OSTree != nil && (len(b.Architectures) == 1 || strings.Contains(b.OSTree.Ref, arch)) {
+				sum = b.OSTree.Commit
+			}
+			if sum != "" {
+				r.Commits = append(r.Commits, IndexCommit{Architecture: arch, Checksum: sum})
+			}
+		}
+		idx.Releases = append(idx.Releases, r)
+	}
+	return idx
+}
+
+// UpdateGraph is the Fedora CoreOS updates format.
+type UpdateGraph struct {
+	Stream   string          `json:"stream"`
+	Metadata Metadata        `json:"metadata"`
+	Releases []UpdateRelease `json:"releases"`
+}
+
+// UpdateRelease says what clients must know of one release.
+type UpdateRelease struct {
+	Version  string         `json:"version"`
+	Metadata UpdateMetadata `json:"metadata"`
+}
+
+// UpdateMetadata holds a release's update hints.
+type UpdateMetadata struct {
+	Deadend *Reason `json:"deadend,omitempty"`
+	Barrier *Reason `json:"barrier,omitempty"`
+}
+
+// Reason is a URL that explains.
+type Reason struct {
+	Reason string `json:"reason"`
+}
+
+// Updates marks every revoked build a dead end, with its reason: clients
+// on it are told to move on, and none is sent to it. Oldest first.
+func Updates(st *release.Stream) UpdateGraph {
+	g := UpdateGraph{Stream: st.Name, Metadata: Metadata{LastModified: lastModified(st).Format(time.RFC3339)}, Releases: []UpdateRelease{}}
+	for _, b := range slices.Backward(st.Builds) {
+		if b.Revoked() && !b.Failed() {
+			g.Releases = append(g.Releases, UpdateRelease{Version: b.Release, Metadata: UpdateMetadata{Deadend: &Reason{Reason: b.Revocation.Reason}}})
+		}
+	}
+	return g
+}
+
+// Checksum writes a build's files in Fedora's CHECKSUM format, so that
+// `sha256sum -c CHECKSUM` checks the downloads:
+//
+//	# FILE: N bytes
+//	SHA256 (FILE) = HEX
+func Checksum(b *manifest.Build, cfg *config.Config) []byte {
+	var buf bytes.Buffer
+	seen := map[string]bool{}
+	for _, arch := range slices.Sorted(maps.Keys(b.Architectures)) {
+		a := b.Architectures[arch]
+		for _, pname := range slices.Sorted(maps.Keys(a.Media)) {
+			p := a.Media[pname]
+			for _, fname := range slices.Sorted(maps.Keys(p.Artifacts)) {
+				for _, role := range slices.Sorted(maps.Keys(p.Artifacts[fname])) {
+					art := p.Artifacts[fname][role]
+					name := path.Base(cfg.ArtifactURL(b.Stream, art.Location))
+					if seen[name] {
+						continue
+					}
+					seen[name] = true
+					if art.Size != nil {
+						fmt.Fprintf(&buf, "# %s: %d bytes\n", name, *art.Size)
+					}
+					fmt.Fprintf(&buf, "SHA256 (%s) = %s\n", name, art.SHA256)
+				}
+			}
+		}
+	}
+	return buf.Bytes()
+}
+
+// Link is a stable link and where it points now.
+type Link struct {
+	From, To, Title string
+}
+
+// Latest returns the stable links of a stream's current build:
+// /latest/<stream>/<arch>/<format> (with -<role> for PXE's kernel,
+// initramfs and rootfs). Where two platforms ship one format, the link
+// goes to the first in a fixed order, and /latest/<stream>/<arch>/<platform>/<format>
+// names each.
+func Latest(st *release.Stream, cfg *config.Config) []Link {
+	cur := st.Current
+	if cur == nil {
+		return nil
+	}
+	var links []Link
+	for _, arch := range slices.Sorted(maps.Keys(cur.Architectures)) {
+		a := cur.Architectures[arch]
+		taken := map[string]bool{}
+		for _, pname := range platformOrder(slices.Sorted(maps.Keys(a.Media))) {
+			p := a.Media[pname]
+			for _, fname := range slices.Sorted(maps.Keys(p.Artifacts)) {
+				for _, role := range slices.Sorted(maps.Keys(p.Artifacts[fname])) {
+					key := fname
+					if role != "disk" {
+						key += "-" + role
+					}
+					to := cfg.ArtifactURL(st.Name, p.Artifacts[fname][role].Location)
+					title := fmt.Sprintf("%s %s %s %s", cur.Release, arch, pname, key)
+					if !taken[key] {
+						taken[key] = true
+						links = append(links, Link{From: "/latest/" + st.Name + "/" + arch + "/" + key, To: to, Title: title})
+					}
+					links = append(links, Link{From: "/latest/" + st.Name + "/" + arch + "/" + pname + "/" + key, To: to, Title: title})
+				}
+			}
+		}
+	}
+	return links
+}
+
+// platformOrder puts the usual homes of a format first.
+func platformOrder(names []string) []string {
+	first := []string{"qemu", "metal", "vagrant"}
+	slices.SortStableFunc(names, func(a, b string) int {
+		ia, ib := slices.Index(first, a), slices.Index(first, b)
+		if ia < 0 {
+			ia = len(first)
+		}
+		if ib < 0 {
+			ib = len(first)
+		}
+		return ia - ib
+	})
+	return names
+}
+
+var redirectTmpl = template.Must(template.New("redirect").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="0; url={{ .To }}">
+<link rel="canonical" href="{{ .To }}">
+<title>{{ .Title }}</title>
+</head>
+<body>
+<p>The current file is <a href="{{ .To }}">{{ .Title }}</a>.</p>
+</body>
+</html>
+`))
+
+// redirectPage is the fallback for servers that do not read _redirects.
+func redirectPage(l Link) ([]byte, error) {
+	var buf bytes.Buffer
+	err := redirectTmpl.Execute(&buf, l)
+	return buf.Bytes(), err
+}
+
+// Atom is an Atom 1.0 feed (RFC 4287).
+type Atom struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Author  AtomPerson  `xml:"author"`
+	Links   []AtomLink  `xml:"link"`
+	Entries []AtomEntry `xml:"entry"`
+}
+
+// AtomPerson is an author.
+type AtomPerson struct {
+	Name string `xml:"name"`
+}
+
+// AtomLink is a link.
+type AtomLink struct {
+	Rel  string `xml:"rel,attr,omitempty"`
+	Href string `xml:"href,attr"`
+}
+
+// AtomEntry is one event.
+type AtomEntry struct {
+	ID      string   `xml:"id"`
+	Title   string   `xml:"title"`
+	Updated string   `xml:"updated"`
+	Link    AtomLink `xml:"link"`
+	Summary string   `xml:"summary"`
+}
+
+// feedEntries is how many of the newest events a feed keeps.
+const feedEntries = 50
+
+// Feed is a stream's Atom feed: new builds, failures, revocations and, while
+// it lasts, the stale notice.
+func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
+	sc := cfg.Stream(st.Name)
+	title := sc.Title
+	if title == "" {
+		title = st.Name
+	}
+	streamURL := cfg.SiteURL(pages.StreamURL(st.Name))
+	f := Atom{
+		ID:     streamURL,
+		Title:  title + ": builds",
+		Author: AtomPerson{Name: cfg.Title + " release pipeline"},
+		Links:  []AtomLink{{Rel: "self", Href: streamURL + "feed.xml"}, {Rel: "alternate", Href: streamURL}},
+	}
+	type event struct {
+		at time.Time
+		e  AtomEntry
+	}
+	var events []event
+	for _, b := range st.Builds {
+		u := cfg.SiteURL(pages.BuildURL(st.Name, b.Release))
+		switch {
+		case b.Failed():
+			events = append(events, event{b.Date, AtomEntry{ID: u + "#failed", Title: b.Release + " failed its tests",
+				Link: AtomLink{Href: u}, Summary: "Not offered for download. The failure is tracked at " + b.FailureTracker}})
+		default:
+			events = append(events, event{b.Date, AtomEntry{ID: u + "#released", Title: b.Release + " released",
+				Link: AtomLink{Href: u}, Summary: title + " " + b.Release + " passed its tests and is published."}})
+		}
+		if b.Revoked() {
+			instead := "Nothing is offered in its place."
+			if b.ReplacedBy != nil {
+				instead = b.ReplacedBy.Release + " is offered instead."
+			}
+			events = append(events, event{b.Revocation.RevokedAt, AtomEntry{ID: u + "#withdrawn", Title: b.Release + " withdrawn",
+				Link: AtomLink{Href: b.Revocation.Reason}, Summary: "Withdrawn: " + b.Revocation.Reason + ". " + instead}})
+		}
+	}
+	if st.Stale {
+		summary := "No build has passed its tests since " + st.Current.Date.Format("2006-01-02") + "; " + st.Current.Release + " is still offered."
+		if st.Failure != nil {
+			summary += " The newest failure is tracked at " + st.Failure.FailureTracker
+		}
+		events = append(events, event{st.StaleSince, AtomEntry{ID: streamURL + "#stale-" + st.Current.Release, Title: title + " is stale",
+			Link: AtomLink{Href: streamURL}, Summary: summary}})
+	}
+	slices.SortStableFunc(events, func(a, b event) int {
+		if c := b.at.Compare(a.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.e.ID, b.e.ID)
+	})
+	if len(events) > feedEntries {
+		events = events[:feedEntries]
+	}
+	updated := lastModified(st)
+	for _, e := range events {
+		e.e.Updated = e.at.UTC().Format(time.RFC3339)
+		f.Entries = append(f.Entries, e.e)
+		if e.at.After(updated) {
+			updated = e.at
+		}
+	}
+	f.Updated = updated.UTC().Format(time.RFC3339)
+	out, err := xml.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), append(out, '\n')...), nil
+}
