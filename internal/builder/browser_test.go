@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/projectatomic/atomic-site/internal/netlify"
 )
 
 // chromium runs headless Chromium with the flags this machine needs (no
@@ -64,7 +66,19 @@ func TestBrowser(t *testing.T) {
 			opts := exampleOptions(filepath.Join(repo, "testdata", "manifests"))
 			opts.Now = tt.now
 			out := build(t, opts)
-			srv := httptest.NewServer(http.FileServer(http.Dir(out)))
+			// Served with the headers production has (netlify.toml), CSP
+			// included: the page must work under them.
+			nc, err := netlify.Load(filepath.Join(repo, "netlify.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := http.FileServer(http.Dir(out))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range nc.HeadersFor(r.URL.Path) {
+					w.Header().Set(k, strings.Join(v, ", "))
+				}
+				files.ServeHTTP(w, r)
+			}))
 			defer srv.Close()
 
 			dom := chromium(t, "--dump-dom", srv.URL+"/")
@@ -77,7 +91,7 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("stale banner shown = %v, want %v", got, tt.stale)
 			}
 			// The copy buttons come from the deferred script: proof it
-			// loaded under its integrity hash.
+			// loaded under its integrity hash and the CSP.
 			if !strings.Contains(dom, `class="copy"`) {
 				t.Error("the copy-to-clipboard script did not run")
 			}

@@ -2,6 +2,7 @@ package builder_test
 
 import (
 	"context"
+	"encoding/xml"
 	"flag"
 	"io/fs"
 	"os"
@@ -239,5 +240,37 @@ func TestStates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSitemapAndRobots(t *testing.T) {
+	out := build(t, exampleOptions(filepath.Join(repo, "testdata", "manifests")))
+	var sm struct {
+		URLs []struct {
+			Loc     string `xml:"loc"`
+			Lastmod string `xml:"lastmod"`
+		} `xml:"url"`
+	}
+	if err := xml.Unmarshal([]byte(read(t, filepath.Join(out, "sitemap.xml"))), &sm); err != nil {
+		t.Fatal(err)
+	}
+	locs := map[string]string{}
+	for _, u := range sm.URLs {
+		locs[u.Loc] = u.Lastmod
+		if strings.Contains(u.Loc, "/state/") {
+			t.Errorf("sitemap lists the headless %s", u.Loc)
+		}
+	}
+	for _, want := range []string{"https://atomic.fedoraproject.org/", "https://atomic.fedoraproject.org/streams/stable/", "https://atomic.fedoraproject.org/verify/"} {
+		if _, ok := locs[want]; !ok {
+			t.Errorf("sitemap lacks %s", want)
+		}
+	}
+	if lm := locs["https://atomic.fedoraproject.org/streams/testing/28.20180604.1/"]; !strings.HasPrefix(lm, "2018-06-04") {
+		t.Errorf("build page lastmod = %q", lm)
+	}
+	robots := read(t, filepath.Join(out, "robots.txt"))
+	if !strings.Contains(robots, "Sitemap: https://atomic.fedoraproject.org/sitemap.xml") {
+		t.Errorf("robots.txt:\n%s", robots)
 	}
 }
