@@ -41,6 +41,7 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		newVerifyCommand(),
 		newBuildCommand(),
 		newServeCommand(),
+		newImportCommand(),
 	)
 	return root
 }
