@@ -42,6 +42,7 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		newBuildCommand(),
 		newServeCommand(),
 		newImportCommand(),
+		newAnnounceCommand(),
 	)
 	return root
 }

@@ -32,8 +32,11 @@ type Config struct {
 	// OSTreeRemote names the remote in the rpm-ostree rebase line.
 	OSTreeRemote   string   `toml:"ostree-remote"`
 	DefaultCadence Duration `toml:"default-cadence"`
-	Docs           []Link   `toml:"docs"`
-	Streams        []Stream `toml:"streams"`
+	// AnnounceFrom and AnnounceTo address release announcements.
+	AnnounceFrom string   `toml:"announce-from"`
+	AnnounceTo   string   `toml:"announce-to"`
+	Docs         []Link   `toml:"docs"`
+	Streams      []Stream `toml:"streams"`
 }
 
 // Stream configures one stream. Streams not listed are shown after the
@@ -99,6 +102,8 @@ func Default() *Config {
 		Title:          "Fedora Atomic Host",
 		DefaultCadence: Duration(release.DefaultCadence),
 		OSTreeRemote:   "fedora-atomic",
+		AnnounceFrom:   "Fedora Atomic Host release pipeline <atomic-devel@lists.projectatomic.io>",
+		AnnounceTo:     "atomic-announce@lists.projectatomic.io",
 	}
 }
 

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"net/mail"
+
+	"github.com/spf13/cobra"
+
+	"github.com/projectatomic/atomic-site/internal/announce"
+	"github.com/projectatomic/atomic-site/internal/cli"
+	"github.com/projectatomic/atomic-site/internal/release"
+)
+
+func newAnnounceCommand() *cobra.Command {
+	var opts stateOptions
+	var stream, rel, from, to string
+	cmd := &cobra.Command{
+		Use:   "announce --stream S [--release R] --manifests DIR --keys DIR",
+		Short: "Print a release announcement as an email (text and HTML) on stdout",
+		Long: `Print the announcement of a build (by default the stream's current one) as
+an RFC 5322 multipart/alternative email on stdout: title, date, notes,
+downloads with sizes and checksums, how to verify them, and any
+revocation. Pipe it to sendmail -t, or to the list's archive.`,
+		Args: cli.ExactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cli.Required(cmd, "stream"); err != nil {
+				return err
+			}
+			state, cfg, err := opts.load(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			st := state.Stream(stream)
+			if st == nil {
+				return fmt.Errorf("no stream %q in the manifests", stream)
+			}
+			b, err := pick(st, rel)
+			if err != nil {
+				return err
+			}
+			if from == "" {
+				from = cfg.AnnounceFrom
+			}
+			if to == "" {
+				to = cfg.AnnounceTo
+			}
+			for flag, addr := range map[string]string{"from": from, "to": to} {
+				if _, err := mail.ParseAddress(addr); err != nil {
+					return cli.Usagef("--%s %q: %v", flag, addr, err)
+				}
+			}
+			msg, err := announce.Message(st, b, cfg, announce.Options{From: from, To: to, Date: state.Now})
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(msg)
+			return err
+		},
+	}
+	opts.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&stream, "stream", "", "stream of the build")
+	f.StringVar(&rel, "release", "", "the build to announce (default: the stream's current build)")
+	f.StringVar(&from, "from", "", "sender (default: announce-from in the config)")
+	f.StringVar(&to, "to", "", "recipient (default: announce-to in the config)")
+	return cmd
+}
+
+func pick(st *release.Stream, rel string) (*release.Build, error) {
+	if rel == "" {
+		if st.Current == nil {
+			return nil, fmt.Errorf("stream %s has no current build to announce; name one with --release", st.Name)
+		}
+		return st.Current, nil
+	}
+	for _, b := range st.Builds {
+		if b.Release == rel {
+			if b.Failed() {
+				return nil, fmt.Errorf("build %s/%s failed its tests: there is no release to announce", st.Name, rel)
+			}
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("no build %s/%s in the manifests", st.Name, rel)
+}

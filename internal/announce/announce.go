@@ -1,0 +1,203 @@
+// Package announce writes a release announcement as an email (RFC 5322,
+// multipart/alternative: plain text and HTML), from the same state the site
+// shows. The notes are rendered with goldmark, raw HTML escaped.
+package announce
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	htmltemplate "html/template"
+	"maps"
+	"mime"
+	"mime/quotedprintable"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/config"
+	"github.com/projectatomic/atomic-site/internal/notes"
+	"github.com/projectatomic/atomic-site/internal/pages"
+	"github.com/projectatomic/atomic-site/internal/release"
+)
+
+// Options are the envelope of the message.
+type Options struct {
+	From, To string
+	Date     time.Time
+}
+
+type file struct {
+	Arch, Platform, Format, Name, URL, Size, SHA256 string
+}
+
+type data struct {
+	Title, Stream, Release, Date, URL, Checksum string
+	Notes                                      string
+	NotesHTML                                  htmltemplate.HTML
+	Files                                      []file
+	Rebase                                     string
+	Revoked                                    bool
+	Reason, RevokedAt, Instead, InsteadURL     string
+	Withdrawn                                  []withdrawn
+}
+
+type withdrawn struct{ Release, Reason, At string }
+
+// Message writes the announcement of build b of stream st.
+func Message(st *release.Stream, b *release.Build, cfg *config.Config, opts Options) ([]byte, error) {
+	sc := cfg.Stream(st.Name)
+	title := b.Title
+	if title == "" {
+		title = sc.Title
+	}
+	if title == "" {
+		title = st.Name
+	}
+	d := data{
+		Title: title, Stream: st.Name, Release: b.Release, Date: b.Date.Format("2006-01-02"),
+		URL:      cfg.SiteURL(pages.BuildURL(st.Name, b.Release)),
+		Checksum: cfg.SiteURL(pages.BuildURL(st.Name, b.Release) + "CHECKSUM"),
+		Notes:    strings.TrimSpace(b.Notes),
+	}
+	if b.Notes != "" {
+		h, err := notes.HTML(b.Notes)
+		if err != nil {
+			return nil, err
+		}
+		d.NotesHTML = htmltemplate.HTML(h) // goldmark's output, raw HTML escaped
+	}
+	for _, arch := range slices.Sorted(maps.Keys(b.Architectures)) {
+		a := b.Architectures[arch]
+		for _, pname := range slices.Sorted(maps.Keys(a.Media)) {
+			p := a.Media[pname]
+			for _, fname := range slices.Sorted(maps.Keys(p.Artifacts)) {
+				for _, role := range slices.Sorted(maps.Keys(p.Artifacts[fname])) {
+					art := p.Artifacts[fname][role]
+					u := cfg.ArtifactURL(st.Name, art.Location)
+					size := "size unknown"
+					if art.Size != nil {
+						size = fmt.Sprintf("%s (%d bytes)", pages.HumanSize(*art.Size), *art.Size)
+					}
+					format := fname
+					if role != "disk" {
+						format += " " + role
+					}
+					d.Files = append(d.Files, file{Arch: arch, Platform: pname, Format: format, Name: path.Base(u), URL: u, Size: size, SHA256: art.SHA256})
+				}
+			}
+		}
+	}
+	if o := b.OSTree; o != nil {
+		d.Rebase = "rpm-ostree rebase " + cfg.OSTreeRemote + ":" + o.Ref
+	}
+	if b.Revoked() {
+		d.Revoked, d.Reason, d.RevokedAt = true, b.Revocation.Reason, b.Revocation.RevokedAt.Format("2006-01-02")
+		if r := b.ReplacedBy; r != nil {
+			d.Instead, d.InsteadURL = r.Release, cfg.SiteURL(pages.BuildURL(st.Name, r.Release))
+		}
+	}
+	for _, w := range st.Withdrawn {
+		if w != b {
+			d.Withdrawn = append(d.Withdrawn, withdrawn{w.Release, w.Revocation.Reason, w.Revocation.RevokedAt.Format("2006-01-02")})
+		}
+	}
+
+	var text, html bytes.Buffer
+	if err := textTmpl.Execute(&text, d); err != nil {
+		return nil, err
+	}
+	if err := htmlTmpl.Execute(&html, d); err != nil {
+		return nil, err
+	}
+	subject := fmt.Sprintf("[%s] %s released", title, b.Release)
+	if b.Revoked() {
+		subject = fmt.Sprintf("[%s] %s withdrawn", title, b.Release)
+	}
+	// A boundary from the content: the same release gives the same bytes.
+	sum := sha256.Sum256(append(text.Bytes(), html.Bytes()...))
+	boundary := "atomic-" + hex.EncodeToString(sum[:12])
+	host := "atomic.fedoraproject.org"
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+
+	var msg bytes.Buffer
+	header := func(k, v string) { fmt.Fprintf(&msg, "%s: %s\r\n", k, v) }
+	header("From", opts.From)
+	header("To", opts.To)
+	header("Subject", mime.QEncoding.Encode("utf-8", subject))
+	header("Date", opts.Date.UTC().Format(time.RFC1123Z))
+	header("Message-ID", fmt.Sprintf("<%s.%s.%s@%s>", b.Release, st.Name, hex.EncodeToString(sum[:6]), host))
+	header("MIME-Version", "1.0")
+	header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": boundary}))
+	msg.WriteString("\r\n")
+	for _, part := range []struct {
+		typ  string
+		body []byte
+	}{{"text/plain; charset=utf-8", text.Bytes()}, {"text/html; charset=utf-8", html.Bytes()}} {
+		fmt.Fprintf(&msg, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, part.typ)
+		qp := quotedprintable.NewWriter(&msg)
+		qp.Write(bytes.ReplaceAll(part.body, []byte("\n"), []byte("\r\n")))
+		qp.Close()
+		msg.WriteString("\r\n")
+	}
+	fmt.Fprintf(&msg, "--%s--\r\n", boundary)
+	return msg.Bytes(), nil
+}
+
+var textTmpl = template.Must(template.New("text").Parse(`{{ if .Revoked -}}
+{{ .Title }} {{ .Release }} has been WITHDRAWN ({{ .RevokedAt }}).
+Why: {{ .Reason }}
+{{ if .Instead }}Download {{ .Instead }} instead: {{ .InsteadURL }}{{ else }}No other build of this stream can be offered yet.{{ end }}
+
+{{ end -}}
+{{ .Title }} {{ .Release }} was released on {{ .Date }}.
+{{ .URL }}
+{{ with .Notes }}
+{{ . }}
+{{ end }}
+Downloads
+{{ range .Files }}
+  {{ .Arch }} {{ .Platform }} {{ .Format }}: {{ .Size }}
+    {{ .URL }}
+    sha256 {{ .SHA256 }}
+{{ end }}
+How to verify a download
+  curl -O {{ .Checksum }}
+  sha256sum -c --ignore-missing CHECKSUM
+{{ with .Rebase }}
+Already running Atomic Host? Move to this build with:
+  {{ . }}
+{{ end }}{{ range .Withdrawn }}
+Note: build {{ .Release }} of this stream was withdrawn on {{ .At }}: {{ .Reason }}
+{{ end }}`))
+
+var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ .Title }} {{ .Release }}</title></head>
+<body>
+{{ if .Revoked -}}
+<p><strong>{{ .Title }} {{ .Release }} has been withdrawn</strong> ({{ .RevokedAt }}): <a href="{{ .Reason }}">why</a>.
+{{ if .Instead }}Download <a href="{{ .InsteadURL }}">{{ .Instead }}</a> instead.{{ else }}No other build of this stream can be offered yet.{{ end }}</p>
+{{ end -}}
+<h1>{{ .Title }} {{ .Release }}</h1>
+<p>Released on {{ .Date }}. <a href="{{ .URL }}">{{ .URL }}</a></p>
+{{ with .NotesHTML }}<div>{{ . }}</div>{{ end }}
+<h2>Downloads</h2>
+<table>
+<thead><tr><th scope="col">Architecture</th><th scope="col">Format</th><th scope="col">Size</th><th scope="col">SHA-256</th></tr></thead>
+<tbody>
+{{ range .Files }}<tr><td>{{ .Arch }}</td><td><a href="{{ .URL }}">{{ .Platform }} {{ .Format }}</a></td><td>{{ .Size }}</td><td><code>{{ .SHA256 }}</code></td></tr>
+{{ end }}</tbody>
+</table>
+<h2>How to verify a download</h2>
+<pre>curl -O {{ .Checksum }}
+sha256sum -c --ignore-missing CHECKSUM</pre>
+{{ with .Rebase }}<p>Already running Atomic Host? Move to this build with <code>{{ . }}</code>.</p>
+{{ end }}{{ range .Withdrawn }}<p>Note: build {{ .Release }} of this stream was withdrawn on {{ .At }}: <a href="{{ .Reason }}">why</a>.</p>
+{{ end }}</body></html>
+`))
