@@ -12,6 +12,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -192,10 +193,10 @@ func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptio
 
 func printPlan(w io.Writer, dest string, p *mirror.Plan) {
 	n, b := p.Totals()
-	fmt.Fprintf(w, "plan for %s (%s): upload %d files, %s; %d already there\n", dest, p.Source.Kind, n, humanBytes(b), p.Skipped)
+	fmt.Fprintf(w, "plan for %s (%s): upload %d files, %s; %d already there\n", dest, p.Source.Kind, n, bytesize.Format(b), p.Skipped)
 	for i, name := range p.Source.Phases {
 		if pn, pb := p.PhaseTotals(i); pn > 0 {
-			fmt.Fprintf(w, "  %-18s %7d files %12s\n", name, pn, humanBytes(pb))
+			fmt.Fprintf(w, "  %-18s %7d files %12s\n", name, pn, bytesize.Format(pb))
 		}
 	}
 	for _, k := range p.Delete {
@@ -231,7 +232,7 @@ func finishReport(w io.Writer, opts syncOptions, reports []namedReport, err erro
 			state = "stopped after publishing"
 		}
 		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted\n",
-			r.Name, state, r.Files, humanBytes(r.Bytes), r.Seconds, r.Skipped, r.Deleted)
+			r.Name, state, r.Files, bytesize.Format(r.Bytes), r.Seconds, r.Skipped, r.Deleted)
 	}
 	return err
 }

@@ -224,25 +224,19 @@ func (v *verifier) releases(ctx context.Context, keys *trust.Keyring, deep bool)
 		if b == nil || b.Failed() {
 			continue
 		}
-		for _, a := range b.Architectures {
-			for _, p := range a.Media {
-				for _, format := range p.Artifacts {
-					for _, art := range format {
-						if strings.Contains(art.Location, "://") {
-							continue
-						}
-						k := path.Join(path.Dir(key), art.Location)
-						o, ok := v.listing[k]
-						switch {
-						case !ok:
-							v.problem("%s: named by %s, missing", k, key)
-						case art.Size != nil && o.Size != *art.Size:
-							v.problem("%s: %d bytes, %s says %d", k, o.Size, key, *art.Size)
-						case deep:
-							deepChecks = append(deepChecks, check{k, art.SHA256})
-						}
-					}
-				}
+		for art := range b.Files() {
+			if strings.Contains(art.Location, "://") {
+				continue
+			}
+			k := path.Join(path.Dir(key), art.Location)
+			o, ok := v.listing[k]
+			switch {
+			case !ok:
+				v.problem("%s: named by %s, missing", k, key)
+			case art.Size != nil && o.Size != *art.Size:
+				v.problem("%s: %d bytes, %s says %d", k, o.Size, key, *art.Size)
+			case deep:
+				deepChecks = append(deepChecks, check{k, art.SHA256})
 			}
 		}
 	}

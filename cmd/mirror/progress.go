@@ -14,6 +14,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
+	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/mirror"
 )
 
@@ -71,10 +72,10 @@ func (b *barProgress) PhaseStart(name string, files int, bytes int64) {
 		mpb.PrependDecorators(
 			decor.Name(fmt.Sprintf("%-18s", name)),
 			decor.Any(func(decor.Statistics) string { return fmt.Sprintf("%d/%d files ", b.n.Load(), b.of) }),
-			decor.Counters(decor.SizeB1000(0), "% .1f / % .1f"),
+			decor.Counters(decor.SizeB1024(0), "% .1f / % .1f"),
 		),
 		mpb.AppendDecorators(
-			decor.AverageSpeed(decor.SizeB1000(0), " % .1f", decor.WCSyncSpace),
+			decor.AverageSpeed(decor.SizeB1024(0), " % .1f", decor.WCSyncSpace),
 			decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO),
 		),
 	)
@@ -151,8 +152,8 @@ func (l *logProgress) log(msg string) {
 		eta = (time.Duration(float64(l.bytes-l.done)/rate) * time.Second).Round(time.Second).String()
 	}
 	slog.Info(msg, "dest", l.dest, "phase", l.phase, "files", fmt.Sprintf("%d/%d", l.n, l.files),
-		"bytes", fmt.Sprintf("%s/%s", humanBytes(l.done), humanBytes(l.bytes)),
-		"rate", humanBytes(int64(rate))+"/s", "eta", eta)
+		"bytes", fmt.Sprintf("%s/%s", bytesize.Format(l.done), bytesize.Format(l.bytes)),
+		"rate", bytesize.Format(int64(rate))+"/s", "eta", eta)
 }
 
 func (l *logProgress) PhaseStart(name string, files int, bytes int64) {

@@ -9,16 +9,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	htmltemplate "html/template"
-	"maps"
 	"mime"
 	"mime/quotedprintable"
 	"net/url"
 	"path"
-	"slices"
 	"strings"
 	"text/template"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/notes"
 	"github.com/projectatomic/atomic-site/internal/pages"
@@ -37,26 +36,22 @@ type file struct {
 
 type data struct {
 	Title, Stream, Release, Date, URL, Checksum string
-	Notes                                      string
-	NotesHTML                                  htmltemplate.HTML
-	Files                                      []file
-	Rebase                                     string
-	Revoked                                    bool
-	Reason, RevokedAt, Instead, InsteadURL     string
-	Withdrawn                                  []withdrawn
+	Notes                                       string
+	NotesHTML                                   htmltemplate.HTML
+	Files                                       []file
+	Rebase                                      string
+	Revoked                                     bool
+	Reason, RevokedAt, Instead, InsteadURL      string
+	Withdrawn                                   []withdrawn
 }
 
 type withdrawn struct{ Release, Reason, At string }
 
 // Message writes the announcement of build b of stream st.
 func Message(st *release.Stream, b *release.Build, cfg *config.Config, opts Options) ([]byte, error) {
-	sc := cfg.Stream(st.Name)
 	title := b.Title
 	if title == "" {
-		title = sc.Title
-	}
-	if title == "" {
-		title = st.Name
+		title = cfg.Stream(st.Name).Title
 	}
 	d := data{
 		Title: title, Stream: st.Name, Release: b.Release, Date: b.Date.Format("2006-01-02"),
@@ -71,26 +66,17 @@ func Message(st *release.Stream, b *release.Build, cfg *config.Config, opts Opti
 		}
 		d.NotesHTML = htmltemplate.HTML(h) // goldmark's output, raw HTML escaped
 	}
-	for _, arch := range slices.Sorted(maps.Keys(b.Architectures)) {
-		a := b.Architectures[arch]
-		for _, pname := range slices.Sorted(maps.Keys(a.Media)) {
-			p := a.Media[pname]
-			for _, fname := range slices.Sorted(maps.Keys(p.Artifacts)) {
-				for _, role := range slices.Sorted(maps.Keys(p.Artifacts[fname])) {
-					art := p.Artifacts[fname][role]
-					u := cfg.ArtifactURL(st.Name, art.Location)
-					size := "size unknown"
-					if art.Size != nil {
-						size = fmt.Sprintf("%s (%d bytes)", pages.HumanSize(*art.Size), *art.Size)
-					}
-					format := fname
-					if role != "disk" {
-						format += " " + role
-					}
-					d.Files = append(d.Files, file{Arch: arch, Platform: pname, Format: format, Name: path.Base(u), URL: u, Size: size, SHA256: art.SHA256})
-				}
-			}
+	for f := range b.Files() {
+		u := cfg.ArtifactURL(st.Name, f.Location)
+		size := "size unknown"
+		if f.Size != nil {
+			size = fmt.Sprintf("%s (%d bytes)", bytesize.Format(*f.Size), *f.Size)
 		}
+		format := f.Format
+		if f.Role != "disk" {
+			format += " " + f.Role
+		}
+		d.Files = append(d.Files, file{Arch: f.Arch, Platform: f.Platform, Format: format, Name: path.Base(u), URL: u, Size: size, SHA256: f.SHA256})
 	}
 	if o := b.OSTree; o != nil {
 		d.Rebase = "rpm-ostree rebase " + cfg.OSTreeRemote + ":" + o.Ref

@@ -2,39 +2,23 @@ package announce_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/mail"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/projectatomic/atomic-site/internal/announce"
-	"github.com/projectatomic/atomic-site/internal/catalog"
-	"github.com/projectatomic/atomic-site/internal/config"
+	"github.com/projectatomic/atomic-site/internal/fixture"
 	"github.com/projectatomic/atomic-site/internal/release"
-	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
-var now = time.Date(2018, 6, 10, 0, 0, 0, 0, time.UTC)
+var now = fixture.ExampleNow
 
 func message(t *testing.T, stream, rel string) (*mail.Message, map[string]string) {
 	t.Helper()
-	kr, err := trust.LoadKeys("../../testdata/keys")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalog.Load(context.Background(), "../../testdata/manifests", kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := config.Load("../../site/sitegen.toml", false)
-	state, err := release.Compute(cat, release.Options{Now: now, Cadence: cfg.Cadence})
-	if err != nil {
-		t.Fatal(err)
-	}
+	state, cfg := fixture.ExampleState(t)
 	st := state.Stream(stream)
 	var b *release.Build
 	for _, x := range st.Builds {

@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -20,6 +23,14 @@ var ErrUsage = errors.New("usage")
 // Usagef returns a usage error.
 func Usagef(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUsage}, args...)...)
+}
+
+// Main runs a command's run function with os.Args and the standard
+// streams, stopping it on Ctrl-C or SIGTERM, and returns its exit code.
+func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
 // Run executes root with args and returns the exit code: 0 on success, 2

@@ -162,17 +162,22 @@ func Parse(path string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// Stream returns the settings of a stream, defaults filled in.
+// Stream returns the settings of a stream, defaults filled in: the
+// default cadence, and the stream's name as its title.
 func (c *Config) Stream(name string) Stream {
-	for _, s := range c.Streams {
-		if s.Name == name {
-			if s.Cadence == 0 {
-				s.Cadence = c.DefaultCadence
-			}
-			return s
+	s := Stream{Name: name}
+	for _, cs := range c.Streams {
+		if cs.Name == name {
+			s = cs
 		}
 	}
-	return Stream{Name: name, Cadence: c.DefaultCadence}
+	if s.Cadence == 0 {
+		s.Cadence = c.DefaultCadence
+	}
+	if s.Title == "" {
+		s.Title = name
+	}
+	return s
 }
 
 // ArtifactURL makes a manifest location absolute: a relative one is

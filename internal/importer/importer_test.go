@@ -3,8 +3,6 @@ package importer_test
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,18 +10,12 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 
+	"github.com/projectatomic/atomic-site/internal/fixture"
 	"github.com/projectatomic/atomic-site/internal/importer"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 )
 
-func realdata(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "realdata", name))
-	if err != nil {
-		t.Fatalf("real data: %v (../shared must sit beside the repository)", err)
-	}
-	return data
-}
+func realdata(t testing.TB, name string) []byte { return fixture.Realdata(t, name) }
 
 func TestParseRealChecksums(t *testing.T) {
 	for _, tt := range []struct {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"net/url"
 	"path"
@@ -500,3 +501,29 @@ func (b *Build) Resolve(location string) string {
 
 // Failed reports whether the build failed its tests.
 func (b *Build) Failed() bool { return b.Status == StatusFailed }
+
+// Placed is one artifact of a build with where it sits.
+type Placed struct {
+	Arch, Platform, Format, Role string
+	*Artifact
+}
+
+// Files yields every artifact of the build in a stable order: by
+// architecture, platform, format and role names.
+func (b *Build) Files() iter.Seq[Placed] {
+	return func(yield func(Placed) bool) {
+		for _, arch := range sortedKeys(b.Architectures) {
+			a := b.Architectures[arch]
+			for _, pname := range sortedKeys(a.Media) {
+				p := a.Media[pname]
+				for _, fname := range sortedKeys(p.Artifacts) {
+					for _, role := range sortedKeys(p.Artifacts[fname]) {
+						if !yield(Placed{Arch: arch, Platform: pname, Format: fname, Role: role, Artifact: p.Artifacts[fname][role]}) {
+							return
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -3,12 +3,11 @@ package manifest_test
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/fixture"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 )
 
@@ -312,11 +311,4 @@ func TestDateFromRelease(t *testing.T) {
 
 // realdata reads a file from ../shared/realdata, which CI places beside the
 // repository.
-func realdata(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "realdata", name))
-	if err != nil {
-		t.Fatalf("real data fixture: %v (../shared must sit beside the repository)", err)
-	}
-	return data
-}
+func realdata(t testing.TB, name string) []byte { return fixture.Realdata(t, name) }

@@ -195,36 +195,30 @@ func checkReleases(ctx context.Context, dir string, keys *trust.Keyring, files m
 func checkArtifacts(b *catalog.Build, dir string, files map[string]*File) ([]string, error) {
 	var names []string
 	var errs []error
-	for _, a := range b.Architectures {
-		for _, p := range a.Media {
-			for _, format := range p.Artifacts {
-				for _, art := range format {
-					for _, loc := range []string{art.Location, art.Signature} {
-						if loc != "" && !strings.Contains(loc, "://") {
-							names = append(names, path.Join(b.Stream, loc))
-						}
-					}
-					if strings.Contains(art.Location, "://") {
-						continue
-					}
-					rel := path.Join(b.Stream, art.Location)
-					f, ok := files[rel]
-					switch {
-					case !ok:
-						errs = append(errs, fmt.Errorf("%s: missing", rel))
-					case art.Size != nil && *art.Size != f.Size:
-						errs = append(errs, fmt.Errorf("%s: %d bytes, manifest says %d", rel, f.Size, *art.Size))
-					default:
-						if f.SHA256 == "" {
-							if err := sums(f); err != nil {
-								return names, err
-							}
-						}
-						if f.SHA256 != art.SHA256 {
-							errs = append(errs, fmt.Errorf("%s: sha256 %s, manifest says %s", rel, f.SHA256, art.SHA256))
-						}
-					}
+	for art := range b.Files() {
+		for _, loc := range []string{art.Location, art.Signature} {
+			if loc != "" && !strings.Contains(loc, "://") {
+				names = append(names, path.Join(b.Stream, loc))
+			}
+		}
+		if strings.Contains(art.Location, "://") {
+			continue
+		}
+		rel := path.Join(b.Stream, art.Location)
+		f, ok := files[rel]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s: missing", rel))
+		case art.Size != nil && *art.Size != f.Size:
+			errs = append(errs, fmt.Errorf("%s: %d bytes, manifest says %d", rel, f.Size, *art.Size))
+		default:
+			if f.SHA256 == "" {
+				if err := sums(f); err != nil {
+					return names, err
 				}
+			}
+			if f.SHA256 != art.SHA256 {
+				errs = append(errs, fmt.Errorf("%s: sha256 %s, manifest says %s", rel, f.SHA256, art.SHA256))
 			}
 		}
 	}

@@ -313,25 +313,16 @@ func Updates(st *release.Stream) UpdateGraph {
 func Checksum(b *manifest.Build, cfg *config.Config) []byte {
 	var buf bytes.Buffer
 	seen := map[string]bool{}
-	for _, arch := range slices.Sorted(maps.Keys(b.Architectures)) {
-		a := b.Architectures[arch]
-		for _, pname := range slices.Sorted(maps.Keys(a.Media)) {
-			p := a.Media[pname]
-			for _, fname := range slices.Sorted(maps.Keys(p.Artifacts)) {
-				for _, role := range slices.Sorted(maps.Keys(p.Artifacts[fname])) {
-					art := p.Artifacts[fname][role]
-					name := path.Base(cfg.ArtifactURL(b.Stream, art.Location))
-					if seen[name] {
-						continue
-					}
-					seen[name] = true
-					if art.Size != nil {
-						fmt.Fprintf(&buf, "# %s: %d bytes\n", name, *art.Size)
-					}
-					fmt.Fprintf(&buf, "SHA256 (%s) = %s\n", name, art.SHA256)
-				}
-			}
+	for f := range b.Files() {
+		name := path.Base(cfg.ArtifactURL(b.Stream, f.Location))
+		if seen[name] {
+			continue
 		}
+		seen[name] = true
+		if f.Size != nil {
+			fmt.Fprintf(&buf, "# %s: %d bytes\n", name, *f.Size)
+		}
+		fmt.Fprintf(&buf, "SHA256 (%s) = %s\n", name, f.SHA256)
 	}
 	return buf.Bytes()
 }
@@ -451,11 +442,7 @@ const feedEntries = 50
 // Feed is a stream's Atom feed: new builds, failures, revocations and, while
 // it lasts, the stale notice.
 func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
-	sc := cfg.Stream(st.Name)
-	title := sc.Title
-	if title == "" {
-		title = st.Name
-	}
+	title := cfg.Stream(st.Name).Title
 	streamURL := cfg.SiteURL(pages.StreamURL(st.Name))
 	f := Atom{
 		ID:     streamURL,

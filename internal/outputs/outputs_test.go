@@ -1,7 +1,6 @@
 package outputs_test
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -17,47 +16,17 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/config"
+	"github.com/projectatomic/atomic-site/internal/fixture"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/outputs"
 	rel "github.com/projectatomic/atomic-site/internal/release"
-	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
-var now = time.Date(2018, 6, 10, 0, 0, 0, 0, time.UTC)
-
-func exampleState(t *testing.T) (*rel.State, *config.Config) {
-	t.Helper()
-	kr, err := trust.LoadKeys("../../testdata/keys")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalog.Load(context.Background(), "../../testdata/manifests", kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load("../../site/sitegen.toml", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	state, err := rel.Compute(cat, rel.Options{Now: now, Cadence: cfg.Cadence, Streams: cfg.StreamNames()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return state, cfg
-}
-
-func realdata(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "realdata", name))
-	if err != nil {
-		t.Fatalf("real data: %v (../shared must sit beside the repository)", err)
-	}
-	return data
-}
+func realdata(t *testing.T, name string) []byte { return fixture.Realdata(t, name) }
 
 func files(t *testing.T) map[string][]byte {
 	t.Helper()
-	state, cfg := exampleState(t)
+	state, cfg := fixture.ExampleState(t)
 	fs, err := outputs.Generate(state, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/notes"
@@ -276,9 +277,6 @@ func (g generator) stream(st *release.Stream) (*Stream, error) {
 		Stale:       st.Stale,
 		History:     []*Summary{},
 	}
-	if sv.Title == "" {
-		sv.Title = st.Name
-	}
 	if st.Current != nil {
 		cur, err := g.build(st, st.Current, false)
 		if err != nil {
@@ -329,9 +327,6 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 	}
 	if bv.Title == "" {
 		bv.Title = g.cfg.Stream(st.Name).Title
-	}
-	if bv.Title == "" {
-		bv.Title = st.Name
 	}
 	if withNotes && b.Notes != "" {
 		html, err := notes.HTML(b.Notes)
@@ -412,7 +407,7 @@ func (g generator) artifact(b *release.Build, platform, format, role string, a *
 	v.Name = path.Base(v.URL)
 	if a.Size != nil {
 		v.Bytes = strconv.FormatInt(*a.Size, 10)
-		v.SizeHuman = HumanSize(*a.Size)
+		v.SizeHuman = bytesize.Format(*a.Size)
 	}
 	if a.Signature != "" {
 		v.Signature = g.cfg.ArtifactURL(b.Stream, a.Signature)
@@ -429,18 +424,4 @@ func humanDuration(d time.Duration) string {
 	default:
 		return strconv.Itoa(int(days)) + " days"
 	}
-}
-
-// HumanSize writes bytes in binary units, as download tools show them.
-func HumanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }
