@@ -2,10 +2,14 @@ package builder_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -272,5 +276,50 @@ func TestSitemapAndRobots(t *testing.T) {
 	robots := read(t, filepath.Join(out, "robots.txt"))
 	if !strings.Contains(robots, "Sitemap: https://atomic.fedoraproject.org/sitemap.xml") {
 		t.Errorf("robots.txt:\n%s", robots)
+	}
+}
+
+// Each released build's page comes with a CHECKSUM that sha256sum -c
+// accepts for the real files, and rejects a damaged one; a failed build
+// has none.
+func TestChecksumFile(t *testing.T) {
+	files := t.TempDir()
+	dir := scenario(t, func(dir string, s *trust.Signer) {
+		b := synth.Build("stable", "28.20180501.0", day(1))
+		for f := range b.Files() {
+			data := []byte("content of " + f.Location)
+			os.WriteFile(filepath.Join(files, filepath.Base(f.Location)), data, 0o644)
+			sum := sha256.Sum256(data)
+			f.SHA256, *f.Size = hex.EncodeToString(sum[:]), int64(len(data))
+		}
+		must(t, synth.WriteBuild(dir, s, b))
+		must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180502.0", day(2)), "https://bugzilla.example.org/1")))
+	})
+	opts := exampleOptions(dir)
+	opts.Now = day(3)
+	out := build(t, opts)
+	sums := read(t, filepath.Join(out, "streams", "stable", "28.20180501.0", "CHECKSUM"))
+	if !strings.Contains(sums, "# Fedora-AtomicHost-28.20180501.0.x86_64.qcow2-disk: ") {
+		t.Errorf("CHECKSUM:\n%s", sums)
+	}
+	os.WriteFile(filepath.Join(files, "CHECKSUM"), []byte(sums), 0o644)
+	check := func() error {
+		cmd := exec.Command("sha256sum", "-c", "CHECKSUM")
+		cmd.Dir = files
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	if err := check(); err != nil {
+		t.Fatalf("sha256sum -c: %v", err)
+	}
+	os.WriteFile(filepath.Join(files, "Fedora-AtomicHost-28.20180501.0.x86_64.iso-disk"), []byte("damaged"), 0o644)
+	if check() == nil {
+		t.Error("sha256sum -c passed a damaged file")
+	}
+	if _, err := os.Stat(filepath.Join(out, "streams", "stable", "28.20180502.0", "CHECKSUM")); err == nil {
+		t.Error("a failed build has a CHECKSUM")
 	}
 }

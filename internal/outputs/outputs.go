@@ -1,7 +1,6 @@
 // Package outputs makes what tools read from the site, beside the pages:
 // stream metadata, the release index and the update graph in the Fedora
-// CoreOS formats, a CHECKSUM file per build, an Atom feed per stream, and
-// stable /latest/ links (Netlify _redirects, with an HTML page for any
+// CoreOS formats, an Atom feed per stream, and stable /latest/ links (Netlify _redirects, with an HTML page for any
 // other server). Like pages, it is pure: the same state gives the same
 // bytes.
 package outputs
@@ -13,7 +12,6 @@ import (
 	"fmt"
 	"html/template"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -51,12 +49,6 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 		}
 		if err := add("updates/"+st.Name+".json", Updates(st)); err != nil {
 			return nil, err
-		}
-		for _, b := range st.Builds {
-			if b.Failed() {
-				continue // never offered: nothing to check a download against
-			}
-			files = append(files, File{Path: "streams/" + st.Name + "/" + b.Release + "/CHECKSUM", Data: Checksum(b.Build.Build, cfg)})
 		}
 		feed, err := Feed(st, cfg)
 		if err != nil {
@@ -303,28 +295,6 @@ func Updates(st *release.Stream) UpdateGraph {
 		}
 	}
 	return g
-}
-
-// Checksum writes a build's files in Fedora's CHECKSUM format, so that
-// `sha256sum -c CHECKSUM` checks the downloads:
-//
-//	# FILE: N bytes
-//	SHA256 (FILE) = HEX
-func Checksum(b *manifest.Build, cfg *config.Config) []byte {
-	var buf bytes.Buffer
-	seen := map[string]bool{}
-	for f := range b.Files() {
-		name := path.Base(cfg.ArtifactURL(b.Stream, f.Location))
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		if f.Size != nil {
-			fmt.Fprintf(&buf, "# %s: %d bytes\n", name, *f.Size)
-		}
-		fmt.Fprintf(&buf, "SHA256 (%s) = %s\n", name, f.SHA256)
-	}
-	return buf.Bytes()
 }
 
 // Link is a stable link and where it points now.

@@ -3,9 +3,6 @@ package outputs_test
 import (
 	"encoding/json"
 	"encoding/xml"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -159,37 +156,6 @@ func TestUpdatesDeadend(t *testing.T) {
 	last := theirs.Releases[len(theirs.Releases)-1]
 	if last.Metadata.Deadend == nil || last.Metadata.Deadend.Reason != "https://github.com/coreos/fedora-coreos-tracker/issues/1441" {
 		t.Errorf("fixture dead end = %+v", last)
-	}
-}
-
-// sha256sum -c accepts the CHECKSUM file for files that match, and
-// rejects one that does not.
-func TestChecksumWithSha256sum(t *testing.T) {
-	dir := t.TempDir()
-	b := &manifest.Build{Stream: "stable", Release: "28.1", Architectures: map[string]*manifest.Architecture{"x86_64": {Media: map[string]*manifest.Platform{}}}}
-	media := b.Architectures["x86_64"].Media
-	for i, name := range []string{"a.qcow2", "b.raw.xz"} {
-		data := []byte(strings.Repeat("x", 100*(i+1)))
-		os.WriteFile(filepath.Join(dir, name), data, 0o644)
-		out, _ := exec.Command("sha256sum", filepath.Join(dir, name)).Output()
-		size := int64(len(data))
-		media["p"+name] = &manifest.Platform{Artifacts: map[string]manifest.Format{"f": {"disk": {Location: "x86_64/" + name, Size: &size, SHA256: strings.Fields(string(out))[0]}}}}
-	}
-	sum := outputs.Checksum(b, config.Default())
-	if !strings.Contains(string(sum), "# a.qcow2: 100 bytes\nSHA256 (a.qcow2) = ") {
-		t.Errorf("CHECKSUM:\n%s", sum)
-	}
-	os.WriteFile(filepath.Join(dir, "CHECKSUM"), sum, 0o644)
-	check := exec.Command("sha256sum", "-c", "CHECKSUM")
-	check.Dir = dir
-	if out, err := check.CombinedOutput(); err != nil {
-		t.Fatalf("sha256sum -c: %v\n%s", err, out)
-	}
-	os.WriteFile(filepath.Join(dir, "b.raw.xz"), []byte("damaged"), 0o644)
-	check = exec.Command("sha256sum", "-c", "CHECKSUM")
-	check.Dir = dir
-	if err := check.Run(); err == nil {
-		t.Error("sha256sum -c passed a damaged file")
 	}
 }
 

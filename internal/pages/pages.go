@@ -55,6 +55,9 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 				return nil, err
 			}
 			f = withDate(f, b.Date)
+			if !b.Failed() {
+				f = withOutputs(f, "html", "checksum")
+			}
 			files = append(files, f)
 		}
 		// The stream's page is constant; what changes with each build is
@@ -124,6 +127,13 @@ func streamLinks(streams []*Stream) []Link {
 // lastmod.
 func withDate(f File, d time.Time) File {
 	f.Data = append([]byte(`{"date":"`+d.UTC().Format(time.RFC3339)+`",`), f.Data[1:]...)
+	return f
+}
+
+// withOutputs sets the formats a page is rendered in.
+func withOutputs(f File, formats ...string) File {
+	list, _ := json.Marshal(formats)
+	f.Data = append([]byte(`{"outputs":`+string(list)+`,`), f.Data[1:]...)
 	return f
 }
 
@@ -212,6 +222,38 @@ type Build struct {
 	OSTree    *OSTree `json:"ostree,omitempty"`
 	Arches    []*Arch `json:"arches"`
 	Manifest  string  `json:"manifest"` // path of the signed manifest
+	// Checksum are the lines of the build's CHECKSUM file (a second
+	// output of its page); none for a failed build.
+	Checksum []ChecksumLine `json:"checksum,omitempty"`
+}
+
+// ChecksumLine is one file in Fedora's CHECKSUM format:
+//
+//	# NAME: BYTES bytes
+//	SHA256 (NAME) = SHA256
+type ChecksumLine struct {
+	Name   string `json:"name"`
+	Bytes  string `json:"bytes,omitempty"`
+	SHA256 string `json:"sha256"`
+}
+
+// ChecksumLines lists a build's files once each by name, for sha256sum -c.
+func ChecksumLines(b *manifest.Build, cfg *config.Config) []ChecksumLine {
+	var lines []ChecksumLine
+	seen := map[string]bool{}
+	for f := range b.Files() {
+		name := path.Base(cfg.ArtifactURL(b.Stream, f.Location))
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		l := ChecksumLine{Name: name, SHA256: f.SHA256}
+		if f.Size != nil {
+			l.Bytes = strconv.FormatInt(*f.Size, 10)
+		}
+		lines = append(lines, l)
+	}
+	return lines
 }
 
 // OSTree is how to rebase a host onto the build.
@@ -327,6 +369,9 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 	}
 	if bv.Title == "" {
 		bv.Title = g.cfg.Stream(st.Name).Title
+	}
+	if withNotes && !b.Failed() { // the build's own page: its CHECKSUM too
+		bv.Checksum = ChecksumLines(b.Build.Build, g.cfg)
 	}
 	if withNotes && b.Notes != "" {
 		html, err := notes.HTML(b.Notes)
