@@ -138,8 +138,18 @@ func (s *Server) NewBucket(ctx context.Context, bucket, prefix string) (*s3store
 	if err != nil {
 		return nil, err
 	}
-	if err := st.CreateBucket(ctx); err != nil {
-		return nil, err
+	// MinIO answers "ready" a moment before it takes bucket operations
+	// ("Server not initialized yet"), more so on a loaded machine.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err = st.CreateBucket(ctx)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "not initialized") || time.Now().After(deadline) {
+			return nil, err
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if err := st.AllowAnonymousRead(ctx); err != nil {
 		return nil, err

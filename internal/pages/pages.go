@@ -50,13 +50,19 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 			if err != nil {
 				return nil, err
 			}
-			f, err := contentFile(path.Join("content", "streams", st.Name, b.Release+".md"), "build", b.Release+" · "+bv.Title, map[string]any{"build": bv, "streamtitle": sv.Title})
+			fm := map[string]any{
+				"title":  b.Release + " · " + bv.Title,
+				"layout": "build",
+				"params": map[string]any{"build": bv, "streamtitle": sv.Title},
+				// The date orders the page and gives the sitemap its lastmod.
+				"date": b.Date.UTC().Format(time.RFC3339),
+			}
+			if !b.Failed() {
+				fm["outputs"] = []string{"html", "checksum"}
+			}
+			f, err := contentFile(path.Join("content", "streams", st.Name, b.Release+".md"), fm)
 			if err != nil {
 				return nil, err
-			}
-			f = withDate(f, b.Date)
-			if !b.Failed() {
-				f = withOutputs(f, "html", "checksum")
 			}
 			files = append(files, f)
 		}
@@ -64,7 +70,8 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 		// in a headless page it reads. Hugo re-renders every page below a
 		// section whose _index changes (its cascade might have), so the
 		// state must not live there.
-		f, err := contentFile(path.Join("content", "streams", st.Name, "_index.md"), "stream", sv.Title, map[string]any{"state": stateStream(st.Name)})
+		f, err := contentFile(path.Join("content", "streams", st.Name, "_index.md"), map[string]any{
+			"title": sv.Title, "layout": "stream", "params": map[string]any{"state": stateStream(st.Name)}})
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +81,7 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 		}
 		files = append(files, f)
 	}
-	f, err := contentFile("content/_index.md", "", cfg.Title, map[string]any{"state": stateHome})
+	f, err := contentFile("content/_index.md", map[string]any{"title": cfg.Title, "params": map[string]any{"state": stateHome}})
 	if err != nil {
 		return nil, err
 	}
@@ -123,20 +130,6 @@ func streamLinks(streams []*Stream) []Link {
 	return links
 }
 
-// withDate sets a page's date, which orders it and gives the sitemap its
-// lastmod.
-func withDate(f File, d time.Time) File {
-	f.Data = append([]byte(`{"date":"`+d.UTC().Format(time.RFC3339)+`",`), f.Data[1:]...)
-	return f
-}
-
-// withOutputs sets the formats a page is rendered in.
-func withOutputs(f File, formats ...string) File {
-	list, _ := json.Marshal(formats)
-	f.Data = append([]byte(`{"outputs":`+string(list)+`,`), f.Data[1:]...)
-	return f
-}
-
 // The headless pages that hold the home page's and the streams' state.
 const stateHome = "/state/home"
 
@@ -145,22 +138,14 @@ func stateStream(name string) string { return "/state/stream-" + name }
 // stateFile writes a headless page: never rendered or listed, read by the
 // template of the page it belongs to.
 func stateFile(page string, params map[string]any) (File, error) {
-	fm := map[string]any{"title": page, "params": params, "build": map[string]any{"render": "never", "list": "never"}}
-	data, err := json.Marshal(fm)
-	if err != nil {
-		return File{}, fmt.Errorf("generate %s: %w", page, err)
-	}
-	return File{Path: "content" + page + ".md", Data: append(data, '\n')}, nil
+	return contentFile("content"+page+".md", map[string]any{
+		"title": page, "params": params, "build": map[string]any{"render": "never", "list": "never"}})
 }
 
 // contentFile writes a Hugo content file with JSON front matter and no
 // body: every page is drawn by its template from params.
-func contentFile(p, layout, title string, params map[string]any) (File, error) {
-	fm := map[string]any{"title": title, "params": params}
-	if layout != "" {
-		fm["layout"] = layout
-	}
-	data, err := json.Marshal(fm)
+func contentFile(p string, frontMatter map[string]any) (File, error) {
+	data, err := json.Marshal(frontMatter)
 	if err != nil {
 		return File{}, fmt.Errorf("generate %s: %w", p, err)
 	}

@@ -4,7 +4,6 @@ package s3store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -310,11 +309,7 @@ func classify(err error) error {
 	case r.StatusCode >= 400:
 		return fmt.Errorf("%w (%w)", err, mirror.ErrPermanent)
 	}
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		return err
-	}
-	return err
+	return err // network errors: worth another try
 }
 
 // CreateBucket makes the bucket if it does not exist (tests, benchmarks).
