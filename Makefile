@@ -3,6 +3,9 @@
 GO ?= go
 export GOTOOLCHAIN := local
 export GOFLAGS := -buildvcs=false
+# Where scripts/deps.sh puts the MinIO server and the tests look for it:
+# outside the clone, so later runs on this machine reuse it.
+export ATOMIC_TOOLS ?= $(or $(HOME),/root)/.cache/atomic-site-tools/bin
 
 .PHONY: all build test vet bench example fuzz deps
 
