@@ -16,7 +16,7 @@ build:
 
 vet:
 	$(GO) vet ./...
-	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal bench); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
 # Test output (browser screenshots) is kept in .test-output/_artifacts.
 test: deps vet
