@@ -30,11 +30,12 @@ import (
 
 func main() {
 	hugoOnly := flag.String("hugo-only", "", "internal: render the generated tree in DIR with Hugo alone")
+	hugoOut := flag.String("hugo-out", "", "internal: where -hugo-only publishes")
 	runs := flag.Int("runs", 5, "runs per figure; the median is printed")
 	keep := flag.String("keep", "", "keep the generated history in this directory, for profiling")
 	flag.Parse()
 	if *hugoOnly != "" {
-		if err := renderOnly(*hugoOnly); err != nil {
+		if err := renderOnly(*hugoOnly, *hugoOut); err != nil {
 			fmt.Fprintln(os.Stderr, "sitebench:", err)
 			os.Exit(1)
 		}
@@ -117,12 +118,13 @@ func run(runs int, keep string) error {
 			return err
 		}
 		full, rss = append(full, d), append(rss, kb)
-		d, _, err = timed(exec.Command(self, "-hugo-only", gen))
+		d, _, err = timed(exec.Command(self, "-hugo-only", gen, "-hugo-out", filepath.Join(work, fmt.Sprintf("hugo-%d", i))))
 		if err != nil {
 			return err
 		}
 		hugo = append(hugo, d)
-		os.RemoveAll(out)
+		// Outputs are removed at the end, not between runs: deleting
+		// tens of thousands of files keeps the disk busy for a while.
 	}
 
 	rebuild, err := rebuildAfterOneManifest(opts, signer, filepath.Join(work, "serve"))
@@ -163,7 +165,7 @@ func generated(opts builder.Options, dst string) (string, error) {
 
 // renderOnly is Hugo alone: read the generated tree, load the config and
 // render.
-func renderOnly(gen string) error {
+func renderOnly(gen, pub string) error {
 	project, err := os.ReadFile(filepath.Join(gen, ".project"))
 	if err != nil {
 		return err
@@ -181,11 +183,6 @@ func renderOnly(gen string) error {
 	if err != nil {
 		return err
 	}
-	pub, err := os.MkdirTemp("", "sitebench-hugo-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(pub)
 	site, err := render.New(render.Options{
 		ProjectDir: string(project), PublishDir: pub,
 		CacheDir: filepath.Join(os.TempDir(), "sitebench-hugo-cache"),
