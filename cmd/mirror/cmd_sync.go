@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,7 +92,7 @@ func loadTargets(path string) ([]target, error) {
 	var cfg struct {
 		Target []target `toml:"target"`
 	}
-	dec := toml.NewDecoder(bytesReader(data)).DisallowUnknownFields()
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,8 +16,6 @@ import (
 	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/mirror"
 )
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // progress is a mirror.Progress that can be closed.
 type progress interface {
