@@ -341,16 +341,7 @@ func Latest(st *release.Stream, cfg *config.Config) []Link {
 // platformOrder puts the usual homes of a format first.
 func platformOrder(names []string) []string {
 	first := []string{"qemu", "metal", "vagrant"}
-	slices.SortStableFunc(names, func(a, b string) int {
-		ia, ib := slices.Index(first, a), slices.Index(first, b)
-		if ia < 0 {
-			ia = len(first)
-		}
-		if ib < 0 {
-			ib = len(first)
-		}
-		return ia - ib
-	})
+	slices.SortStableFunc(names, func(a, b string) int { return pages.Rank(first, a) - pages.Rank(first, b) })
 	return names
 }
 

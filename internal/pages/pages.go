@@ -109,16 +109,7 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 func orderStreams(state *release.State, cfg *config.Config) []*release.Stream {
 	order := cfg.StreamNames()
 	streams := slices.Clone(state.Streams)
-	slices.SortStableFunc(streams, func(a, b *release.Stream) int {
-		ai, bi := slices.Index(order, a.Name), slices.Index(order, b.Name)
-		if ai < 0 {
-			ai = len(order)
-		}
-		if bi < 0 {
-			bi = len(order)
-		}
-		return ai - bi
-	})
+	slices.SortStableFunc(streams, func(a, b *release.Stream) int { return Rank(order, a.Name) - Rank(order, b.Name) })
 	return streams
 }
 
@@ -400,11 +391,15 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 // first, installers after; other formats follow in name order.
 var formatOrder = []string{"qcow2", "qcow2.xz", "raw.xz", "vagrant-libvirt", "vagrant-virtualbox", "iso", "pxe"}
 
-func formatRank(f string) int {
-	if i := slices.Index(formatOrder, f); i >= 0 {
+func formatRank(f string) int { return Rank(formatOrder, f) }
+
+// Rank is name's place in a preferred order; names not in it come after
+// all that are.
+func Rank(order []string, name string) int {
+	if i := slices.Index(order, name); i >= 0 {
 		return i
 	}
-	return len(formatOrder)
+	return len(order)
 }
 
 // roles orders a format's files: disk first, then PXE's in boot order.
