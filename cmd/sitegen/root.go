@@ -7,11 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/projectatomic/atomic-site/internal/catalog"
+	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/release"
-	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
 // Main runs sitegen with os.Args and returns the exit code.
@@ -56,9 +55,8 @@ func (o *stateOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.now, "now", "", "the time to judge staleness at, RFC 3339 (default: the clock)")
 }
 
-// load verifies every manifest and computes the release state. Any bad
-// file fails the whole load: the site is never built from part of the
-// signed history.
+// load verifies every manifest and computes the release state, as a build
+// does.
 func (o *stateOptions) load(ctx context.Context, cmd *cobra.Command) (*release.State, *config.Config, error) {
 	if err := cli.Required(cmd, "manifests", "keys"); err != nil {
 		return nil, nil, err
@@ -67,23 +65,13 @@ func (o *stateOptions) load(ctx context.Context, cmd *cobra.Command) (*release.S
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := config.Load(o.config, !cmd.Flags().Changed("config"))
-	if err != nil {
-		return nil, nil, err
-	}
-	kr, err := trust.LoadKeys(o.keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	cat, err := catalog.Load(ctx, o.manifests, kr)
-	if err != nil {
-		return nil, nil, err
-	}
-	state, err := release.Compute(cat, release.Options{Now: now, Cadence: cfg.Cadence, Streams: cfg.StreamNames()})
-	if err != nil {
-		return nil, nil, err
-	}
-	return state, cfg, nil
+	return builder.State(ctx, builder.Options{
+		Manifests:      o.manifests,
+		Keys:           o.keys,
+		Config:         o.config,
+		ConfigOptional: !cmd.Flags().Changed("config"),
+		Now:            now,
+	})
 }
 
 func parseNow(s string) (time.Time, error) {

@@ -43,8 +43,6 @@ type Options struct {
 type Result struct {
 	State *release.State
 	Pages int
-	// Timings of the phases, for benchmarks and logs.
-	Load, Render time.Duration
 }
 
 // Builder builds the site; one kept alive rebuilds incrementally.
@@ -135,7 +133,6 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		return nil, err
 	}
 	slog.Debug("generated pages", "files", len(files), "outputs", len(outs), "took", time.Since(start))
-	loaded := time.Since(start)
 	if b.site == nil {
 		baseURL := cfg.BaseURL
 		b.site, err = render.New(render.Options{
@@ -170,7 +167,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	return &Result{State: state, Pages: b.site.Pages(), Load: loaded, Render: time.Since(renderStart)}, nil
+	return &Result{State: state, Pages: b.site.Pages()}, nil
 }
 
 func (b *Builder) load(ctx context.Context) (*config.Config, *catalog.Catalog, *release.State, error) {
@@ -211,11 +208,19 @@ func renderFiles(files []pages.File) []render.File {
 	return out
 }
 
+// State verifies the manifests of opts and computes the release state,
+// with the config it was judged by. Any bad file fails it: nothing is ever
+// made from part of the signed history.
+func State(ctx context.Context, opts Options) (*release.State, *config.Config, error) {
+	b := &Builder{opts: opts}
+	cfg, _, state, err := b.load(ctx)
+	return state, cfg, err
+}
+
 // Generated returns the generated files for opts, as a build renders them
 // (for benchmarks that render them with Hugo alone).
 func Generated(ctx context.Context, opts Options) ([]pages.File, error) {
-	b := &Builder{opts: opts}
-	cfg, _, state, err := b.load(ctx)
+	state, cfg, err := State(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"iter"
 	"maps"
 	"net/url"
-	"path"
 	"reflect"
 	"regexp"
 	"slices"
@@ -488,15 +487,6 @@ func DateFromRelease(release string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return d, true
-}
-
-// Resolve returns an artifact location as a URL or a path relative to the
-// manifests root: relative locations are relative to the stream directory.
-func (b *Build) Resolve(location string) string {
-	if strings.Contains(location, "://") {
-		return location
-	}
-	return path.Join(b.Stream, location)
 }
 
 // Failed reports whether the build failed its tests.

@@ -113,10 +113,6 @@ func New(dest string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Client is the minio-go client, for tests and benchmarks that set up
-// buckets.
-func (s *Store) Client() *minio.Client { return s.client }
-
 // Check confirms the bucket exists and the credentials work.
 func (s *Store) Check(ctx context.Context) error {
 	ok, err := s.client.BucketExists(ctx, s.bucket)
