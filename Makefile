@@ -2,7 +2,6 @@
 # their targets. Both install what they need where it is missing.
 GO ?= go
 export GOTOOLCHAIN := local
-export GOFLAGS := -buildvcs=false
 # Where scripts/deps.sh puts the MinIO server and the tests look for it:
 # outside the clone, so later runs on this machine reuse it.
 export ATOMIC_TOOLS ?= $(or $(HOME),/root)/.cache/atomic-site-tools/bin

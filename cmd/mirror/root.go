@@ -23,6 +23,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Short: "Publish ostree repositories and release images to S3-compatible storage, safely ordered",
 	}
 	cli.AddLogFlag(root, stderr)
+	cli.SetVersion(root)
 	root.AddCommand(newSyncCommand(), newVerifyCommand(), newWatchCommand())
 	return cli.Run(ctx, root, args, stdout, stderr)
 }

@@ -25,10 +25,7 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	realdata := filepath.Join(root, "..", "shared", "realdata")
-	if _, err := os.Stat(realdata); err != nil {
-		t.Fatalf("real data fixtures: %v (../shared must sit beside the repository)", err)
-	}
+	realdata := filepath.Join(root, "testdata", "realdata")
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,

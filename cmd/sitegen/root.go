@@ -26,6 +26,7 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		Short: "Verify signed release manifests and build the Fedora Atomic Host download site",
 	}
 	cli.AddLogFlag(root, stderr)
+	cli.SetVersion(root)
 	root.AddCommand(
 		newKeygenCommand(),
 		newSignCommand(),

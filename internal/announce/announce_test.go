@@ -2,10 +2,13 @@ package announce_test
 
 import (
 	"bytes"
+	"flag"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,7 +19,8 @@ import (
 
 var now = fixture.ExampleNow
 
-func message(t *testing.T, stream, rel string) (*mail.Message, map[string]string) {
+// raw is the announcement of one build of the example history.
+func raw(t *testing.T, stream, rel string) []byte {
 	t.Helper()
 	state, cfg := fixture.ExampleState(t)
 	st := state.Stream(stream)
@@ -26,11 +30,16 @@ func message(t *testing.T, stream, rel string) (*mail.Message, map[string]string
 			b = x
 		}
 	}
-	raw, err := announce.Message(st, b, cfg, announce.Options{From: cfg.AnnounceFrom, To: cfg.AnnounceTo, Date: now})
+	msg, err := announce.Message(st, b, cfg, announce.Options{From: cfg.AnnounceFrom, To: cfg.AnnounceTo, Date: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, _ := announce.Message(st, b, cfg, announce.Options{From: cfg.AnnounceFrom, To: cfg.AnnounceTo, Date: now})
+	return msg
+}
+
+func message(t *testing.T, stream, rel string) (*mail.Message, map[string]string) {
+	t.Helper()
+	raw, again := raw(t, stream, rel), raw(t, stream, rel)
 	if !bytes.Equal(raw, again) {
 		t.Error("the same release gives different messages")
 	}
@@ -119,5 +128,40 @@ func TestAnnouncementOfRevokedBuild(t *testing.T) {
 	if !strings.Contains(parts["text/plain"], "has been WITHDRAWN (2018-05-24)") ||
 		!strings.Contains(parts["text/plain"], "Download 28.20180508.0 instead: https://atomic.fedoraproject.org/streams/stable/28.20180508.0/") {
 		t.Errorf("text part:\n%s", parts["text/plain"])
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/golden")
+
+// TestGolden compares the announcement of every build of the example
+// history that passed its tests with testdata/golden/STREAM_RELEASE.eml.
+// Run with -update to rewrite them, and review the diff.
+func TestGolden(t *testing.T) {
+	for _, b := range []struct{ stream, release string }{
+		{"stable", "28.20180425.0"},
+		{"stable", "28.20180508.0"},
+		{"stable", "28.20180522.0"}, // revoked
+		{"testing", "28.20180515.1"},
+		{"testing", "28.20180604.1"},
+	} {
+		name := b.stream + "_" + b.release + ".eml"
+		t.Run(name, func(t *testing.T) {
+			got := raw(t, b.stream, b.release)
+			golden := filepath.Join("testdata", "golden", name)
+			if *update {
+				os.MkdirAll(filepath.Dir(golden), 0o755)
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("announcement differs from %s (run go test -update and review the diff):\n%s", golden, got)
+			}
+		})
 	}
 }

@@ -57,17 +57,28 @@ func read(t *testing.T, path string) string {
 }
 
 // TestGolden renders the example history at a fixed time and compares every
-// page with testdata/golden. Run with -update to rewrite them; review the
-// diff, above all after a Hugo upgrade.
+// output with testdata/golden: the pages, and what tools read (stream
+// metadata, release index, updates, feeds, CHECKSUM files, _redirects,
+// sitemap, robots.txt). Run with -update to rewrite them; review the diff,
+// above all after a Hugo upgrade. Not compared: the published manifests
+// (byte copies of the verified files, checked by
+// TestPublishedManifestsAreTheVerifiedBytes) and the fingerprinted assets.
 func TestGolden(t *testing.T) {
 	out := build(t, exampleOptions(filepath.Join(repo, "testdata", "manifests")))
 	golden := filepath.Join("testdata", "golden")
 	var got []string
 	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(out, p)
+		switch filepath.ToSlash(rel) {
+		case "manifests", "css", "js":
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return nil
+		}
 		got = append(got, rel)
 		want := filepath.Join(golden, rel+".golden")
 		if *update {
@@ -321,5 +332,32 @@ func TestChecksumFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "streams", "stable", "28.20180502.0", "CHECKSUM")); err == nil {
 		t.Error("a failed build has a CHECKSUM")
+	}
+}
+
+// The site publishes every verified manifest and its signature under
+// /manifests/, byte for byte, and nothing else there.
+func TestPublishedManifestsAreTheVerifiedBytes(t *testing.T) {
+	src := filepath.Join(repo, "testdata", "manifests")
+	out := build(t, exampleOptions(src))
+	list := func(root string) []string {
+		var rels []string
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(root, p)
+				rels = append(rels, rel)
+			}
+			return err
+		})
+		return rels
+	}
+	got, want := list(filepath.Join(out, "manifests")), list(src)
+	if !slices.Equal(got, want) {
+		t.Fatalf("published manifests = %v\nwant %v", got, want)
+	}
+	for _, rel := range want {
+		if read(t, filepath.Join(out, "manifests", rel)) != read(t, filepath.Join(src, rel)) {
+			t.Errorf("manifests/%s differs from %s", rel, filepath.Join(src, rel))
+		}
 	}
 }

@@ -309,6 +309,6 @@ func TestDateFromRelease(t *testing.T) {
 	}
 }
 
-// realdata reads a file from ../shared/realdata, which CI places beside the
-// repository.
+// realdata reads a file from testdata/realdata: files other Fedora
+// projects wrote.
 func realdata(t testing.TB, name string) []byte { return fixture.Realdata(t, name) }

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// SetVersion gives root a --version flag that prints the build's module
+// version and VCS revision, so that a bug report can say which build it
+// was.
+func SetVersion(root *cobra.Command) {
+	info, _ := debug.ReadBuildInfo()
+	root.Version = Version(info)
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+}
+
+// Version describes a build: its module version (v1.2.3 when installed
+// with go install MODULE@VERSION, "(devel)" from a clone), the VCS
+// revision and time where the build recorded them, and the Go version.
+func Version(info *debug.BuildInfo) string {
+	if info == nil {
+		return "(unknown build)"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	parts := []string{v}
+	set := map[string]string{}
+	for _, s := range info.Settings {
+		set[s.Key] = s.Value
+	}
+	if rev := set["vcs.revision"]; rev != "" {
+		r := "revision " + rev
+		if set["vcs.modified"] == "true" {
+			r += " (modified)"
+		}
+		if t := set["vcs.time"]; t != "" {
+			r += " of " + t
+		}
+		parts = append(parts, r)
+	}
+	parts = append(parts, fmt.Sprintf("built with %s", info.GoVersion))
+	return strings.Join(parts, ", ")
+}
