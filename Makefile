@@ -6,16 +6,25 @@ export GOTOOLCHAIN := local
 # outside the clone, so later runs on this machine reuse it.
 export ATOMIC_TOOLS ?= $(or $(HOME),/root)/.cache/atomic-site-tools/bin
 
-.PHONY: all build test vet bench example fuzz deps
+.PHONY: all build test vet cross bench example fuzz deps
 
 all: build
 
 build:
 	$(GO) build ./...
 
-vet:
+vet: cross
 	$(GO) vet ./...
 	@out=$$(gofmt -l cmd internal bench); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+# Both commands must build for the systems release engineers and mirror
+# admins use, not only for this one.
+CROSS := darwin/arm64 windows/amd64 linux/arm64
+cross:
+	@for t in $(CROSS); do \
+		echo "cross-build $$t"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -o /dev/null ./cmd/sitegen ./cmd/mirror || exit 1; \
+	done
 
 # Test output (browser screenshots) is kept in .test-output/_artifacts.
 test: deps vet
