@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/builder"
+	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/render"
 	"github.com/projectatomic/atomic-site/internal/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -97,10 +98,10 @@ func run(runs int, keep string) error {
 	if err != nil {
 		return err
 	}
-	opts := builder.Options{
-		ProjectDir: root, Manifests: manifests, Keys: keys,
+	opts := builder.Options{ProjectDir: root, History: history.Options{
+		Manifests: manifests, Keys: keys,
 		Config: filepath.Join(root, "site", "sitegen.toml"), Now: now,
-	}
+	}}
 
 	// The generated tree Hugo alone renders: exactly what sitegen renders.
 	gen, err := generated(opts, filepath.Join(work, "generated"))
@@ -206,7 +207,7 @@ func rebuildAfterOneManifest(opts builder.Options, s *trust.Signer, pub string) 
 	for i := range 5 {
 		day := now.AddDate(0, 0, i)
 		nb := synth.Build("stable", "28."+day.Format("20060102")+".9", day, "x86_64", "aarch64", "ppc64le")
-		if err := synth.WriteBuild(opts.Manifests, s, nb); err != nil {
+		if err := synth.WriteBuild(opts.History.Manifests, s, nb); err != nil {
 			return 0, err
 		}
 		start := time.Now()

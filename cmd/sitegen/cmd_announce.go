@@ -26,10 +26,11 @@ revocation. Pipe it to sendmail -t, or to the list's archive.`,
 			if err := cli.Required(cmd, "stream"); err != nil {
 				return err
 			}
-			state, cfg, err := opts.load(cmd.Context(), cmd)
+			h, err := opts.load(cmd.Context(), cmd)
 			if err != nil {
 				return err
 			}
+			state, cfg := h.State, h.Config
 			st := state.Stream(stream)
 			if st == nil {
 				return fmt.Errorf("no stream %q in the manifests", stream)

@@ -15,43 +15,21 @@ type buildOptions struct {
 	stateOptions
 	out     string
 	baseURL string
-	project string
 }
 
 func (o *buildOptions) addFlags(cmd *cobra.Command) {
 	o.stateOptions.addFlags(cmd)
-	f := cmd.Flags()
-	f.StringVar(&o.baseURL, "base-url", "", "the site's URL (default: base-url in the config)")
-	f.StringVar(&o.project, "project", ".", "directory holding site/, templates/ and content/")
+	cmd.Flags().StringVar(&o.baseURL, "base-url", "", "the site's URL (default: base-url in the config)")
 }
 
 // builderOptions checks the flags and turns them into the builder's options.
 func (o *buildOptions) builderOptions(cmd *cobra.Command) (builder.Options, error) {
-	if err := cli.Required(cmd, "manifests", "keys"); err != nil {
+	h, err := o.historyOptions(cmd)
+	if err != nil {
 		return builder.Options{}, err
 	}
-	var opts builder.Options
-	if o.now != "" {
-		now, err := parseNow(o.now)
-		if err != nil {
-			return opts, err
-		}
-		opts.Now = now
-	}
-	cfgPath := o.config
-	if !cmd.Flags().Changed("config") {
-		cfgPath = filepath.Join(o.project, cfgPath)
-	}
-	return builder.Options{
-		ProjectDir:     o.project,
-		Manifests:      o.manifests,
-		Keys:           o.keys,
-		Config:         cfgPath,
-		ConfigOptional: !cmd.Flags().Changed("config"),
-		BaseURL:        o.baseURL,
-		Now:            opts.Now,
-		HugoLog:        cmd.ErrOrStderr(),
-	}, nil
+	h.BaseURL = o.baseURL
+	return builder.Options{History: h, ProjectDir: o.project, HugoLog: cmd.ErrOrStderr()}, nil
 }
 
 func newBuildCommand() *cobra.Command {

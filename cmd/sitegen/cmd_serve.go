@@ -89,7 +89,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, opts builder.Options, add
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
-	roots := []string{opts.Manifests, opts.Keys}
+	roots := []string{opts.History.Manifests, opts.History.Keys}
 	for _, d := range []string{"site", "templates", "content"} {
 		roots = append(roots, filepath.Join(opts.ProjectDir, d))
 	}

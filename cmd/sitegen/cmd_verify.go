@@ -22,11 +22,11 @@ per stream, the current build, whether it is stale, and every revoked build.
 Exits non-zero, naming each bad file, if any file fails.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			state, _, err := opts.load(cmd.Context(), cmd)
+			h, err := opts.load(cmd.Context(), cmd)
 			if err != nil {
 				return err
 			}
-			printState(cmd.OutOrStdout(), state)
+			printState(cmd.OutOrStdout(), h.State)
 			return nil
 		},
 	}

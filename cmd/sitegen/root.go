@@ -7,10 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/config"
-	"github.com/projectatomic/atomic-site/internal/release"
+	"github.com/projectatomic/atomic-site/internal/history"
 )
 
 // Main runs sitegen with os.Args and returns the exit code.
@@ -45,6 +44,7 @@ type stateOptions struct {
 	manifests string
 	keys      string
 	config    string
+	project   string
 	now       string
 }
 
@@ -52,27 +52,37 @@ func (o *stateOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.manifests, "manifests", "", "directory of signed manifests (<stream>/<release>.json)")
 	f.StringVar(&o.keys, "keys", "", "directory of trusted PEM public keys")
-	f.StringVar(&o.config, "config", config.DefaultPath, "sitegen config file (streams, cadences, titles)")
+	f.StringVar(&o.config, "config", "", "sitegen config file: streams, cadences, titles (default: PROJECT/"+config.DefaultPath+", or the defaults if it is missing)")
+	f.StringVar(&o.project, "project", ".", "directory holding site/, templates/ and content/")
 	f.StringVar(&o.now, "now", "", "the time to judge staleness at, RFC 3339 (default: the clock)")
 }
 
-// load verifies every manifest and computes the release state, as a build
-// does.
-func (o *stateOptions) load(ctx context.Context, cmd *cobra.Command) (*release.State, *config.Config, error) {
+// historyOptions checks the flags and says where the history is. The
+// config file is resolved here, once, for every command.
+func (o *stateOptions) historyOptions(cmd *cobra.Command) (history.Options, error) {
 	if err := cli.Required(cmd, "manifests", "keys"); err != nil {
-		return nil, nil, err
+		return history.Options{}, err
 	}
-	now, err := parseNow(o.now)
+	opts := history.Options{Manifests: o.manifests, Keys: o.keys}
+	if o.now != "" {
+		now, err := parseNow(o.now)
+		if err != nil {
+			return opts, err
+		}
+		opts.Now = now
+	}
+	opts.Config, opts.ConfigOptional = history.ConfigPath(o.project, o.config, cmd.Flags().Changed("config"))
+	return opts, nil
+}
+
+// load verifies every manifest and computes the release state, as a build
+// does, judged now (the clock if --now is not given).
+func (o *stateOptions) load(ctx context.Context, cmd *cobra.Command) (*history.History, error) {
+	opts, err := o.historyOptions(cmd)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return builder.State(ctx, builder.Options{
-		Manifests:      o.manifests,
-		Keys:           o.keys,
-		Config:         o.config,
-		ConfigOptional: !cmd.Flags().Changed("config"),
-		Now:            now,
-	})
+	return history.Load(ctx, opts)
 }
 
 func parseNow(s string) (time.Time, error) {

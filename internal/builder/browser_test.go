@@ -64,7 +64,7 @@ func TestBrowser(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := exampleOptions(filepath.Join(repo, "testdata", "manifests"))
-			opts.Now = tt.now
+			opts.History.Now = tt.now
 			out := build(t, opts)
 			// Served with the headers production has (netlify.toml), CSP
 			// included: the page must work under them.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
-	"github.com/projectatomic/atomic-site/internal/config"
+	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/outputs"
 	"github.com/projectatomic/atomic-site/internal/pages"
 	"github.com/projectatomic/atomic-site/internal/release"
@@ -25,16 +25,8 @@ import (
 
 // Options say what to build from. Paths may be relative.
 type Options struct {
+	History    history.Options
 	ProjectDir string // holds site/, templates/, content/
-	Manifests  string
-	Keys       string
-	Config     string // sitegen.toml
-	// ConfigOptional makes a missing Config file mean the defaults.
-	ConfigOptional bool
-	BaseURL        string // overrides the config's base-url
-	// Now is the time to judge staleness at; zero means the clock, read at
-	// each build.
-	Now time.Time
 	// HugoLog receives Hugo's warnings.
 	HugoLog io.Writer
 }
@@ -51,12 +43,10 @@ type Builder struct {
 	pubDir string
 	site   *render.Site
 	watch  bool
-	// loader remembers verified files between rebuilds; it is made anew
-	// when the trusted keys change.
-	loader      *catalog.Loader
-	fingerprint string
-	published   map[string]string // manifests in pubDir: path → sha256
-	outputs     map[string][]byte // outputs in pubDir, as last written
+	// history remembers verified files between rebuilds.
+	history   *history.Loader
+	published map[string]string // manifests in pubDir: path → sha256
+	outputs   map[string][]byte // outputs in pubDir, as last written
 }
 
 // Build builds the site once into out. Everything is verified first; on
@@ -103,7 +93,8 @@ func New(opts Options, pubDir string, watch bool) (*Builder, error) {
 	if pubDir, err = filepath.Abs(pubDir); err != nil {
 		return nil, err
 	}
-	return &Builder{opts: opts, pubDir: pubDir, watch: watch, published: map[string]string{}, outputs: map[string][]byte{}}, nil
+	return &Builder{opts: opts, pubDir: pubDir, watch: watch, history: history.NewLoader(opts.History),
+		published: map[string]string{}, outputs: map[string][]byte{}}, nil
 }
 
 // Rebuild verifies, generates and renders. changed names the project files
@@ -119,10 +110,11 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		}
 	}
 	start := time.Now()
-	cfg, cat, state, err := b.load(ctx)
+	h, err := b.history.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
+	cfg, cat, state := h.Config, h.Catalog, h.State
 	slog.Debug("verified manifests", "builds", len(cat.Builds), "took", time.Since(start))
 	files, err := pages.Generate(state, cfg)
 	if err != nil {
@@ -170,36 +162,6 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	return &Result{State: state, Pages: b.site.Pages()}, nil
 }
 
-func (b *Builder) load(ctx context.Context) (*config.Config, *catalog.Catalog, *release.State, error) {
-	cfg, err := config.Load(b.opts.Config, b.opts.ConfigOptional)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if b.opts.BaseURL != "" {
-		cfg.BaseURL = b.opts.BaseURL
-	}
-	kr, err := trust.LoadKeys(b.opts.Keys)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if fp := kr.Fingerprint(); b.loader == nil || fp != b.fingerprint {
-		b.loader, b.fingerprint = catalog.NewLoader(kr), fp
-	}
-	cat, err := b.loader.Load(ctx, b.opts.Manifests)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	now := b.opts.Now
-	if now.IsZero() {
-		now = time.Now().UTC()
-	}
-	state, err := release.Compute(cat, release.Options{Now: now, Cadence: cfg.Cadence, Streams: cfg.StreamNames()})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return cfg, cat, state, nil
-}
-
 func renderFiles(files []pages.File) []render.File {
 	out := make([]render.File, len(files))
 	for i, f := range files {
@@ -208,23 +170,14 @@ func renderFiles(files []pages.File) []render.File {
 	return out
 }
 
-// State verifies the manifests of opts and computes the release state,
-// with the config it was judged by. Any bad file fails it: nothing is ever
-// made from part of the signed history.
-func State(ctx context.Context, opts Options) (*release.State, *config.Config, error) {
-	b := &Builder{opts: opts}
-	cfg, _, state, err := b.load(ctx)
-	return state, cfg, err
-}
-
 // Generated returns the generated files for opts, as a build renders them
 // (for benchmarks that render them with Hugo alone).
 func Generated(ctx context.Context, opts Options) ([]pages.File, error) {
-	state, cfg, err := State(ctx, opts)
+	h, err := history.Load(ctx, opts.History)
 	if err != nil {
 		return nil, err
 	}
-	return pages.Generate(state, cfg)
+	return pages.Generate(h.State, h.Config)
 }
 
 // publishManifests writes every verified file and its signature under

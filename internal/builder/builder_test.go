@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/builder"
+	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -31,10 +32,12 @@ var exampleNow = time.Date(2018, 6, 10, 0, 0, 0, 0, time.UTC)
 func exampleOptions(manifests string) builder.Options {
 	return builder.Options{
 		ProjectDir: repo,
-		Manifests:  manifests,
-		Keys:       filepath.Join(repo, "testdata", "keys"),
-		Config:     filepath.Join(repo, "site", "sitegen.toml"),
-		Now:        exampleNow,
+		History: history.Options{
+			Manifests: manifests,
+			Keys:      filepath.Join(repo, "testdata", "keys"),
+			Config:    filepath.Join(repo, "site", "sitegen.toml"),
+			Now:       exampleNow,
+		},
 	}
 }
 
@@ -242,7 +245,7 @@ func TestStates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := scenario(t, func(dir string, s *trust.Signer) { tt.history(t, dir, s) })
 			opts := exampleOptions(dir)
-			opts.Now = tt.now
+			opts.History.Now = tt.now
 			html := read(t, filepath.Join(build(t, opts), tt.page))
 			for _, w := range tt.want {
 				if !strings.Contains(html, w) {
@@ -307,7 +310,7 @@ func TestChecksumFile(t *testing.T) {
 		must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180502.0", day(2)), "https://bugzilla.example.org/1")))
 	})
 	opts := exampleOptions(dir)
-	opts.Now = day(3)
+	opts.History.Now = day(3)
 	out := build(t, opts)
 	sums := read(t, filepath.Join(out, "streams", "stable", "28.20180501.0", "CHECKSUM"))
 	if !strings.Contains(sums, "# Fedora-AtomicHost-28.20180501.0.x86_64.qcow2-disk: ") {
