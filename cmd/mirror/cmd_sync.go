@@ -172,10 +172,11 @@ type namedReport struct {
 }
 
 func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptions, opts syncOptions, out, stderr io.Writer) (*mirror.Report, error) {
-	dst, err := openDest(ctx, dest, so)
+	d, err := openDest(ctx, dest, so)
 	if err != nil {
 		return nil, err
 	}
+	dst := retried(d)
 	plan, err := mirror.MakePlan(ctx, src, dst, opts.delete)
 	if err != nil {
 		return nil, err
@@ -189,7 +190,7 @@ func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptio
 	}
 	prog := newProgress(opts.progress, dest, stderr)
 	defer prog.Close()
-	return mirror.Execute(ctx, plan, retried(dst), mirror.Options{Jobs: so.jobs, Progress: prog, Headers: mirror.Headers})
+	return mirror.Execute(ctx, plan, dst, mirror.Options{Jobs: so.jobs, Progress: prog, Headers: mirror.Headers})
 }
 
 func printPlan(w io.Writer, dest string, p *mirror.Plan) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -74,7 +75,14 @@ func openDest(ctx context.Context, dest string, o storeOptions) (destination, er
 	return s, nil
 }
 
-// retried wraps a destination's writes in retries with backoff.
-func retried(d destination) mirror.Store {
-	return mirror.Retry(d, 4, 500*time.Millisecond)
+// retried wraps a destination in retries with jittered backoff; each
+// retry is logged, as the run goes on.
+func retried(d destination) mirror.Retrying {
+	return mirror.Retry(d, mirror.RetryOptions{
+		Attempts: 4,
+		Backoff:  500 * time.Millisecond,
+		Report: func(op, key string, err error, wait time.Duration) {
+			slog.Info("retrying", "op", op, "key", key, "err", err, "in", wait.Round(time.Millisecond))
+		},
+	})
 }

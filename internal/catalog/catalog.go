@@ -219,19 +219,34 @@ func (l *Loader) loadFile(dir, rel string) (loaded, error) {
 		return loaded{}, err
 	}
 	sum := sha256.Sum256(data)
-	signed := Signed{Path: rel, SHA256: hex.EncodeToString(sum[:]), Data: data, Sig: sig}
 	l.mu.Lock()
 	prev, ok := l.known[rel]
 	l.mu.Unlock()
-	if ok && prev.SHA256 == signed.SHA256 && bytes.Equal(prev.Sig, sig) {
+	if ok && prev.SHA256 == hex.EncodeToString(sum[:]) && bytes.Equal(prev.Sig, sig) {
 		return prev, nil
 	}
-	if signed.Key, err = l.v.Verify(data, sig); err != nil {
-		return loaded{}, fmt.Errorf("%s: %w", p, err)
-	}
-	f, err := manifest.Parse(p, data)
+	f, signed, err := Check(l.v, p, rel, data, sig)
 	if err != nil {
 		return loaded{}, err
+	}
+	return loaded{file: f, Signed: signed}, nil
+}
+
+// Check verifies one file's bytes against its signature, then parses them
+// and checks that the file sits in its stream's directory. name is what
+// errors call the file (a path, or a key in a store); rel is its path
+// relative to the manifests directory, <stream>/<file>. Files read from
+// anywhere (a directory, a mirror) get the same checks.
+func Check(v Verifier, name, rel string, data, sig []byte) (*manifest.File, Signed, error) {
+	sum := sha256.Sum256(data)
+	signed := Signed{Path: rel, SHA256: hex.EncodeToString(sum[:]), Data: data, Sig: sig}
+	var err error
+	if signed.Key, err = v.Verify(data, sig); err != nil {
+		return nil, Signed{}, fmt.Errorf("%s: %w", name, err)
+	}
+	f, err := manifest.Parse(name, data)
+	if err != nil {
+		return nil, Signed{}, err
 	}
 	stream := path.Dir(rel)
 	var claimed string
@@ -241,8 +256,8 @@ func (l *Loader) loadFile(dir, rel string) (loaded, error) {
 		claimed = f.Revocation.Stream
 	}
 	if claimed != stream {
-		return loaded{}, &manifest.FieldError{File: p, Field: "stream",
+		return nil, Signed{}, &manifest.FieldError{File: name, Field: "stream",
 			Msg: fmt.Sprintf("%q does not match its directory %q", claimed, stream)}
 	}
-	return loaded{file: f, Signed: signed}, nil
+	return f, signed, nil
 }

@@ -234,28 +234,3 @@ func TestHeaders(t *testing.T) {
 		}
 	}
 }
-
-func TestRetry(t *testing.T) {
-	dst := newMemStore()
-	fails := 2
-	dst.failOn = func(string) bool { fails--; return fails >= 0 }
-	r := mirror.Retry(dst, 4, 0)
-	if err := r.Put(context.Background(), mirror.Upload{Key: "k"}); err != nil {
-		t.Fatalf("after two transient failures: %v", err)
-	}
-	perm := &permStore{memStore: newMemStore()}
-	r = mirror.Retry(perm, 4, 0)
-	if err := r.Put(context.Background(), mirror.Upload{Key: "k"}); !errors.Is(err, mirror.ErrPermanent) || perm.calls != 1 {
-		t.Fatalf("permanent error: %v after %d calls, want 1 call", err, perm.calls)
-	}
-}
-
-type permStore struct {
-	*memStore
-	calls int
-}
-
-func (p *permStore) Put(ctx context.Context, u mirror.Upload) error {
-	p.calls++
-	return fmt.Errorf("access denied: %w", mirror.ErrPermanent)
-}

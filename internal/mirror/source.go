@@ -5,13 +5,11 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -178,7 +176,7 @@ func checkReleases(ctx context.Context, dir string, keys *trust.Keyring, files m
 		return held, refused, nil
 	}
 	for _, b := range cat.Builds {
-		names, err := checkArtifacts(b, dir, files)
+		names, err := checkArtifacts(ctx, b.Build, localFiles(files), true)
 		if err != nil {
 			refused = append(refused, fmt.Errorf("release %s/%s refused: %w", b.Stream, b.Release, err))
 			held[b.Path], held[b.Path+trust.SigSuffix] = true, true
@@ -190,39 +188,25 @@ func checkReleases(ctx context.Context, dir string, keys *trust.Keyring, files m
 	return held, refused, nil
 }
 
-// checkArtifacts checks every artifact of b with a relative location, and
-// returns their keys.
-func checkArtifacts(b *catalog.Build, dir string, files map[string]*File) ([]string, error) {
-	var names []string
-	var errs []error
-	for art := range b.Files() {
-		for _, loc := range []string{art.Location, art.Signature} {
-			if loc != "" && !strings.Contains(loc, "://") {
-				names = append(names, path.Join(b.Stream, loc))
-			}
-		}
-		if strings.Contains(art.Location, "://") {
-			continue
-		}
-		rel := path.Join(b.Stream, art.Location)
-		f, ok := files[rel]
-		switch {
-		case !ok:
-			errs = append(errs, fmt.Errorf("%s: missing", rel))
-		case art.Size != nil && *art.Size != f.Size:
-			errs = append(errs, fmt.Errorf("%s: %d bytes, manifest says %d", rel, f.Size, *art.Size))
-		default:
-			if f.SHA256 == "" {
-				if err := sums(f); err != nil {
-					return names, err
-				}
-			}
-			if f.SHA256 != art.SHA256 {
-				errs = append(errs, fmt.Errorf("%s: sha256 %s, manifest says %s", rel, f.SHA256, art.SHA256))
-			}
+// localFiles are a source's files, as a holder for checkArtifacts.
+type localFiles map[string]*File
+
+func (l localFiles) size(key string) (int64, bool) {
+	f, ok := l[key]
+	if !ok {
+		return 0, false
+	}
+	return f.Size, true
+}
+
+func (l localFiles) sha256(_ context.Context, key string) (string, error) {
+	f := l[key]
+	if f.SHA256 == "" {
+		if err := sums(f); err != nil {
+			return "", err
 		}
 	}
-	return names, errors.Join(errs...)
+	return f.SHA256, nil
 }
 
 // walk calls fn for every regular file below dir, with its slash path

@@ -1,0 +1,281 @@
+package mirror
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/projectatomic/atomic-site/internal/catalog"
+	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+// maxManifest bounds how much of a destination's manifest is read.
+const maxManifest = 16 << 20
+
+// Reader is what Verify needs of a destination.
+type Reader interface {
+	List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(Object) error) error
+	Opener
+}
+
+// VerifyOptions say how far Verify looks.
+type VerifyOptions struct {
+	// Against, when set, is the source the destination must hold: every
+	// file present with the right size (and content, for mutable files).
+	Against *Source
+	// Keys, when set, checks release manifests' signatures.
+	Keys catalog.Verifier
+	// Deep downloads metadata objects and images and checks their sha256.
+	Deep bool
+	Jobs int
+}
+
+// VerifyReport is what Verify found.
+type VerifyReport struct {
+	Objects  int      // listed at the destination
+	Problems []string // one line each, sorted
+}
+
+// Verify checks a destination and reports every problem it finds. The
+// error is for a check that could not run (the listing failed); problems
+// are in the report.
+//
+// An ostree repository: every ref names a commit that is present; deep,
+// every commit, dirtree and dirmeta has the sha256 its name says. Release
+// files: every manifest parses (and, with Keys, verifies), and every
+// artifact it names is present with its size; deep, with its sha256.
+func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport, error) {
+	listing := map[string]Object{}
+	if err := dst.List(ctx, nil, func(o Object) error { listing[o.Key] = o; return nil }); err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	v := &verifier{dst: dst, listing: listing, jobs: max(opts.Jobs, 1)}
+	if _, isRepo := listing["config"]; isRepo {
+		v.refs(ctx)
+		if opts.Deep {
+			v.metadataObjects(ctx)
+		}
+	} else {
+		v.releases(ctx, opts.Keys, opts.Deep)
+	}
+	if opts.Against != nil {
+		v.against(opts.Against)
+	}
+	slices.Sort(v.problems)
+	return &VerifyReport{Objects: len(listing), Problems: v.problems}, nil
+}
+
+type verifier struct {
+	dst      Reader
+	listing  map[string]Object
+	jobs     int
+	mu       sync.Mutex
+	problems []string
+}
+
+func (v *verifier) problem(format string, args ...any) {
+	v.mu.Lock()
+	v.problems = append(v.problems, fmt.Sprintf(format, args...))
+	v.mu.Unlock()
+}
+
+func (v *verifier) read(ctx context.Context, key string, limit int64) ([]byte, error) {
+	r, err := v.dst.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, limit))
+}
+
+// size and sha256 make the destination a holder for checkArtifacts.
+func (v *verifier) size(key string) (int64, bool) {
+	o, ok := v.listing[key]
+	return o.Size, ok
+}
+
+func (v *verifier) sha256(ctx context.Context, key string) (string, error) {
+	r, err := v.dst.Open(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", fmt.Errorf("read %s: %w", key, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// refs checks that every ref names a commit that is present.
+func (v *verifier) refs(ctx context.Context) {
+	for key := range v.listing {
+		if !strings.HasPrefix(key, "refs/") {
+			continue
+		}
+		data, err := v.read(ctx, key, 4096)
+		if err != nil {
+			v.problem("%s: cannot read: %v", key, err)
+			continue
+		}
+		sum := strings.TrimSpace(string(data))
+		if !manifest.IsSHA256(sum) {
+			v.problem("%s: %q is not a commit checksum", key, sum)
+			continue
+		}
+		if _, ok := v.listing[ostree.CommitPath(sum)]; !ok {
+			v.problem("%s: points at commit %s, which is missing", key, sum)
+		}
+	}
+}
+
+// each runs fn over items with the verifier's parallelism.
+func each[T any](ctx context.Context, jobs int, items []T, fn func(T)) {
+	ch := make(chan T)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Go(func() {
+			for it := range ch {
+				fn(it)
+			}
+		})
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		ch <- it
+	}
+	close(ch)
+	wg.Wait()
+}
+
+// metadataObjects downloads commits, dirtrees and dirmetas and checks that
+// their sha256 is their name (true of metadata objects, not of .filez).
+func (v *verifier) metadataObjects(ctx context.Context) {
+	var keys []string
+	for key := range v.listing {
+		if _, typ, ok := ostree.ObjectChecksum(key); ok && (typ == "commit" || typ == "dirtree" || typ == "dirmeta") {
+			keys = append(keys, key)
+		}
+	}
+	each(ctx, v.jobs, keys, func(key string) {
+		want, _, _ := ostree.ObjectChecksum(key)
+		got, err := v.sha256(ctx, key)
+		switch {
+		case err != nil:
+			v.problem("%s: cannot read: %v", key, err)
+		case got != want:
+			v.problem("%s: content has sha256 %s", key, got)
+		}
+	})
+}
+
+// releases checks every manifest and the artifacts it names, with the
+// checks a sync makes of its source.
+func (v *verifier) releases(ctx context.Context, keys catalog.Verifier, deep bool) {
+	var manifests []string
+	for key := range v.listing {
+		if strings.Count(key, "/") == 1 && strings.HasSuffix(key, ".json") {
+			manifests = append(manifests, key)
+		}
+	}
+	each(ctx, v.jobs, manifests, func(key string) {
+		data, err := v.read(ctx, key, maxManifest)
+		if err != nil {
+			v.problem("%s: cannot read: %v", key, err)
+			return
+		}
+		var f *manifest.File
+		if keys != nil {
+			sig, err := v.read(ctx, key+trust.SigSuffix, 1<<16)
+			if err != nil {
+				v.problem("%s: no signature: %v", key, err)
+				return
+			}
+			f, _, err = catalog.Check(keys, key, key, data, sig)
+			if err != nil {
+				v.problem("%v", err)
+				return
+			}
+		} else if f, err = manifest.Parse(key, data); err != nil {
+			v.problem("%v", err)
+			return
+		}
+		if b := f.Build; b != nil && !b.Failed() {
+			if _, err := checkArtifacts(ctx, b, v, deep); err != nil {
+				for _, line := range strings.Split(err.Error(), "\n") {
+					v.problem("%s (named by %s)", line, key)
+				}
+			}
+		}
+	})
+}
+
+// against checks that every source file is present with the right size.
+func (v *verifier) against(src *Source) {
+	for _, f := range src.Files {
+		o, ok := v.listing[f.Rel]
+		switch {
+		case !ok:
+			v.problem("%s: in the source, missing", f.Rel)
+		case o.Size != f.Size:
+			v.problem("%s: %d bytes, the source has %d", f.Rel, o.Size, f.Size)
+		case f.Mutable && o.SHA256 != "" && o.SHA256 != f.SHA256:
+			v.problem("%s: differs from the source (sha256 %s, source %s)", f.Rel, o.SHA256, f.SHA256)
+		}
+	}
+}
+
+// holder is what checkArtifacts learns of the place a release is in: a
+// source directory about to be published, or a destination.
+type holder interface {
+	size(key string) (int64, bool)
+	sha256(ctx context.Context, key string) (string, error)
+}
+
+// checkArtifacts checks every artifact of b with a relative location: it is
+// present, of the size the manifest says and, with sums, of its sha256. It
+// returns the keys of the artifacts and their signatures, with every
+// problem joined in the error.
+func checkArtifacts(ctx context.Context, b *manifest.Build, h holder, sums bool) ([]string, error) {
+	var names []string
+	var errs []string
+	for art := range b.Files() {
+		for _, loc := range []string{art.Location, art.Signature} {
+			if loc != "" && !strings.Contains(loc, "://") {
+				names = append(names, path.Join(b.Stream, loc))
+			}
+		}
+		if strings.Contains(art.Location, "://") {
+			continue
+		}
+		key := path.Join(b.Stream, art.Location)
+		size, ok := h.size(key)
+		switch {
+		case !ok:
+			errs = append(errs, key+": missing")
+		case art.Size != nil && *art.Size != size:
+			errs = append(errs, fmt.Sprintf("%s: %d bytes, the manifest says %d", key, size, *art.Size))
+		case sums:
+			sum, err := h.sha256(ctx, key)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s: cannot read: %v", key, err))
+			} else if sum != art.SHA256 {
+				errs = append(errs, fmt.Sprintf("%s: sha256 %s, the manifest says %s", key, sum, art.SHA256))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return names, nil
+	}
+	return names, fmt.Errorf("%s", strings.Join(errs, "\n"))
+}
