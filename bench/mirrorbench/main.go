@@ -23,7 +23,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/projectatomic/atomic-site/internal/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 )
 
 func main() {

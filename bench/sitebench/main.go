@@ -25,7 +25,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/render"
-	"github.com/projectatomic/atomic-site/internal/synth"
+	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 

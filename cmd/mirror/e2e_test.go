@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/miniotest"
 	"github.com/projectatomic/atomic-site/internal/mirror"
-	"github.com/projectatomic/atomic-site/internal/synth"
+	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 

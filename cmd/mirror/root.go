@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/projectatomic/atomic-site/internal/cli"
-	"github.com/projectatomic/atomic-site/internal/dirstore"
 	"github.com/projectatomic/atomic-site/internal/mirror"
-	"github.com/projectatomic/atomic-site/internal/s3store"
+	"github.com/projectatomic/atomic-site/internal/store/local"
+	"github.com/projectatomic/atomic-site/internal/store/s3"
 )
 
 // Main runs mirror with os.Args and returns the exit code.
@@ -50,8 +50,8 @@ type destination interface {
 }
 
 var (
-	_ destination = (*s3store.Store)(nil)
-	_ destination = (*dirstore.Store)(nil)
+	_ destination = (*s3.Store)(nil)
+	_ destination = (*local.Store)(nil)
 )
 
 // openDest opens s3://BUCKET/PREFIX, or a local directory.
@@ -63,9 +63,9 @@ func openDest(ctx context.Context, dest string, o storeOptions) (destination, er
 		if strings.Contains(dest, "://") {
 			return nil, cli.Usagef("destination %q: want s3://BUCKET/PREFIX or a local directory", dest)
 		}
-		return dirstore.New(dest)
+		return local.New(dest)
 	}
-	s, err := s3store.New(dest, s3store.Options{Endpoint: o.endpoint, Region: o.region, MaxConns: o.jobs * 2})
+	s, err := s3.New(dest, s3.Options{Endpoint: o.endpoint, Region: o.region, MaxConns: o.jobs * 2})
 	if err != nil {
 		return nil, err
 	}

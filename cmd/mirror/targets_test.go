@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 )
 
 // Several destinations at once, from a --config file, each with its own

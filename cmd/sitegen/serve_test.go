@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/synth"
+	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 

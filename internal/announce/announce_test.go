@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/projectatomic/atomic-site/internal/announce"
-	"github.com/projectatomic/atomic-site/internal/fixture"
 	"github.com/projectatomic/atomic-site/internal/release"
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 )
 
 var now = fixture.ExampleNow

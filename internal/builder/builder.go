@@ -16,7 +16,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/history"
-	"github.com/projectatomic/atomic-site/internal/outputs"
+	"github.com/projectatomic/atomic-site/internal/metadata"
 	"github.com/projectatomic/atomic-site/internal/pages"
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/render"
@@ -120,7 +120,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	outs, err := outputs.Generate(state, cfg)
+	outs, err := metadata.Generate(state, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func place(src, target string, data []byte) error {
 
 // publishOutputs writes the outputs that changed since the last build and
 // removes those no longer made (links to a build no longer current).
-func (b *Builder) publishOutputs(files []outputs.File) error {
+func (b *Builder) publishOutputs(files []metadata.File) error {
 	keep := make(map[string]bool, len(files))
 	for _, f := range files {
 		keep[f.Path] = true

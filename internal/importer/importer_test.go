@@ -10,9 +10,9 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 
-	"github.com/projectatomic/atomic-site/internal/fixture"
 	"github.com/projectatomic/atomic-site/internal/importer"
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 )
 
 func realdata(t testing.TB, name string) []byte { return fixture.Realdata(t, name) }

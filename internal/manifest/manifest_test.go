@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/fixture"
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 )
 
 const hexA = "a91e30ffc0126cecceaced79bb28ebfd5427d74236779e36419aa044b81cfda8"

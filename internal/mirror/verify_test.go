@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/dirstore"
 	"github.com/projectatomic/atomic-site/internal/mirror"
-	"github.com/projectatomic/atomic-site/internal/synth"
+	"github.com/projectatomic/atomic-site/internal/store/local"
+	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
@@ -49,7 +49,7 @@ func releaseMirror(t *testing.T) (string, []string) {
 
 func verify(t *testing.T, dir string, opts mirror.VerifyOptions) []string {
 	t.Helper()
-	st, err := dirstore.New(dir)
+	st, err := local.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

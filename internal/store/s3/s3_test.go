@@ -1,4 +1,4 @@
-package s3store_test
+package s3_test
 
 import (
 	"bytes"
@@ -14,10 +14,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/projectatomic/atomic-site/internal/miniotest"
 	"github.com/projectatomic/atomic-site/internal/mirror"
-	"github.com/projectatomic/atomic-site/internal/s3store"
-	"github.com/projectatomic/atomic-site/internal/storetest"
+	"github.com/projectatomic/atomic-site/internal/store/s3"
+	"github.com/projectatomic/atomic-site/internal/store/storetest"
+	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 )
 
 // The suite against a real MinIO: one server, a bucket per test.
@@ -37,7 +37,7 @@ func TestParseDest(t *testing.T) {
 		{"atomic/repo", "", "", "not an s3://"},
 		{"s3://A_B/x", "", "", "A_B"},
 	} {
-		b, p, err := s3store.ParseDest(tt.in)
+		b, p, err := s3.ParseDest(tt.in)
 		if b != tt.bucket || p != tt.prefix || (err == nil) != (tt.err == "") {
 			t.Errorf("ParseDest(%q) = %q, %q, %v", tt.in, b, p, err)
 		}

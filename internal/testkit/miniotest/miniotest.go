@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/s3store"
+	"github.com/projectatomic/atomic-site/internal/store/s3"
 )
 
 // Credentials of the test server; tests export them as AWS_* for the
@@ -121,7 +121,7 @@ func (s *Server) Stop() {
 
 // Bucket creates a bucket readable by anyone and returns a store on
 // s3://bucket/prefix.
-func (s *Server) Bucket(t testing.TB, bucket, prefix string) *s3store.Store {
+func (s *Server) Bucket(t testing.TB, bucket, prefix string) *s3.Store {
 	t.Helper()
 	st, err := s.NewBucket(context.Background(), bucket, prefix)
 	if err != nil {
@@ -131,10 +131,10 @@ func (s *Server) Bucket(t testing.TB, bucket, prefix string) *s3store.Store {
 }
 
 // NewBucket is Bucket without a test.
-func (s *Server) NewBucket(ctx context.Context, bucket, prefix string) (*s3store.Store, error) {
+func (s *Server) NewBucket(ctx context.Context, bucket, prefix string) (*s3.Store, error) {
 	os.Setenv("AWS_ACCESS_KEY_ID", AccessKey)
 	os.Setenv("AWS_SECRET_ACCESS_KEY", SecretKey)
-	st, err := s3store.New("s3://"+bucket+"/"+prefix, s3store.Options{Endpoint: s.Endpoint})
+	st, err := s3.New("s3://"+bucket+"/"+prefix, s3.Options{Endpoint: s.Endpoint})
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,8 @@
-// Package dirstore is a mirror destination in a local directory: the
+// Package local is a mirror destination in a local directory: the
 // default that needs no server, and a way to stage a mirror for any web
 // server. Every file is written to a temporary name and renamed into
 // place, so a reader sees the old file or the new one.
-package dirstore
+package local
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package outputs_test
+package metadata_test
 
 import (
 	"encoding/json"
@@ -13,10 +13,10 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/config"
-	"github.com/projectatomic/atomic-site/internal/fixture"
 	"github.com/projectatomic/atomic-site/internal/manifest"
-	"github.com/projectatomic/atomic-site/internal/outputs"
+	"github.com/projectatomic/atomic-site/internal/metadata"
 	rel "github.com/projectatomic/atomic-site/internal/release"
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 )
 
 func realdata(t *testing.T, name string) []byte { return fixture.Realdata(t, name) }
@@ -24,7 +24,7 @@ func realdata(t *testing.T, name string) []byte { return fixture.Realdata(t, nam
 func files(t *testing.T) map[string][]byte {
 	t.Helper()
 	state, cfg := fixture.ExampleState(t)
-	fs, err := outputs.Generate(state, cfg)
+	fs, err := metadata.Generate(state, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestStreamMetadataDecodes(t *testing.T) {
 	if err := json.Unmarshal(out["streams/stable.json"], &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.Stream != "stable" || s.Metadata.LastModified != "2018-06-05T05:33:00Z" || s.Metadata.Generator != outputs.Generator {
+	if s.Stream != "stable" || s.Metadata.LastModified != "2018-06-05T05:33:00Z" || s.Metadata.Generator != metadata.Generator {
 		t.Errorf("stream %q metadata %+v", s.Stream, s.Metadata)
 	}
 	x := s.Architectures["x86_64"]
@@ -81,7 +81,7 @@ func TestStreamMetadataMatchesFedoraCoreOS(t *testing.T) {
 	rb := &rel.Build{Build: &catalog.Build{Build: b}}
 	st.Builds, st.Current = []*rel.Build{rb}, rb
 	var ours, theirs stream.Stream
-	data, _ := json.Marshal(outputs.StreamMetadata(st, config.Default()))
+	data, _ := json.Marshal(metadata.StreamMetadata(st, config.Default()))
 	if err := json.Unmarshal(data, &ours); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestReleaseIndex(t *testing.T) {
 }
 
 func TestUpdatesDeadend(t *testing.T) {
-	var g outputs.UpdateGraph
+	var g metadata.UpdateGraph
 	if err := json.Unmarshal(files(t)["updates/stable.json"], &g); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestUpdatesDeadend(t *testing.T) {
 		t.Errorf("updates = %+v", g)
 	}
 	// The shape is Fedora CoreOS's: its dead end reads the same way.
-	var theirs outputs.UpdateGraph
+	var theirs metadata.UpdateGraph
 	if err := json.Unmarshal(realdata(t, "fcos-updates-next-deadend.json"), &theirs); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
-// Package s3store is a mirror destination in S3-compatible storage, with
+// Package s3 is a mirror destination in S3-compatible storage, with
 // minio-go. It is the only package that imports minio-go.
-package s3store
+package s3
 
 import (
 	"context"

@@ -1,9 +1,9 @@
-// Package outputs makes what tools read from the site, beside the pages:
+// Package metadata makes what tools read from the site, beside the pages:
 // stream metadata, the release index and the update graph in the Fedora
 // CoreOS formats, an Atom feed per stream, and stable /latest/ links (Netlify _redirects, with an HTML page for any
 // other server). Like pages, it is pure: the same state gives the same
 // bytes.
-package outputs
+package metadata
 
 import (
 	"bytes"
