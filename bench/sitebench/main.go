@@ -27,6 +27,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/render"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
+	"github.com/projectatomic/atomic-site/internal/view"
 )
 
 func main() {
@@ -171,14 +172,14 @@ func renderOnly(gen, pub string) error {
 	if err != nil {
 		return err
 	}
-	var files []render.File
+	var files []view.File
 	err = filepath.WalkDir(gen, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() == ".project" {
 			return err
 		}
 		data, err := os.ReadFile(p)
 		rel, _ := filepath.Rel(gen, p)
-		files = append(files, render.File{Path: filepath.ToSlash(rel), Data: data})
+		files = append(files, view.File{Path: filepath.ToSlash(rel), Data: data})
 		return err
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/announce"
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/release"
+	"github.com/projectatomic/atomic-site/internal/view"
 )
 
 func newAnnounceCommand() *cobra.Command {
@@ -50,7 +51,15 @@ revocation. Pipe it to sendmail -t, or to the list's archive.`,
 					return cli.Usagef("--%s %q: %v", flag, addr, err)
 				}
 			}
-			msg, err := announce.Message(st, b, cfg, announce.Options{From: from, To: to, Date: state.Now})
+			sv, err := view.NewStream(st, cfg)
+			if err != nil {
+				return err
+			}
+			bv, err := view.NewBuild(st, b, cfg)
+			if err != nil {
+				return err
+			}
+			msg, err := announce.Message(sv, bv, cfg, announce.Options{From: from, To: to, Date: state.Now})
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 // Package announce writes a release announcement as an email (RFC 5322,
-// multipart/alternative: plain text and HTML), from the same state the site
-// shows. The notes are rendered with goldmark, raw HTML escaped.
+// multipart/alternative: plain text and HTML), made from the same view of
+// the build as its page: title, files, sizes, URLs and notes (Markdown in
+// the text part, the page's HTML in the HTML part).
 package announce
 
 import (
@@ -12,16 +13,11 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/url"
-	"path"
-	"strings"
 	"text/template"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/config"
-	"github.com/projectatomic/atomic-site/internal/notes"
-	"github.com/projectatomic/atomic-site/internal/pages"
-	"github.com/projectatomic/atomic-site/internal/release"
+	"github.com/projectatomic/atomic-site/internal/view"
 )
 
 // Options are the envelope of the message.
@@ -47,49 +43,42 @@ type data struct {
 
 type withdrawn struct{ Release, Reason, At string }
 
-// Message writes the announcement of build b of stream st.
-func Message(st *release.Stream, b *release.Build, cfg *config.Config, opts Options) ([]byte, error) {
-	title := b.Title
-	if title == "" {
-		title = cfg.Stream(st.Name).Title
-	}
+// Message writes the announcement of build b of stream st, both as the
+// site shows them.
+func Message(st *view.Stream, b *view.Build, cfg *config.Config, opts Options) ([]byte, error) {
 	d := data{
-		Title: title, Stream: st.Name, Release: b.Release, Date: b.Date.Format("2006-01-02"),
-		URL:      cfg.SiteURL(pages.BuildURL(st.Name, b.Release)),
-		Checksum: cfg.SiteURL(pages.BuildURL(st.Name, b.Release) + "CHECKSUM"),
-		Notes:    strings.TrimSpace(b.Notes),
+		Title: b.Title, Stream: st.Name, Release: b.Release, Date: b.Date,
+		URL:       cfg.SiteURL(b.URL),
+		Checksum:  cfg.SiteURL(view.ChecksumURL(st.Name, b.Release)),
+		Notes:     b.Notes,
+		NotesHTML: htmltemplate.HTML(b.NotesHTML), // goldmark's output, raw HTML escaped
 	}
-	if b.Notes != "" {
-		h, err := notes.HTML(b.Notes)
-		if err != nil {
-			return nil, err
+	for _, a := range b.Arches {
+		for _, f := range a.Artifacts {
+			size := "size unknown"
+			if f.Bytes != "" {
+				size = fmt.Sprintf("%s (%s bytes)", f.SizeHuman, f.Bytes)
+			}
+			format := f.Format
+			if f.Role != "disk" {
+				format += " " + f.Role
+			}
+			d.Files = append(d.Files, file{Arch: a.Name, Platform: f.Platform, Format: format, Name: f.Name, URL: f.URL, Size: size, SHA256: f.SHA256})
 		}
-		d.NotesHTML = htmltemplate.HTML(h) // goldmark's output, raw HTML escaped
-	}
-	for f := range b.Files() {
-		u := cfg.ArtifactURL(st.Name, f.Location)
-		size := "size unknown"
-		if f.Size != nil {
-			size = fmt.Sprintf("%s (%d bytes)", bytesize.Format(*f.Size), *f.Size)
-		}
-		format := f.Format
-		if f.Role != "disk" {
-			format += " " + f.Role
-		}
-		d.Files = append(d.Files, file{Arch: f.Arch, Platform: f.Platform, Format: format, Name: path.Base(u), URL: u, Size: size, SHA256: f.SHA256})
 	}
 	if o := b.OSTree; o != nil {
-		d.Rebase = "rpm-ostree rebase " + cfg.OSTreeRemote + ":" + o.Ref
+		d.Rebase = o.Rebase
 	}
-	if b.Revoked() {
-		d.Revoked, d.Reason, d.RevokedAt = true, b.Revocation.Reason, b.Revocation.RevokedAt.Format("2006-01-02")
-		if r := b.ReplacedBy; r != nil {
-			d.Instead, d.InsteadURL = r.Release, cfg.SiteURL(pages.BuildURL(st.Name, r.Release))
+	revoked := b.Revocation != nil
+	if revoked {
+		d.Revoked, d.Reason, d.RevokedAt = true, b.Revocation.Reason, b.Revocation.At
+		if r := b.Revocation.ReplacedBy; r != nil {
+			d.Instead, d.InsteadURL = r.Release, cfg.SiteURL(r.URL)
 		}
 	}
 	for _, w := range st.Withdrawn {
-		if w != b {
-			d.Withdrawn = append(d.Withdrawn, withdrawn{w.Release, w.Revocation.Reason, w.Revocation.RevokedAt.Format("2006-01-02")})
+		if w.Release != b.Release {
+			d.Withdrawn = append(d.Withdrawn, withdrawn{w.Release, w.Revocation.Reason, w.Revocation.At})
 		}
 	}
 
@@ -100,9 +89,9 @@ func Message(st *release.Stream, b *release.Build, cfg *config.Config, opts Opti
 	if err := htmlTmpl.Execute(&html, d); err != nil {
 		return nil, err
 	}
-	subject := fmt.Sprintf("[%s] %s released", title, b.Release)
-	if b.Revoked() {
-		subject = fmt.Sprintf("[%s] %s withdrawn", title, b.Release)
+	subject := fmt.Sprintf("[%s] %s released", b.Title, b.Release)
+	if revoked {
+		subject = fmt.Sprintf("[%s] %s withdrawn", b.Title, b.Release)
 	}
 	// A boundary from the content: the same release gives the same bytes.
 	sum := sha256.Sum256(append(text.Bytes(), html.Bytes()...))

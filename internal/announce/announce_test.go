@@ -15,6 +15,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/announce"
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
+	"github.com/projectatomic/atomic-site/internal/view"
 )
 
 var now = fixture.ExampleNow
@@ -30,7 +31,15 @@ func raw(t *testing.T, stream, rel string) []byte {
 			b = x
 		}
 	}
-	msg, err := announce.Message(st, b, cfg, announce.Options{From: cfg.AnnounceFrom, To: cfg.AnnounceTo, Date: now})
+	sv, err := view.NewStream(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bv, err := view.NewBuild(st, b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := announce.Message(sv, bv, cfg, announce.Options{From: cfg.AnnounceFrom, To: cfg.AnnounceTo, Date: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/render"
 	"github.com/projectatomic/atomic-site/internal/trust"
+	"github.com/projectatomic/atomic-site/internal/view"
 )
 
 // Options say what to build from. Paths may be relative.
@@ -151,7 +152,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		}
 		published <- err
 	}()
-	err = b.site.Build(ctx, renderFiles(files), changed)
+	err = b.site.Build(ctx, files, changed)
 	slog.Debug("rendered", "took", time.Since(renderStart))
 	if perr := <-published; err == nil {
 		err = perr
@@ -162,17 +163,9 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	return &Result{State: state, Pages: b.site.Pages()}, nil
 }
 
-func renderFiles(files []pages.File) []render.File {
-	out := make([]render.File, len(files))
-	for i, f := range files {
-		out[i] = render.File(f)
-	}
-	return out
-}
-
 // Generated returns the generated files for opts, as a build renders them
 // (for benchmarks that render them with Hugo alone).
-func Generated(ctx context.Context, opts Options) ([]pages.File, error) {
+func Generated(ctx context.Context, opts Options) ([]view.File, error) {
 	h, err := history.Load(ctx, opts.History)
 	if err != nil {
 		return nil, err
@@ -239,7 +232,7 @@ func place(src, target string, data []byte) error {
 
 // publishOutputs writes the outputs that changed since the last build and
 // removes those no longer made (links to a build no longer current).
-func (b *Builder) publishOutputs(files []metadata.File) error {
+func (b *Builder) publishOutputs(files []view.File) error {
 	keep := make(map[string]bool, len(files))
 	for _, f := range files {
 		keep[f.Path] = true

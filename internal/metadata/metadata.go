@@ -16,28 +16,28 @@ import (
 	"strings"
 	"time"
 
+	fcosrelease "github.com/coreos/stream-metadata-go/release"
+	fcosstream "github.com/coreos/stream-metadata-go/stream"
+
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/manifest"
-	"github.com/projectatomic/atomic-site/internal/pages"
 	"github.com/projectatomic/atomic-site/internal/release"
+	"github.com/projectatomic/atomic-site/internal/view"
 )
 
 // Generator names what wrote the stream metadata.
 const Generator = "atomic-site sitegen"
 
-// File is one output, its path relative to the site root.
-type File = pages.File
-
 // Generate returns every output for state.
-func Generate(state *release.State, cfg *config.Config) ([]File, error) {
-	var files []File
+func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
+	var files []view.File
 	var redirects []string
 	add := func(p string, v any) error {
 		data, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		files = append(files, File{Path: p, Data: append(data, '\n')})
+		files = append(files, view.File{Path: p, Data: append(data, '\n')})
 		return nil
 	}
 	for _, st := range state.Streams {
@@ -54,18 +54,18 @@ func Generate(state *release.State, cfg *config.Config) ([]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, File{Path: "streams/" + st.Name + "/feed.xml", Data: feed})
+		files = append(files, view.File{Path: "streams/" + st.Name + "/feed.xml", Data: feed})
 		for _, l := range Latest(st, cfg) {
 			redirects = append(redirects, fmt.Sprintf("%s %s 302", l.From, l.To))
 			page, err := redirectPage(l)
 			if err != nil {
 				return nil, err
 			}
-			files = append(files, File{Path: strings.TrimPrefix(l.From, "/") + "/index.html", Data: page})
+			files = append(files, view.File{Path: strings.TrimPrefix(l.From, "/") + "/index.html", Data: page})
 		}
 	}
 	header := "# Stable links to the current build's files, made by sitegen.\n"
-	files = append(files, File{Path: "_redirects", Data: []byte(header + strings.Join(redirects, "\n") + "\n")})
+	files = append(files, view.File{Path: "_redirects", Data: []byte(header + strings.Join(redirects, "\n") + "\n")})
 	return files, nil
 }
 
@@ -87,173 +87,88 @@ func lastModified(st *release.Stream) time.Time {
 	return t.UTC()
 }
 
-// Metadata is the metadata block of the Fedora CoreOS formats.
-type Metadata struct {
-	LastModified string `json:"last-modified"`
-	Generator    string `json:"generator,omitempty"`
-}
-
-// Stream is Fedora CoreOS stream metadata: what installers read.
-type Stream struct {
-	Stream        string          `json:"stream"`
-	Metadata      Metadata        `json:"metadata"`
-	Architectures map[string]Arch `json:"architectures"`
-}
-
-// Arch is one architecture of a Stream.
-type Arch struct {
-	Artifacts map[string]PlatformArtifacts `json:"artifacts"`
-	Images    *Images                      `json:"images,omitempty"`
-}
-
-// PlatformArtifacts are a platform's formats, from one release.
-type PlatformArtifacts struct {
-	Release string                 `json:"release"`
-	Formats map[string]ImageFormat `json:"formats"`
-}
-
-// ImageFormat holds a format's files by role.
-type ImageFormat struct {
-	Disk      *Artifact `json:"disk,omitempty"`
-	Kernel    *Artifact `json:"kernel,omitempty"`
-	Initramfs *Artifact `json:"initramfs,omitempty"`
-	Rootfs    *Artifact `json:"rootfs,omitempty"`
-}
-
-// Artifact is one file, with an absolute location.
-type Artifact struct {
-	Location           string `json:"location"`
-	Signature          string `json:"signature,omitempty"`
-	Sha256             string `json:"sha256"`
-	UncompressedSha256 string `json:"uncompressed-sha256,omitempty"`
-}
-
-// Images are cloud images.
-type Images struct {
-	Aws *RegionImages `json:"aws,omitempty"`
-	Gcp *GcpImage     `json:"gcp,omitempty"`
-}
-
-// RegionImages are images per region.
-type RegionImages struct {
-	Regions map[string]RegionImage `json:"regions,omitempty"`
-}
-
-// RegionImage is an image in one region.
-type RegionImage struct {
-	Release string `json:"release"`
-	Image   string `json:"image"`
-}
-
-// GcpImage is the Google Cloud image of a release.
-type GcpImage struct {
-	Release string `json:"release"`
-	Project string `json:"project"`
-	Family  string `json:"family,omitempty"`
-	Name    string `json:"name"`
-}
-
-// StreamMetadata describes the stream's current build. A stream with
-// nothing to offer has no architectures.
-func StreamMetadata(st *release.Stream, cfg *config.Config) Stream {
-	s := Stream{
+// StreamMetadata describes the stream's current build, in Fedora CoreOS's
+// stream metadata format (its own Go types). A stream with nothing to
+// offer has no architectures.
+func StreamMetadata(st *release.Stream, cfg *config.Config) fcosstream.Stream {
+	s := fcosstream.Stream{
 		Stream:        st.Name,
-		Metadata:      Metadata{LastModified: lastModified(st).Format(time.RFC3339), Generator: Generator},
-		Architectures: map[string]Arch{},
+		Metadata:      fcosstream.Metadata{LastModified: lastModified(st).Format(time.RFC3339), Generator: Generator},
+		Architectures: map[string]fcosstream.Arch{},
 	}
 	cur := st.Current
 	if cur == nil {
 		return s
 	}
-	art := func(a *manifest.Artifact) *Artifact {
-		if a == nil {
-			return nil
-		}
-		out := &Artifact{Location: cfg.ArtifactURL(st.Name, a.Location), Sha256: a.SHA256, UncompressedSha256: a.UncompressedSHA256}
-		if a.Signature != "" {
-			out.Signature = cfg.ArtifactURL(st.Name, a.Signature)
-		}
-		return out
-	}
 	for name, a := range cur.Architectures {
-		arch := Arch{Artifacts: map[string]PlatformArtifacts{}}
+		arch := fcosstream.Arch{Artifacts: map[string]fcosstream.PlatformArtifacts{}}
 		for pname, p := range a.Media {
-			if len(p.Artifacts) > 0 {
-				pa := PlatformArtifacts{Release: cur.Release, Formats: map[string]ImageFormat{}}
-				for fname, f := range p.Artifacts {
-					pa.Formats[fname] = ImageFormat{Disk: art(f["disk"]), Kernel: art(f["kernel"]), Initramfs: art(f["initramfs"]), Rootfs: art(f["rootfs"])}
-				}
-				arch.Artifacts[pname] = pa
-			}
 			if pname == "aws" && len(p.Images) > 0 {
-				regions := map[string]RegionImage{}
+				regions := map[string]fcosstream.SingleImage{}
 				for r, img := range p.Images {
-					regions[r] = RegionImage{Release: cur.Release, Image: img.Image}
+					regions[r] = fcosstream.SingleImage{Release: cur.Release, Image: img.Image}
 				}
-				arch.images().Aws = &RegionImages{Regions: regions}
+				arch.Images.Aws = &fcosstream.AwsImage{Regions: regions}
 			}
 			if pname == "gcp" && len(p.Image) > 0 {
-				var g GcpImage
+				var g fcosstream.GcpImage
 				if json.Unmarshal(p.Image, &g) == nil && g.Name != "" {
 					g.Release = cur.Release
-					arch.images().Gcp = &g
+					arch.Images.Gcp = &g
 				}
 			}
 		}
 		s.Architectures[name] = arch
 	}
-	return s
-}
-
-func (a *Arch) images() *Images {
-	if a.Images == nil {
-		a.Images = &Images{}
+	for f := range cur.Files() {
+		pa, ok := s.Architectures[f.Arch].Artifacts[f.Platform]
+		if !ok {
+			pa = fcosstream.PlatformArtifacts{Release: cur.Release, Formats: map[string]fcosstream.ImageFormat{}}
+		}
+		a := &fcosstream.Artifact{Location: cfg.ArtifactURL(st.Name, f.Location), Sha256: f.SHA256, UncompressedSha256: f.UncompressedSHA256}
+		if f.Signature != "" {
+			a.Signature = cfg.ArtifactURL(st.Name, f.Signature)
+		}
+		ff := pa.Formats[f.Format]
+		switch f.Role {
+		case "disk":
+			ff.Disk = a
+		case "kernel":
+			ff.Kernel = a
+		case "initramfs":
+			ff.Initramfs = a
+		case "rootfs":
+			ff.Rootfs = a
+		default:
+			continue // the format has no place for it
+		}
+		pa.Formats[f.Format] = ff
+		s.Architectures[f.Arch].Artifacts[f.Platform] = pa
 	}
-	return a.Images
-}
-
-// Index is a release index: every released build, oldest first.
-type Index struct {
-	Note     string         `json:"note"`
-	Releases []IndexRelease `json:"releases"`
-	Metadata Metadata       `json:"metadata"`
-	Stream   string         `json:"stream"`
-}
-
-// IndexRelease points at one release's manifest.
-type IndexRelease struct {
-	Commits  []IndexCommit `json:"commits,omitempty"`
-	Version  string        `json:"version"`
-	Metadata string        `json:"metadata"`
-}
-
-// IndexCommit is a release's ostree commit for one architecture.
-type IndexCommit struct {
-	Architecture string `json:"architecture"`
-	Checksum     string `json:"checksum"`
+	return s
 }
 
 // ReleaseIndex lists every build that passed its tests, revoked ones too
 // (the update graph says where not to go), oldest first.
-func ReleaseIndex(st *release.Stream, cfg *config.Config) Index {
-	idx := Index{
+func ReleaseIndex(st *release.Stream, cfg *config.Config) fcosrelease.Index {
+	idx := fcosrelease.Index{
 		Note:     "For tools that follow releases. Installers should read the stream metadata, streams/" + st.Name + ".json.",
-		Releases: []IndexRelease{},
-		Metadata: Metadata{LastModified: lastModified(st).Format(time.RFC3339)},
+		Releases: []fcosrelease.IndexRelease{},
+		Metadata: fcosrelease.Metadata{LastModified: lastModified(st).Format(time.RFC3339)},
 		Stream:   st.Name,
 	}
 	for _, b := range slices.Backward(st.Builds) {
 		if b.Failed() {
 			continue
 		}
-		r := IndexRelease{Version: b.Release, Metadata: cfg.SiteURL("/manifests/" + b.Path)}
+		r := fcosrelease.IndexRelease{Version: b.Release, MetadataURL: cfg.SiteURL(view.ManifestURL(b.Path))}
 		for _, arch := range slices.Sorted(maps.Keys(b.Architectures)) {
 			sum := b.Architectures[arch].Commit
 			if sum == "" && b.OSTree != nil && (len(b.Architectures) == 1 || strings.Contains(b.OSTree.Ref, arch)) {
 				sum = b.OSTree.Commit
 			}
 			if sum != "" {
-				r.Commits = append(r.Commits, IndexCommit{Architecture: arch, Checksum: sum})
+				r.Commits = append(r.Commits, fcosrelease.IndexReleaseCommit{Architecture: arch, Checksum: sum})
 			}
 		}
 		idx.Releases = append(idx.Releases, r)
@@ -261,11 +176,12 @@ func ReleaseIndex(st *release.Stream, cfg *config.Config) Index {
 	return idx
 }
 
-// UpdateGraph is the Fedora CoreOS updates format.
+// UpdateGraph is the Fedora CoreOS updates format (stream-metadata-go
+// has no types for it).
 type UpdateGraph struct {
-	Stream   string          `json:"stream"`
-	Metadata Metadata        `json:"metadata"`
-	Releases []UpdateRelease `json:"releases"`
+	Stream   string              `json:"stream"`
+	Metadata fcosstream.Metadata `json:"metadata"`
+	Releases []UpdateRelease     `json:"releases"`
 }
 
 // UpdateRelease says what clients must know of one release.
@@ -288,7 +204,7 @@ type Reason struct {
 // Updates marks every revoked build a dead end, with its reason: clients
 // on it are told to move on, and none is sent to it. Oldest first.
 func Updates(st *release.Stream) UpdateGraph {
-	g := UpdateGraph{Stream: st.Name, Metadata: Metadata{LastModified: lastModified(st).Format(time.RFC3339)}, Releases: []UpdateRelease{}}
+	g := UpdateGraph{Stream: st.Name, Metadata: fcosstream.Metadata{LastModified: lastModified(st).Format(time.RFC3339)}, Releases: []UpdateRelease{}}
 	for _, b := range slices.Backward(st.Builds) {
 		if b.Revoked() && !b.Failed() {
 			g.Releases = append(g.Releases, UpdateRelease{Version: b.Release, Metadata: UpdateMetadata{Deadend: &Reason{Reason: b.Revocation.Reason}}})
@@ -312,37 +228,35 @@ func Latest(st *release.Stream, cfg *config.Config) []Link {
 	if cur == nil {
 		return nil
 	}
-	var links []Link
-	for _, arch := range slices.Sorted(maps.Keys(cur.Architectures)) {
-		a := cur.Architectures[arch]
-		taken := map[string]bool{}
-		for _, pname := range platformOrder(slices.Sorted(maps.Keys(a.Media))) {
-			p := a.Media[pname]
-			for _, fname := range slices.Sorted(maps.Keys(p.Artifacts)) {
-				for _, role := range slices.Sorted(maps.Keys(p.Artifacts[fname])) {
-					key := fname
-					if role != "disk" {
-						key += "-" + role
-					}
-					to := cfg.ArtifactURL(st.Name, p.Artifacts[fname][role].Location)
-					title := fmt.Sprintf("%s %s %s %s", cur.Release, arch, pname, key)
-					if !taken[key] {
-						taken[key] = true
-						links = append(links, Link{From: "/latest/" + st.Name + "/" + arch + "/" + key, To: to, Title: title})
-					}
-					links = append(links, Link{From: "/latest/" + st.Name + "/" + arch + "/" + pname + "/" + key, To: to, Title: title})
-				}
-			}
+	// Files() walks arch by arch, platforms in name order; within each
+	// arch, the usual homes of a format go first.
+	var files []manifest.Placed
+	for f := range cur.Files() {
+		files = append(files, f)
+	}
+	first := []string{"qemu", "metal", "vagrant"}
+	slices.SortStableFunc(files, func(a, b manifest.Placed) int {
+		if c := strings.Compare(a.Arch, b.Arch); c != 0 {
+			return c
 		}
+		return view.Rank(first, a.Platform) - view.Rank(first, b.Platform)
+	})
+	var links []Link
+	taken := map[string]bool{}
+	for _, f := range files {
+		key := f.Format
+		if f.Role != "disk" {
+			key += "-" + f.Role
+		}
+		to := cfg.ArtifactURL(st.Name, f.Location)
+		title := fmt.Sprintf("%s %s %s %s", cur.Release, f.Arch, f.Platform, key)
+		if k := f.Arch + "/" + key; !taken[k] {
+			taken[k] = true
+			links = append(links, Link{From: "/latest/" + st.Name + "/" + f.Arch + "/" + key, To: to, Title: title})
+		}
+		links = append(links, Link{From: "/latest/" + st.Name + "/" + f.Arch + "/" + f.Platform + "/" + key, To: to, Title: title})
 	}
 	return links
-}
-
-// platformOrder puts the usual homes of a format first.
-func platformOrder(names []string) []string {
-	first := []string{"qemu", "metal", "vagrant"}
-	slices.SortStableFunc(names, func(a, b string) int { return pages.Rank(first, a) - pages.Rank(first, b) })
-	return names
 }
 
 var redirectTmpl = template.Must(template.New("redirect").Parse(`<!DOCTYPE html>
@@ -404,7 +318,7 @@ const feedEntries = 50
 // it lasts, the stale notice.
 func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
 	title := cfg.Stream(st.Name).Title
-	streamURL := cfg.SiteURL(pages.StreamURL(st.Name))
+	streamURL := cfg.SiteURL(view.StreamURL(st.Name))
 	f := Atom{
 		ID:     streamURL,
 		Title:  title + ": builds",
@@ -417,7 +331,7 @@ func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
 	}
 	var events []event
 	for _, b := range st.Builds {
-		u := cfg.SiteURL(pages.BuildURL(st.Name, b.Release))
+		u := cfg.SiteURL(view.BuildURL(st.Name, b.Release))
 		switch {
 		case b.Failed():
 			events = append(events, event{b.Date, AtomEntry{ID: u + "#failed", Title: b.Release + " failed its tests",

@@ -23,6 +23,8 @@ import (
 	"github.com/gohugoio/hugo/hugofs"
 	"github.com/gohugoio/hugo/hugolib"
 	"github.com/spf13/afero"
+
+	"github.com/projectatomic/atomic-site/internal/view"
 )
 
 // Options say where everything is. Paths are absolute.
@@ -39,13 +41,6 @@ type Options struct {
 	Watch bool
 	// Log receives Hugo's own warnings and errors.
 	Log io.Writer
-}
-
-// File is a generated file, its path relative to the generated tree
-// (content/… or data/…).
-type File struct {
-	Path string
-	Data []byte
 }
 
 // genRoot is where the generated tree appears to Hugo. It lives in memory
@@ -131,11 +126,12 @@ func New(opts Options) (*Site, error) {
 }
 
 // Build renders the site into PublishDir from the project and the
-// generated files, and copies site/static over it (Hugo's library does not;
+// generated files (paths relative to the generated tree: content/… or
+// data/…), and copies site/static over it (Hugo's library does not;
 // its command does). On a rebuild, only the generated files that differ
 // from the last build, and the project files named in changed, are told to
 // Hugo as changed, so it renders only what they touch.
-func (s *Site) Build(ctx context.Context, generated []File, changed []string) error {
+func (s *Site) Build(ctx context.Context, generated []view.File, changed []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -1,0 +1,354 @@
+// Package view is what the site shows of the release state: one view of a
+// stream, a build and its files, made once and read by the pages (as their
+// front matter), the machine-readable metadata and the announcement; the
+// site's paths; and File, a generated file.
+package view
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/bytesize"
+	"github.com/projectatomic/atomic-site/internal/config"
+	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/notes"
+	"github.com/projectatomic/atomic-site/internal/release"
+)
+
+// File is one generated file: its slash path (below the generated tree
+// for pages, below the site root for metadata) and its bytes.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// The site's paths, made here and nowhere else.
+
+// StreamURL is the site path of a stream's page.
+func StreamURL(stream string) string { return "/streams/" + stream + "/" }
+
+// BuildURL is the site path of a build's page.
+func BuildURL(stream, rel string) string { return StreamURL(stream) + rel + "/" }
+
+// ChecksumURL is the site path of a build's CHECKSUM file.
+func ChecksumURL(stream, rel string) string { return BuildURL(stream, rel) + "CHECKSUM" }
+
+// ManifestURL is the site path of a published manifest.
+func ManifestURL(manifestPath string) string { return "/manifests/" + manifestPath }
+
+// NewStream is the view of a stream: its current build (without notes),
+// notices and history.
+func NewStream(st *release.Stream, cfg *config.Config) (*Stream, error) {
+	return generator{cfg: cfg}.stream(st)
+}
+
+// NewBuild is the full view of one build, for its own page and its
+// announcement: notes and CHECKSUM lines included.
+func NewBuild(st *release.Stream, b *release.Build, cfg *config.Config) (*Build, error) {
+	return generator{cfg: cfg}.build(st, b, true)
+}
+
+// Stream is the data of one stream, on the home page and its own page.
+type Stream struct {
+	Name        string `json:"name"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	URL         string `json:"url"`
+	Cadence     string `json:"cadence"`
+	Current     *Build `json:"current,omitempty"`
+	Stale       bool   `json:"stale"`
+	StaleSince  string `json:"stalesince,omitempty"`
+	// Failure is the newest failed build after the current one.
+	Failure   *Summary   `json:"failure,omitempty"`
+	Withdrawn []*Summary `json:"withdrawn,omitempty"`
+	History   []*Summary `json:"history,omitempty"`
+}
+
+// Summary is a build in a list: enough to link and judge it.
+type Summary struct {
+	Release        string      `json:"release"`
+	URL            string      `json:"url"`
+	Date           string      `json:"date"`
+	Status         string      `json:"status"` // released, failed, revoked
+	Current        bool        `json:"current,omitempty"`
+	FailureTracker string      `json:"failuretracker,omitempty"`
+	Revocation     *Revocation `json:"revocation,omitempty"`
+}
+
+// Revocation says why and when a build was withdrawn, and what replaces it.
+type Revocation struct {
+	Reason     string   `json:"reason"`
+	At         string   `json:"at"`
+	ReplacedBy *Summary `json:"replacedby,omitempty"`
+}
+
+// Build is the data of one build's page, and of a stream's current build.
+type Build struct {
+	Summary
+	Title     string  `json:"title"`
+	Stream    string  `json:"stream"`
+	Tests     string  `json:"tests,omitempty"`
+	Notes     string  `json:"-"` // the Markdown, for plain-text readers
+	NotesHTML string  `json:"noteshtml,omitempty"`
+	OSTree    *OSTree `json:"ostree,omitempty"`
+	Arches    []*Arch `json:"arches"`
+	Manifest  string  `json:"manifest"` // path of the signed manifest
+	// Checksum are the lines of the build's CHECKSUM file (a second
+	// output of its page); none for a failed build.
+	Checksum []ChecksumLine `json:"checksum,omitempty"`
+}
+
+// ChecksumLine is one file in Fedora's CHECKSUM format:
+//
+//	# NAME: BYTES bytes
+//	SHA256 (NAME) = SHA256
+type ChecksumLine struct {
+	Name   string `json:"name"`
+	Bytes  string `json:"bytes,omitempty"`
+	SHA256 string `json:"sha256"`
+}
+
+// ChecksumLines lists a build's files once each by name, for sha256sum -c.
+func ChecksumLines(b *manifest.Build, cfg *config.Config) []ChecksumLine {
+	var lines []ChecksumLine
+	seen := map[string]bool{}
+	for f := range b.Files() {
+		name := path.Base(cfg.ArtifactURL(b.Stream, f.Location))
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		l := ChecksumLine{Name: name, SHA256: f.SHA256}
+		if f.Size != nil {
+			l.Bytes = strconv.FormatInt(*f.Size, 10)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// OSTree is how to rebase a host onto the build.
+type OSTree struct {
+	Repo   string `json:"repo,omitempty"`
+	Ref    string `json:"ref"`
+	Commit string `json:"commit"`
+	Remote string `json:"remote"`
+	Rebase string `json:"rebase"`
+}
+
+// Arch is one architecture's downloads and cloud images.
+type Arch struct {
+	Name      string      `json:"name"`
+	Artifacts []*Artifact `json:"artifacts"`
+	Images    []*Image    `json:"images,omitempty"`
+}
+
+// Artifact is one downloadable file.
+type Artifact struct {
+	Arch     string `json:"-"` // the Arch it is listed under says it
+	Platform string `json:"platform"`
+	Format   string `json:"format"`
+	Role     string `json:"role"` // disk, or kernel/initramfs/rootfs for pxe
+	Name     string `json:"name"` // the file name
+	URL      string `json:"url"`
+	// Bytes is the exact size as text (templates would print a JSON
+	// number as a float); empty when the manifest does not say.
+	Bytes     string `json:"bytes,omitempty"`
+	SizeHuman string `json:"sizehuman"`
+	SHA256    string `json:"sha256"`
+	Signature string `json:"signature,omitempty"`
+}
+
+// Image is a cloud image in one region.
+type Image struct {
+	Platform string `json:"platform"`
+	Region   string `json:"region"`
+	Image    string `json:"image"`
+	Launch   string `json:"launch,omitempty"`
+}
+
+type generator struct {
+	cfg *config.Config
+}
+
+const day = "2006-01-02"
+
+func (g generator) stream(st *release.Stream) (*Stream, error) {
+	sc := g.cfg.Stream(st.Name)
+	sv := &Stream{
+		Name:        st.Name,
+		Title:       sc.Title,
+		Description: sc.Description,
+		URL:         StreamURL(st.Name),
+		Cadence:     humanDuration(st.Cadence),
+		Stale:       st.Stale,
+		History:     []*Summary{},
+	}
+	if st.Current != nil {
+		cur, err := g.build(st, st.Current, false)
+		if err != nil {
+			return nil, err
+		}
+		sv.Current = cur
+		sv.StaleSince = st.StaleSince.Format(day)
+	}
+	if st.Failure != nil {
+		sv.Failure = g.summary(st, st.Failure)
+	}
+	for _, b := range st.Withdrawn {
+		sv.Withdrawn = append(sv.Withdrawn, g.summary(st, b))
+	}
+	for _, b := range st.Builds {
+		sv.History = append(sv.History, g.summary(st, b))
+	}
+	return sv, nil
+}
+
+func (g generator) summary(st *release.Stream, b *release.Build) *Summary {
+	s := &Summary{
+		Release:        b.Release,
+		URL:            BuildURL(st.Name, b.Release),
+		Date:           b.Date.Format(day),
+		Status:         b.Status,
+		Current:        b == st.Current,
+		FailureTracker: b.FailureTracker,
+	}
+	if b.Revoked() {
+		s.Status = "revoked"
+		s.Revocation = &Revocation{Reason: b.Revocation.Reason, At: b.Revocation.RevokedAt.Format(day)}
+		if r := b.ReplacedBy; r != nil {
+			s.Revocation.ReplacedBy = &Summary{Release: r.Release, URL: BuildURL(st.Name, r.Release), Date: r.Date.Format(day), Status: r.Status, Current: true}
+		}
+	}
+	return s
+}
+
+func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (*Build, error) {
+	bv := &Build{
+		Summary:  *g.summary(st, b),
+		Title:    b.Title,
+		Stream:   st.Name,
+		Tests:    b.Tests,
+		Manifest: b.Path,
+		Arches:   []*Arch{},
+	}
+	if bv.Title == "" {
+		bv.Title = g.cfg.Stream(st.Name).Title
+	}
+	if withNotes && !b.Failed() { // the build's own page: its CHECKSUM too
+		bv.Checksum = ChecksumLines(b.Build.Build, g.cfg)
+	}
+	if withNotes && b.Notes != "" {
+		bv.Notes = strings.TrimSpace(b.Notes)
+		html, err := notes.HTML(b.Notes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: notes: %w", b.Path, err)
+		}
+		bv.NotesHTML = html
+	}
+	if o := b.OSTree; o != nil {
+		remote := g.cfg.OSTreeRemote
+		bv.OSTree = &OSTree{Repo: o.Repo, Ref: o.Ref, Commit: o.Commit, Remote: remote,
+			Rebase: "rpm-ostree rebase " + remote + ":" + o.Ref}
+	}
+	arches := map[string]*Arch{}
+	for _, arch := range slices.Sorted(maps.Keys(b.Architectures)) {
+		av := &Arch{Name: arch, Artifacts: []*Artifact{}}
+		arches[arch] = av
+		bv.Arches = append(bv.Arches, av)
+		a := b.Architectures[arch]
+		for _, pname := range slices.Sorted(maps.Keys(a.Media)) {
+			for _, region := range slices.Sorted(maps.Keys(a.Media[pname].Images)) {
+				img := a.Media[pname].Images[region].Image
+				iv := &Image{Platform: pname, Region: region, Image: img}
+				if pname == "aws" {
+					iv.Launch = "https://console.aws.amazon.com/ec2/home?region=" + url.QueryEscape(region) + "#launchAmi=" + url.QueryEscape(img)
+				}
+				av.Images = append(av.Images, iv)
+			}
+		}
+	}
+	for f := range b.Files() {
+		arches[f.Arch].Artifacts = append(arches[f.Arch].Artifacts, g.artifact(b, f))
+	}
+	for _, av := range bv.Arches {
+		slices.SortStableFunc(av.Artifacts, visitorOrder)
+	}
+	return bv, nil
+}
+
+// formatOrder is how visitors look for formats: the common disk images
+// first, installers after; other formats follow in name order.
+var formatOrder = []string{"qcow2", "qcow2.xz", "raw.xz", "vagrant-libvirt", "vagrant-virtualbox", "iso", "pxe"}
+
+func formatRank(f string) int { return Rank(formatOrder, f) }
+
+// Rank is name's place in a preferred order; names not in it come after
+// all that are.
+func Rank(order []string, name string) int {
+	if i := slices.Index(order, name); i >= 0 {
+		return i
+	}
+	return len(order)
+}
+
+// roleOrder is a format's files in boot order: the disk, or PXE's kernel,
+// initramfs and rootfs.
+var roleOrder = []string{"disk", "kernel", "initramfs", "rootfs"}
+
+// visitorOrder sorts a build's files as visitors look for them: by format
+// (formatOrder), then platform and format name, then role in boot order.
+func visitorOrder(x, y *Artifact) int {
+	if c := formatRank(x.Format) - formatRank(y.Format); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.Platform, y.Platform); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.Format, y.Format); c != 0 {
+		return c
+	}
+	if c := Rank(roleOrder, x.Role) - Rank(roleOrder, y.Role); c != 0 {
+		return c
+	}
+	return strings.Compare(x.Role, y.Role)
+}
+
+func (g generator) artifact(b *release.Build, f manifest.Placed) *Artifact {
+	a := f.Artifact
+	v := &Artifact{
+		Arch:      f.Arch,
+		Platform:  f.Platform,
+		Format:    f.Format,
+		Role:      f.Role,
+		URL:       g.cfg.ArtifactURL(b.Stream, a.Location),
+		SHA256:    a.SHA256,
+		SizeHuman: "unknown",
+	}
+	v.Name = path.Base(v.URL)
+	if a.Size != nil {
+		v.Bytes = strconv.FormatInt(*a.Size, 10)
+		v.SizeHuman = bytesize.Format(*a.Size)
+	}
+	if a.Signature != "" {
+		v.Signature = g.cfg.ArtifactURL(b.Stream, a.Signature)
+	}
+	return v
+}
+
+func humanDuration(d time.Duration) string {
+	switch days := d / (24 * time.Hour); {
+	case d%(24*time.Hour) != 0:
+		return d.String()
+	case days == 1:
+		return "day"
+	default:
+		return strconv.Itoa(int(days)) + " days"
+	}
+}

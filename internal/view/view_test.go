@@ -1,0 +1,59 @@
+package view_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
+	"github.com/projectatomic/atomic-site/internal/view"
+)
+
+func TestPaths(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{view.StreamURL("stable"), "/streams/stable/"},
+		{view.BuildURL("stable", "28.1"), "/streams/stable/28.1/"},
+		{view.ChecksumURL("stable", "28.1"), "/streams/stable/28.1/CHECKSUM"},
+		{view.ManifestURL("stable/28.1.json"), "/manifests/stable/28.1.json"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+// A build's files are in the order visitors look for them: common disk
+// images first, installers after, PXE's files in boot order.
+func TestBuildOrder(t *testing.T) {
+	state, cfg := fixture.ExampleState(t)
+	st := state.Stream("stable")
+	b, err := view.NewBuild(st, st.Current, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Arches) != 1 || b.Arches[0].Name != "x86_64" {
+		t.Fatalf("arches = %v, want x86_64 alone", b.Arches)
+	}
+	var got []string
+	for _, a := range b.Arches[0].Artifacts {
+		if a.Arch != "x86_64" {
+			t.Errorf("%s: Arch %q, want x86_64", a.Name, a.Arch)
+		}
+		got = append(got, a.Platform+" "+a.Format+" "+a.Role)
+	}
+	want := []string{
+		"qemu qcow2 disk",
+		"metal raw.xz disk",
+		"vagrant vagrant-libvirt disk",
+		"vagrant vagrant-virtualbox disk",
+		"metal iso disk",
+		"metal pxe kernel",
+		"metal pxe initramfs",
+		"metal pxe rootfs",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("files in order %q\nwant %q", got, want)
+	}
+	if b.Notes == "" || b.NotesHTML == "" || len(b.Checksum) != len(want) {
+		t.Errorf("full view: notes %q, HTML %q, %d CHECKSUM lines; want notes and %d lines", b.Notes, b.NotesHTML, len(b.Checksum), len(want))
+	}
+}
