@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
-	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/projectatomic/atomic-site/internal/bytesize"
@@ -67,65 +64,18 @@ A failure stops the run before the next phase; running again resumes.`,
 	return cmd
 }
 
-// target is one destination of a --config file.
-type target struct {
-	Name     string `toml:"name"`
-	Endpoint string `toml:"endpoint"`
-	Region   string `toml:"region"`
-	Bucket   string `toml:"bucket"`
-	Prefix   string `toml:"prefix"`
-	Dir      string `toml:"dir"`
-}
-
-func (t target) dest() string {
-	if t.Dir != "" {
-		return t.Dir
-	}
-	return "s3://" + t.Bucket + "/" + t.Prefix
-}
-
-func loadTargets(path string) ([]target, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var cfg struct {
-		Target []target `toml:"target"`
-	}
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(cfg.Target) == 0 {
-		return nil, fmt.Errorf("%s: no [[target]] listed", path)
-	}
-	seen := map[string]bool{}
-	for i, t := range cfg.Target {
-		switch {
-		case t.Name == "":
-			return nil, fmt.Errorf("%s: target %d: name is required", path, i+1)
-		case seen[t.Name]:
-			return nil, fmt.Errorf("%s: target %q is listed twice", path, t.Name)
-		case (t.Bucket == "") == (t.Dir == ""):
-			return nil, fmt.Errorf("%s: target %q: give either bucket (with endpoint, prefix) or dir", path, t.Name)
-		}
-		seen[t.Name] = true
-	}
-	return cfg.Target, nil
-}
-
 func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []string) error {
-	var targets []target
+	var targets []mirror.Target
 	switch {
 	case opts.config != "" && len(args) == 2:
 		return cli.Usagef("sync: give DEST or --config, not both")
 	case opts.config != "":
 		var err error
-		if targets, err = loadTargets(opts.config); err != nil {
+		if targets, err = mirror.LoadTargets(opts.config); err != nil {
 			return err
 		}
 	case len(args) == 2:
-		targets = []target{{Name: args[1], Endpoint: opts.endpoint, Region: opts.region}}
+		targets = []mirror.Target{{Name: args[1], Endpoint: opts.endpoint, Region: opts.region}}
 	default:
 		return cli.Usagef("sync: DEST is required (or --config)")
 	}
@@ -155,7 +105,7 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 			so.endpoint, so.region = t.Endpoint, t.Region
 			o := opts
 			o.progress = "log" // bars of several targets would fight over the terminal
-			rep, err := syncOne(ctx, src, t.dest(), so, o, io.Discard, cmd.ErrOrStderr())
+			rep, err := syncOne(ctx, src, t.Dest(), so, o, io.Discard, cmd.ErrOrStderr())
 			reports[i] = namedReport{Name: t.Name, Report: rep}
 			if err != nil {
 				errs[i] = fmt.Errorf("target %s: %w", t.Name, err)

@@ -1,17 +1,10 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/cli"
-
-	"github.com/projectatomic/atomic-site/internal/atomicfile"
-	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
@@ -47,22 +40,5 @@ func runSign(opts signOptions, files []string) error {
 	if err != nil {
 		return err
 	}
-	sigs := make([]atomicfile.File, 0, len(files))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if strings.HasSuffix(f, ".json") {
-			if _, err := manifest.Parse(f, data); err != nil {
-				return fmt.Errorf("not signing: %w", err)
-			}
-		}
-		sig, err := signer.Sign(data)
-		if err != nil {
-			return fmt.Errorf("sign %s: %w", f, err)
-		}
-		sigs = append(sigs, atomicfile.File{Path: filepath.Clean(f) + trust.SigSuffix, Data: sig, Perm: 0o644})
-	}
-	return atomicfile.WriteAll(sigs...)
+	return catalog.SignFiles(signer, files...)
 }

@@ -3,7 +3,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -12,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
-
 	"github.com/projectatomic/atomic-site/internal/release"
+	"github.com/projectatomic/atomic-site/internal/tomlfile"
 )
 
 // DefaultPath is where sitegen looks for its config, relative to the
@@ -124,20 +122,8 @@ func Load(path string, optional bool) (*Config, error) {
 // errors, so a misspelled setting is not silently ignored.
 func Parse(path string, data []byte) (*Config, error) {
 	c := Default()
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
-		var sm *toml.StrictMissingError
-		if errors.As(err, &sm) && len(sm.Errors) > 0 {
-			de := sm.Errors[0]
-			row, col := de.Position()
-			return nil, fmt.Errorf("%s:%d:%d: unknown setting %q", path, row, col, strings.Join(de.Key(), "."))
-		}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			row, col := de.Position()
-			return nil, fmt.Errorf("%s:%d:%d: %s", path, row, col, de.Error())
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := tomlfile.Decode(path, data, c); err != nil {
+		return nil, err
 	}
 	for _, u := range []struct{ key, val string }{{"base-url", c.BaseURL}, {"downloads-url", c.DownloadsURL}} {
 		if u.val != "" && !strings.HasPrefix(u.val, "https://") && !strings.HasPrefix(u.val, "http://") {

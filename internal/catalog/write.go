@@ -1,0 +1,103 @@
+package catalog
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/projectatomic/atomic-site/internal/atomicfile"
+	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+// Signer signs a file's bytes; *trust.Signer is one.
+type Signer interface {
+	Sign(data []byte) ([]byte, error)
+}
+
+// SignFiles writes FILE.sig for each file. A .json file must be a valid
+// manifest, so that nothing malformed gets signed. Either every signature
+// is written or none is.
+func SignFiles(s Signer, files ...string) error {
+	sigs := make([]atomicfile.File, 0, len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(f, ".json") {
+			if _, err := manifest.Parse(f, data); err != nil {
+				return fmt.Errorf("not signing: %w", err)
+			}
+		}
+		sig, err := s.Sign(data)
+		if err != nil {
+			return fmt.Errorf("sign %s: %w", f, err)
+		}
+		sigs = append(sigs, atomicfile.File{Path: filepath.Clean(f) + trust.SigSuffix, Data: sig, Perm: 0o644})
+	}
+	return atomicfile.WriteAll(sigs...)
+}
+
+// Revoke withdraws a build: it writes and signs
+// DIR/<stream>/<release>.revoked.json and returns its path. The build's
+// manifest must be in the directory, so that a typo in the release does
+// not leave the bad build published; an existing revocation is never
+// replaced.
+func Revoke(dir string, s Signer, rev manifest.Revocation) (string, error) {
+	rev.Schema = manifest.RevocationSchema
+	data, err := json.MarshalIndent(rev, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	data = append(data, '\n')
+	streamDir := filepath.Join(dir, rev.Stream)
+	p := filepath.Join(streamDir, rev.Release+manifest.RevocationSuffix)
+	// Parse what is about to be signed: the same checks as every reader.
+	if _, err := manifest.Parse(p, data); err != nil {
+		return "", err
+	}
+	if err := findBuild(streamDir, rev.Stream, rev.Release); err != nil {
+		return "", err
+	}
+	sig, err := s.Sign(data)
+	if err != nil {
+		return "", fmt.Errorf("sign %s: %w", p, err)
+	}
+	// The signature lands first: a revocation must never sit unsigned,
+	// where it would fail every build of the site.
+	return p, atomicfile.NoClobber(
+		atomicfile.File{Path: p + trust.SigSuffix, Data: sig, Perm: 0o644},
+		atomicfile.File{Path: p, Data: data, Perm: 0o644},
+	)
+}
+
+// findBuild checks that dir holds a manifest of stream/release.
+func findBuild(dir, stream, release string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("no build %s/%s: %w", stream, release, err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".json") || strings.HasSuffix(name, manifest.RevocationSuffix) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		b, err := manifest.ParseBuild(p, data)
+		if err != nil {
+			continue // verify reports bad files; here we only look for the build
+		}
+		if b.Stream == stream && b.Release == release {
+			return nil
+		}
+	}
+	return errors.New("no build " + stream + "/" + release + " in " + dir)
+}

@@ -1,0 +1,98 @@
+// Package preview serves a site being worked on: built once, served on a
+// listener, and rebuilt incrementally whenever a manifest, a key or a
+// project file changes. A rebuild that fails is logged and the last good
+// site goes on being served.
+package preview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/builder"
+	"github.com/projectatomic/atomic-site/internal/watch"
+)
+
+// Serve builds the site, calls ready with its URL, and serves it on ln
+// until ctx is done, rebuilding on every change.
+func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready func(url string)) error {
+	pub, err := os.MkdirTemp("", "sitegen-serve-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(pub)
+	b, err := builder.New(opts, pub, true)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex // one build at a time; requests read files only
+	rebuild := func(changed []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		start := time.Now()
+		res, err := b.Rebuild(ctx, changed)
+		if err != nil {
+			slog.Error("rebuild failed; still serving the last good site", "err", err)
+			return
+		}
+		slog.Info("rebuilt", "pages", res.Pages, "took", time.Since(start).Round(time.Millisecond), "changed", len(changed))
+	}
+	if _, err := b.Rebuild(ctx, nil); err != nil {
+		return err
+	}
+	ready(fmt.Sprintf("http://%s/", ln.Addr()))
+	srv := &http.Server{Handler: Handler(pub), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	roots := []string{opts.History.Manifests, opts.History.Keys}
+	for _, d := range []string{"site", "templates", "content"} {
+		roots = append(roots, filepath.Join(opts.ProjectDir, d))
+	}
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- watch.Dirs(ctx, roots, 100*time.Millisecond, rebuild) }()
+	err = srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	select {
+	case werr := <-watchErr:
+		if werr != nil {
+			return fmt.Errorf("watch: %w", werr)
+		}
+	default:
+	}
+	return err
+}
+
+// Handler serves a built site, with its 404 page for what is not there.
+func Handler(dir string) http.Handler {
+	files := http.FileServer(http.Dir(dir))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+r.URL.Path)))
+		if fi, err := os.Stat(p); err != nil || (fi.IsDir() && !exists(filepath.Join(p, "index.html"))) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			if data, err := os.ReadFile(filepath.Join(dir, "404.html")); err == nil {
+				w.Write(data)
+			}
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
