@@ -56,4 +56,3 @@ func LoadTargets(path string) ([]Target, error) {
 	}
 	return cfg.Target, nil
 }
-
