@@ -18,8 +18,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the commands end to end: testdata/script/*.txtar. Each
-// script starts with the signed example history in $WORK/example and the
-// real data fixtures in $REALDATA.
+// script starts with the signed example history in $WORK/example, the
+// real data fixtures in $REALDATA and the project (site/, templates/,
+// content/) in $PROJECT. -update rewrites their expected output.
 func TestScripts(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -31,6 +32,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: *update,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("REALDATA", realdata)
+			env.Setenv("PROJECT", root)
 			return os.CopyFS(filepath.Join(env.WorkDir, "example"), os.DirFS(filepath.Join(root, "testdata")))
 		},
 	})
