@@ -6,11 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/projectatomic/atomic-site/internal/bytesize"
+	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -18,12 +22,16 @@ import (
 
 type syncOptions struct {
 	storeOptions
-	keys     string
-	config   string
-	delete   bool
-	dryRun   bool
-	jsonOut  bool
-	progress string
+	keys        string
+	manifests   string
+	config      string
+	delete      bool
+	maxDelete   string
+	deleteGrace time.Duration
+	dryRun      bool
+	jsonOut     bool
+	progress    string
+	run         runSettings
 }
 
 func (o *syncOptions) addFlags(cmd *cobra.Command) {
@@ -31,7 +39,10 @@ func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.keys, "keys", "", "trusted keys: check release files against their signed manifests before upload")
 	f.StringVar(&o.config, "config", "", "TOML file of named targets to sync to concurrently, instead of DEST")
-	f.BoolVar(&o.delete, "delete", false, "remove destination keys the source no longer has, after the new summary is published")
+	f.StringVar(&o.manifests, "manifests", "", "signed manifests (with --keys): every ref must point at a commit a released, unrevoked build names")
+	f.BoolVar(&o.delete, "delete", false, "remove destination keys the source no longer has, after the new summary is published and --delete-grace has passed")
+	f.StringVar(&o.maxDelete, "max-delete", "10%", "with --delete: refuse the run if it would delete more than N keys, or P% of the destination")
+	f.DurationVar(&o.deleteGrace, "delete-grace", time.Hour, "with --delete: how long a key must stay missing from the source before it is deleted (longer than clients cache the summary)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
 	f.BoolVar(&o.jsonOut, "json", false, "print a machine-readable summary at the end")
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log or none")
@@ -79,9 +90,15 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 	default:
 		return cli.Usagef("sync: DEST is required (or --config)")
 	}
+	del, err := opts.deleteOptions(cmd)
+	if err != nil {
+		return err
+	}
+	if opts.manifests != "" && opts.keys == "" {
+		return cli.Usagef("sync: --manifests needs --keys, to verify them")
+	}
 	var keys *trust.Keyring
 	if opts.keys != "" {
-		var err error
 		if keys, err = trust.LoadKeys(opts.keys); err != nil {
 			return err
 		}
@@ -90,6 +107,25 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 	if err != nil {
 		return err
 	}
+	if opts.manifests != "" {
+		cat, err := catalog.Load(ctx, opts.manifests, keys)
+		if err != nil {
+			return err
+		}
+		if err := src.ApplyGate(mirror.NewGate(cat)); err != nil {
+			return err
+		}
+	}
+	state, err := src.State()
+	if err != nil {
+		return err
+	}
+	trace := func(dest string) *mirror.Trace {
+		host, _ := os.Hostname()
+		info, _ := debug.ReadBuildInfo()
+		return &mirror.Trace{Time: time.Now().UTC(), Tool: "mirror " + cli.Version(info), Host: host, Destination: dest, Source: state}
+	}
+	opts.run = runSettings{del: del, trace: trace}
 	out := cmd.OutOrStdout()
 	if len(targets) == 1 && opts.config == "" {
 		rep, err := syncOne(ctx, src, args[1], opts.storeOptions, opts, out, cmd.ErrOrStderr())
@@ -121,18 +157,45 @@ type namedReport struct {
 	*mirror.Report
 }
 
+// runSettings are what runSync works out once for every target.
+type runSettings struct {
+	del   *mirror.DeleteOptions // nil without --delete
+	trace func(dest string) *mirror.Trace
+}
+
+// deleteOptions checks the deletion flags. They mean nothing without
+// --delete, so giving them alone is a mistake worth saying.
+func (o *syncOptions) deleteOptions(cmd *cobra.Command) (*mirror.DeleteOptions, error) {
+	if !o.delete {
+		for _, f := range []string{"max-delete", "delete-grace"} {
+			if cmd.Flags().Changed(f) {
+				return nil, cli.Usagef("sync: --%s applies only with --delete", f)
+			}
+		}
+		return nil, nil
+	}
+	limit, err := mirror.ParseLimit(o.maxDelete)
+	if err != nil {
+		return nil, cli.Usagef("--max-delete %v", err)
+	}
+	if o.deleteGrace < 0 {
+		return nil, cli.Usagef("--delete-grace %s: want 0s or more", o.deleteGrace)
+	}
+	return &mirror.DeleteOptions{Max: limit, Grace: o.deleteGrace, Now: time.Now()}, nil
+}
+
 func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptions, opts syncOptions, out, stderr io.Writer) (*mirror.Report, error) {
 	d, err := openDest(ctx, dest, so)
 	if err != nil {
 		return nil, err
 	}
 	dst := retried(d)
-	plan, err := mirror.MakePlan(ctx, src, dst, opts.delete)
+	plan, err := mirror.MakePlan(ctx, src, dst, opts.run.del)
 	if err != nil {
 		return nil, err
 	}
 	if opts.dryRun {
-		printPlan(out, dest, plan)
+		printPlan(out, dest, plan, opts.run.del)
 		if len(src.Refused) > 0 {
 			return nil, errors.Join(src.Refused...)
 		}
@@ -140,10 +203,10 @@ func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptio
 	}
 	prog := newProgress(opts.progress, dest, stderr)
 	defer prog.Close()
-	return mirror.Execute(ctx, plan, dst, mirror.Options{Jobs: so.jobs, Progress: prog, Headers: mirror.Headers})
+	return mirror.Execute(ctx, plan, dst, mirror.Options{Jobs: so.jobs, Progress: prog, Headers: mirror.Headers, Trace: opts.run.trace(dest)})
 }
 
-func printPlan(w io.Writer, dest string, p *mirror.Plan) {
+func printPlan(w io.Writer, dest string, p *mirror.Plan, del *mirror.DeleteOptions) {
 	n, b := p.Totals()
 	fmt.Fprintf(w, "plan for %s (%s): upload %d files, %s; %d already there\n", dest, p.Source.Kind, n, bytesize.Format(b), p.Skipped)
 	for i, name := range p.Source.Phases {
@@ -153,6 +216,19 @@ func printPlan(w io.Writer, dest string, p *mirror.Plan) {
 	}
 	for _, k := range p.Delete {
 		fmt.Fprintf(w, "  delete %s\n", k)
+	}
+	if p.Pending != nil {
+		due := map[string]bool{}
+		for _, k := range p.Delete {
+			due[k] = true
+		}
+		for _, k := range p.Pending.Sorted() {
+			if !due[k] {
+				since := p.Pending.Keys[k]
+				fmt.Fprintf(w, "  pending %s (missing since %s, deleted from %s)\n", k,
+					since.Format(time.RFC3339), since.Add(del.Grace).Format(time.RFC3339))
+			}
+		}
 	}
 	for _, err := range p.Source.Refused {
 		fmt.Fprintf(w, "  refused: %v\n", err)
@@ -183,8 +259,12 @@ func finishReport(w io.Writer, opts syncOptions, reports []namedReport, err erro
 		if !r.Complete {
 			state = "stopped after publishing"
 		}
-		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted\n",
-			r.Name, state, r.Files, bytesize.Format(r.Bytes), r.Seconds, r.Skipped, r.Deleted)
+		pending := ""
+		if r.Pending > 0 {
+			pending = fmt.Sprintf("; %d waiting out --delete-grace", r.Pending)
+		}
+		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted%s\n",
+			r.Name, state, r.Files, bytesize.Format(r.Bytes), r.Seconds, r.Skipped, r.Deleted, pending)
 	}
 	return err
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -13,9 +15,10 @@ import (
 
 type verifyOptions struct {
 	storeOptions
-	against string
-	deep    bool
-	keys    string
+	against   string
+	deep      bool
+	keys      string
+	manifests string
 }
 
 func newVerifyCommand() *cobra.Command {
@@ -40,6 +43,7 @@ their manifests (with --keys, the manifests' signatures too).`,
 	f.StringVar(&opts.against, "against", "", "source to compare with: every file must be present with the right size")
 	f.BoolVar(&opts.deep, "deep", false, "download metadata objects and images and check their sha256")
 	f.StringVar(&opts.keys, "keys", "", "trusted keys: check release manifests' signatures")
+	f.StringVar(&opts.manifests, "manifests", "", "signed manifests (with --keys): every ref must point at a commit a released, unrevoked build names")
 	return cmd
 }
 
@@ -48,6 +52,9 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 	if err != nil {
 		return err
 	}
+	if opts.manifests != "" && opts.keys == "" {
+		return cli.Usagef("verify: --manifests needs --keys, to verify them")
+	}
 	vopts := mirror.VerifyOptions{Deep: opts.deep, Jobs: opts.jobs}
 	var keys *trust.Keyring
 	if opts.keys != "" {
@@ -55,6 +62,13 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 			return err
 		}
 		vopts.Keys = keys
+	}
+	if opts.manifests != "" {
+		cat, err := catalog.Load(ctx, opts.manifests, keys)
+		if err != nil {
+			return err
+		}
+		vopts.Gate = mirror.NewGate(cat)
 	}
 	if opts.against != "" {
 		if vopts.Against, err = mirror.Open(ctx, opts.against, keys); err != nil {
@@ -69,9 +83,27 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 	for _, p := range rep.Problems {
 		fmt.Fprintln(out, p)
 	}
+	switch t := rep.Trace; {
+	case t == nil:
+		fmt.Fprintf(out, "%s: no trace: no sync has completed here yet\n", dest)
+	case opts.against != "" && len(rep.Behind) == 0:
+		fmt.Fprintf(out, "%s: up to date with %s (last sync %s, %s ago)\n", dest, opts.against, t.Time.Format(time.RFC3339), since(t.Time))
+	case opts.against != "":
+		fmt.Fprintf(out, "%s: behind %s (last sync %s, %s ago):\n", dest, opts.against, t.Time.Format(time.RFC3339), since(t.Time))
+		for _, b := range rep.Behind {
+			fmt.Fprintf(out, "  %s\n", b)
+		}
+	default:
+		fmt.Fprintf(out, "%s: last sync %s (%s ago) from %s by %s\n", dest, t.Time.Format(time.RFC3339), since(t.Time), t.Source.Path, t.Host)
+	}
 	if n := len(rep.Problems); n > 0 {
 		return fmt.Errorf("%s: %d problems", dest, n)
 	}
 	fmt.Fprintf(out, "%s: %d objects, no problems\n", dest, rep.Objects)
 	return nil
+}
+
+// since is how long ago t was, to the minute.
+func since(t time.Time) string {
+	return time.Since(t).Round(time.Minute).String()
 }

@@ -10,9 +10,13 @@ package mirror
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -69,6 +73,7 @@ type File struct {
 
 // Source is a snapshot of what to publish, in phases.
 type Source struct {
+	Dir    string   // where it was read from
 	Kind   string   // "ostree" or "release files"
 	Phases []string // phase names, in order
 	Files  []File
@@ -87,15 +92,28 @@ type Source struct {
 	// Protected keys exist at the destination for files the source still
 	// has but held back (a refused release): --delete leaves them alone.
 	Protected map[string]bool
+	// Recognized is set for an ostree repository, and for a directory
+	// with at least one <stream>/<release>.json: a source that is neither
+	// is never allowed to delete.
+	Recognized bool
 }
 
 // Plan is what a sync will do.
 type Plan struct {
 	Source  *Source
 	Uploads [][]File // per phase
-	Delete  []string // in deletion order
-	Skipped int      // files already at the destination
-	Listed  int      // objects listed at the destination
+	// Delete is what this run deletes, in deletion order: keys the
+	// source lacks that have waited out the grace period.
+	Delete []string
+	// Pending is every key the source lacks, with when it was first seen
+	// missing; written to the destination before anything is deleted.
+	Pending *Pending
+	Skipped int // files already at the destination
+	Listed  int // objects listed at the destination, the mirror's own state aside
+
+	extra        []string // keys the source lacks, in deletion order
+	hasPending   bool     // the destination holds a pending list
+	writePending bool     // the pending list must be written before deleting
 }
 
 // PhaseTotals counts files and bytes in a phase of the plan.
@@ -118,8 +136,9 @@ func (p *Plan) Totals() (files int, bytes int64) {
 }
 
 // MakePlan lists the destination once and decides what to upload and,
-// with del, what to delete.
-func MakePlan(ctx context.Context, src *Source, dst Store, del bool) (*Plan, error) {
+// with del, what to delete. The guards of del may refuse the run (an
+// error wrapping ErrRefused): then nothing must be uploaded or deleted.
+func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (*Plan, error) {
 	start := time.Now()
 	want := make(map[string]*File, len(src.Files))
 	for i := range src.Files {
@@ -130,10 +149,14 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del bool) (*Plan, err
 	var extra []string
 	var unsure []*File // mutable files whose listing says nothing of content
 	err := dst.List(ctx, src.NeedSum, func(o Object) error {
+		if strings.HasPrefix(o.Key, StateDir) {
+			plan.hasPending = plan.hasPending || o.Key == PendingKey
+			return nil
+		}
 		plan.Listed++
 		f, ok := want[o.Key]
 		if !ok {
-			if del && !src.Protected[o.Key] {
+			if del != nil && !src.Protected[o.Key] {
 				extra = append(extra, o.Key)
 			}
 			return nil
@@ -188,7 +211,12 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del bool) (*Plan, err
 		}
 		return extra[i] < extra[j]
 	})
-	plan.Delete = extra
+	plan.extra = extra
+	if del != nil {
+		if err := planDeletes(ctx, plan, dst, *del); err != nil {
+			return nil, err
+		}
+	}
 	return plan, nil
 }
 
@@ -228,6 +256,9 @@ type Options struct {
 	Progress Progress
 	// Headers gives each file's Content-Type and Cache-Control.
 	Headers func(f File) (contentType, cacheControl string)
+	// Trace, when set, is written to TraceKey after a run that completed,
+	// last of all.
+	Trace *Trace
 }
 
 // Report says what a sync did, for people and for --json.
@@ -236,6 +267,7 @@ type Report struct {
 	Phases   []PhaseReport `json:"phases"`
 	Skipped  int           `json:"skipped"`
 	Deleted  int           `json:"deleted"`
+	Pending  int           `json:"pending_deletes"`
 	Files    int           `json:"uploaded_files"`
 	Bytes    int64         `json:"uploaded_bytes"`
 	Seconds  float64       `json:"seconds"`
@@ -255,7 +287,9 @@ var ErrPhase = errors.New("upload failed")
 
 // Execute runs the plan: each phase completes before the next starts; a
 // failure stops the run before the next phase. Deletions happen only after
-// every phase succeeded and no release was refused.
+// every phase succeeded and no release was refused, and only after the
+// pending list naming them is written, so that a run killed while deleting
+// leaves a list that still covers what is missing. The trace goes last.
 func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report, error) {
 	start := time.Now()
 	jobs := max(opts.Jobs, 1)
@@ -293,13 +327,66 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	if len(plan.Source.Refused) > 0 {
 		return finish(errors.Join(plan.Source.Refused...))
 	}
+	if plan.writePending {
+		if err := putJSON(ctx, dst, PendingKey, plan.Pending); err != nil {
+			return finish(err)
+		}
+	}
 	for _, key := range plan.Delete {
 		if err := dst.Delete(ctx, key); err != nil {
 			return finish(fmt.Errorf("delete %s: %w", key, err))
 		}
 		rep.Deleted++
 	}
+	if plan.Pending != nil {
+		left := plan.Pending.without(plan.Delete)
+		rep.Pending = len(left.Keys)
+		switch {
+		case len(left.Keys) == 0 && (plan.hasPending || plan.writePending):
+			if err := dst.Delete(ctx, PendingKey); err != nil {
+				return finish(fmt.Errorf("delete %s: %w", PendingKey, err))
+			}
+		case len(left.Keys) > 0 && len(plan.Delete) > 0:
+			if err := putJSON(ctx, dst, PendingKey, left); err != nil {
+				return finish(err)
+			}
+		}
+	}
+	if opts.Trace != nil {
+		if err := putJSON(ctx, dst, TraceKey, opts.Trace); err != nil {
+			return finish(err)
+		}
+	}
 	return finish(nil)
+}
+
+// putJSON writes v as one whole object: a store's Put replaces an object
+// whole (S3), or by rename (a directory), so a reader, or a run killed
+// half way, sees the old version or the new one.
+func putJSON(ctx context.Context, dst Store, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp("", "mirror-state-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(data, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(append(data, '\n'))
+	err = dst.Put(ctx, Upload{Key: key, Path: tmp.Name(), Size: int64(len(data) + 1), SHA256: hex.EncodeToString(sum[:]),
+		ContentType: "application/json", CacheControl: CacheMutable})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
 }
 
 // runPhase uploads files with jobs workers. After the first failure no new

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/ostree"
@@ -96,6 +97,15 @@ func fakeRepo(t *testing.T) string {
 }
 
 func plan(t *testing.T, dir string, dst mirror.Store, del bool) *mirror.Plan {
+	t.Helper()
+	var opts *mirror.DeleteOptions
+	if del {
+		opts = &mirror.DeleteOptions{Max: mirror.Limit{Percent: 100}, Now: time.Now()}
+	}
+	return planWith(t, dir, dst, opts)
+}
+
+func planWith(t *testing.T, dir string, dst mirror.Store, del *mirror.DeleteOptions) *mirror.Plan {
 	t.Helper()
 	src, err := mirror.Open(context.Background(), dir, nil)
 	if err != nil {

@@ -36,15 +36,21 @@ func Open(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error)
 	}
 	start := time.Now()
 	defer func() { slog.Debug("read source", "dir", dir, "took", time.Since(start)) }()
+	var src *Source
 	if isRepo {
-		return OSTreeSource(dir)
+		src, err = OSTreeSource(dir)
+	} else {
+		src, err = ReleaseSource(ctx, dir, keys)
 	}
-	return ReleaseSource(ctx, dir, keys)
+	if src != nil {
+		src.Dir = dir
+	}
+	return src, err
 }
 
 // OSTreeSource lists an archive-mode repository in publishing phases.
 func OSTreeSource(dir string) (*Source, error) {
-	src := &Source{Kind: "ostree", Protected: map[string]bool{}}
+	src := &Source{Kind: "ostree", Protected: map[string]bool{}, Recognized: true}
 	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
 		src.Phases = append(src.Phases, p.String())
 	}
@@ -115,6 +121,7 @@ func ReleaseSource(ctx context.Context, dir string, keys *trust.Keyring) (*Sourc
 			f.Phase, f.Mutable = releaseSignatures, true
 		case strings.HasSuffix(rel, ".json"):
 			f.Phase, f.Mutable = releaseManifests, true
+			src.Recognized = src.Recognized || strings.Count(rel, "/") == 1
 		}
 		if f.Mutable {
 			if err := sums(f); err != nil {

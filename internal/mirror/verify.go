@@ -33,6 +33,8 @@ type VerifyOptions struct {
 	Against *Source
 	// Keys, when set, checks release manifests' signatures.
 	Keys catalog.Verifier
+	// Gate, when set, checks every ref against the signed manifests.
+	Gate *Gate
 	// Deep downloads metadata objects and images and checks their sha256.
 	Deep bool
 	Jobs int
@@ -42,6 +44,10 @@ type VerifyOptions struct {
 type VerifyReport struct {
 	Objects  int      // listed at the destination
 	Problems []string // one line each, sorted
+	// Trace is the destination's trace (nil if it has none), and Behind,
+	// with Against, how it differs from the source now.
+	Trace  *Trace
+	Behind []string
 }
 
 // Verify checks a destination and reports every problem it finds. The
@@ -54,23 +60,41 @@ type VerifyReport struct {
 // artifact it names is present with its size; deep, with its sha256.
 func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport, error) {
 	listing := map[string]Object{}
-	if err := dst.List(ctx, nil, func(o Object) error { listing[o.Key] = o; return nil }); err != nil {
+	err := dst.List(ctx, nil, func(o Object) error {
+		if !strings.HasPrefix(o.Key, StateDir) { // the mirror's own state, not content
+			listing[o.Key] = o
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list: %w", err)
 	}
 	v := &verifier{dst: dst, listing: listing, jobs: max(opts.Jobs, 1)}
 	if _, isRepo := listing["config"]; isRepo {
-		v.refs(ctx)
+		v.refs(ctx, opts.Gate)
 		if opts.Deep {
 			v.metadataObjects(ctx)
 		}
 	} else {
 		v.releases(ctx, opts.Keys, opts.Deep)
 	}
+	rep := &VerifyReport{Objects: len(listing)}
+	if rep.Trace, err = ReadTrace(ctx, dst); err != nil {
+		v.problem("%v", err)
+	}
 	if opts.Against != nil {
 		v.against(opts.Against)
+		now, err := opts.Against.State()
+		if err != nil {
+			return nil, err
+		}
+		if rep.Trace != nil {
+			rep.Behind = rep.Trace.Behind(now)
+		}
 	}
 	slices.Sort(v.problems)
-	return &VerifyReport{Objects: len(listing), Problems: v.problems}, nil
+	rep.Problems = v.problems
+	return rep, nil
 }
 
 type verifier struct {
@@ -115,8 +139,9 @@ func (v *verifier) sha256(ctx context.Context, key string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// refs checks that every ref names a commit that is present.
-func (v *verifier) refs(ctx context.Context) {
+// refs checks that every ref names a commit that is present and, with a
+// gate, one that a released, unrevoked build names.
+func (v *verifier) refs(ctx context.Context, gate *Gate) {
 	for key := range v.listing {
 		if !strings.HasPrefix(key, "refs/") {
 			continue
@@ -133,6 +158,11 @@ func (v *verifier) refs(ctx context.Context) {
 		}
 		if _, ok := v.listing[ostree.CommitPath(sum)]; !ok {
 			v.problem("%s: points at commit %s, which is missing", key, sum)
+		}
+		if gate != nil {
+			if err := gate.Check(RefName(key), sum); err != nil {
+				v.problem("%s: %v", key, err)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -302,6 +303,8 @@ func classify(err error) error {
 	switch {
 	case r.Code == "SlowDown" || r.StatusCode >= 500 || r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusRequestTimeout:
 		return err
+	case r.Code == "NoSuchKey" || r.StatusCode == http.StatusNotFound && r.Code != "NoSuchBucket":
+		return fmt.Errorf("%w (%w, %w)", err, fs.ErrNotExist, mirror.ErrPermanent)
 	case r.StatusCode >= 400:
 		return fmt.Errorf("%w (%w)", err, mirror.ErrPermanent)
 	}

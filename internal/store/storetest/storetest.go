@@ -6,7 +6,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,6 +108,13 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		if _, ok := list(t, s)["config"]; ok {
 			t.Error("deleted key still listed")
+		}
+		// A missing key is fs.ErrNotExist, whatever the store.
+		if r, err := s.Open(ctx, "config"); !errors.Is(err, fs.ErrNotExist) {
+			if r != nil {
+				r.Close()
+			}
+			t.Errorf("Open of a deleted key: %v, want fs.ErrNotExist", err)
 		}
 	})
 }

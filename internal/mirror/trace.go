@@ -1,0 +1,124 @@
+package mirror
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/ostree"
+)
+
+// TraceKey is the trace file: written last by every sync that completed,
+// so that anyone can tell how fresh a mirror is (as Debian's mirror
+// traces do).
+const TraceKey = StateDir + "trace.json"
+
+// Trace says what a mirror held after its last complete sync.
+type Trace struct {
+	Time        time.Time   `json:"time"`
+	Tool        string      `json:"tool"`
+	Host        string      `json:"host"`
+	Destination string      `json:"destination"`
+	Source      SourceState `json:"source"`
+}
+
+// SourceState identifies the content of a source: an ostree repository's
+// summary and refs, or a release directory's releases.
+type SourceState struct {
+	Kind          string            `json:"kind"`
+	Path          string            `json:"path"`
+	SummarySHA256 string            `json:"summary-sha256,omitempty"`
+	Refs          map[string]string `json:"refs,omitempty"`     // ref → commit
+	Releases      []string          `json:"releases,omitempty"` // stream/release
+}
+
+// State describes what the source holds now.
+func (s *Source) State() (SourceState, error) {
+	st := SourceState{Kind: s.Kind, Path: s.Dir}
+	for _, f := range s.Files {
+		switch {
+		case s.Kind == "ostree" && f.Rel == "summary":
+			st.SummarySHA256 = f.SHA256
+		case s.Kind == "ostree" && ostree.Classify(f.Rel).Phase == ostree.PhaseRefs:
+			data, err := os.ReadFile(f.Path)
+			if err != nil {
+				return st, err
+			}
+			if st.Refs == nil {
+				st.Refs = map[string]string{}
+			}
+			st.Refs[RefName(f.Rel)] = strings.TrimSpace(string(data))
+		case s.Kind != "ostree" && f.Phase == releaseManifests && strings.Count(f.Rel, "/") == 1:
+			st.Releases = append(st.Releases, strings.TrimSuffix(f.Rel, path.Ext(f.Rel)))
+		}
+	}
+	slices.Sort(st.Releases)
+	return st, nil
+}
+
+// RefName is the ostree name of a ref file: refs/heads/NAME and
+// refs/mirrors/NAME are NAME, any other refs/X is X.
+func RefName(key string) string {
+	for _, p := range []string{"refs/heads/", "refs/mirrors/", "refs/"} {
+		if name, ok := strings.CutPrefix(key, p); ok {
+			return name
+		}
+	}
+	return key
+}
+
+// ReadTrace reads a destination's trace; nil if it has none.
+func ReadTrace(ctx context.Context, dst Opener) (*Trace, error) {
+	r, err := dst.Open(ctx, TraceKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var t Trace
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err == nil {
+		err = json.Unmarshal(data, &t)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", TraceKey, err)
+	}
+	return &t, nil
+}
+
+// Behind says how a mirror's trace differs from what the source holds
+// now: one line per ref or release, none when the mirror is current.
+func (t *Trace) Behind(now SourceState) []string {
+	var diffs []string
+	had := t.Source
+	for _, ref := range slices.Sorted(maps.Keys(now.Refs)) {
+		switch old, ok := had.Refs[ref]; {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("ref %s: not on the mirror yet (source %s)", ref, short(now.Refs[ref])))
+		case old != now.Refs[ref]:
+			diffs = append(diffs, fmt.Sprintf("ref %s: mirror %s, source %s", ref, short(old), short(now.Refs[ref])))
+		}
+	}
+	for _, rel := range now.Releases {
+		if !slices.Contains(had.Releases, rel) {
+			diffs = append(diffs, "release "+rel+": not on the mirror yet")
+		}
+	}
+	if len(diffs) == 0 && had.SummarySHA256 != now.SummarySHA256 {
+		diffs = append(diffs, "summary: differs from the source's")
+	}
+	return diffs
+}
+
+func short(commit string) string { return commit[:min(len(commit), 12)] }
