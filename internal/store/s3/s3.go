@@ -4,14 +4,17 @@ package s3
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -202,15 +205,22 @@ func (s *Store) partitions(ctx context.Context) ([]part, error) {
 	for range 2 {
 		var next []string
 		for _, pre := range level {
-			for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: pre}) {
-				if o.Err != nil {
-					return nil, classify(o.Err)
+			// A listing resumed after a common prefix may name it again.
+			seen := map[string]bool{}
+			err := s.listObjects(ctx, minio.ListObjectsOptions{Prefix: pre}, func(o minio.ObjectInfo) error {
+				if seen[o.Key] {
+					return nil
 				}
+				seen[o.Key] = true
 				if strings.HasSuffix(o.Key, "/") {
 					next = append(next, o.Key)
 				} else {
 					parts = append(parts, part{name: o.Key, single: true})
 				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
 			}
 		}
 		level = next
@@ -222,12 +232,10 @@ func (s *Store) partitions(ctx context.Context) ([]part, error) {
 }
 
 func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- mirror.Object) error {
-	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: p.name, Recursive: !p.single, WithMetadata: meta}) {
-		if o.Err != nil {
-			return classify(o.Err)
-		}
+	opts := minio.ListObjectsOptions{Prefix: p.name, Recursive: !p.single, WithMetadata: meta}
+	return s.listObjects(ctx, opts, func(o minio.ObjectInfo) error {
 		if p.single && o.Key != p.name {
-			continue // a longer key with the same beginning: its own part lists it
+			return nil // a longer key with the same beginning: its own part lists it
 		}
 		obj := mirror.Object{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, ETag: o.ETag}
 		obj.SHA256 = metaSHA256(o.UserMetadata)
@@ -236,11 +244,44 @@ func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- mirr
 		}
 		select {
 		case out <- obj:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	})
+}
+
+// listAttempts bounds the tries of one listing request.
+const listAttempts = 6
+
+// listObjects lists as opts say, calling fn once per key. A listing is
+// many requests; one that fails for a transient reason (a reset, a 5xx)
+// is tried again from after the last key delivered, so that one bad
+// request neither restarts the whole listing nor repeats a key.
+func (s *Store) listObjects(ctx context.Context, opts minio.ListObjectsOptions, fn func(minio.ObjectInfo) error) error {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		var lerr error
+		for o := range s.client.ListObjects(ctx, s.bucket, opts) {
+			if o.Err != nil {
+				lerr = classify(o.Err)
+				break
+			}
+			if err := fn(o); err != nil {
+				return err
+			}
+			opts.StartAfter = o.Key
+		}
+		if lerr == nil || errors.Is(lerr, mirror.ErrPermanent) || attempt == listAttempts || ctx.Err() != nil {
+			return lerr
+		}
+		select {
+		case <-time.After(wait/2 + rand.N(wait)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait *= 2
 	}
-	return nil
 }
 
 func metaSHA256(m map[string]string) string {
