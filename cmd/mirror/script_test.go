@@ -8,7 +8,14 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// asMain, set in a child's environment, makes the test binary run as the
+// mirror command: the kill tests need it as a process of its own.
+const asMain = "ATOMIC_MIRROR_TEST_AS_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		os.Exit(Main())
+	}
 	testscript.Main(m, map[string]func(){
 		"mirror": func() { os.Exit(Main()) },
 	})
