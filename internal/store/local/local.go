@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
 )
@@ -71,12 +72,20 @@ func (s *Store) List(ctx context.Context, _ func(string) bool, fn func(mirror.Ob
 	return err
 }
 
-// Put copies the file into place through a temporary file.
+// Put copies the file into place through a temporary file, removed if
+// anything fails: a reader never finds part of a file under its name.
 func (s *Store) Put(ctx context.Context, u mirror.Upload) error {
 	dst, err := s.path(u.Key)
 	if err != nil {
 		return err
 	}
+	if err := put(u, dst); err != nil {
+		return fmt.Errorf("write %s: %w", dst, classify(err))
+	}
+	return nil
+}
+
+func put(u mirror.Upload, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
@@ -104,6 +113,26 @@ func (s *Store) Put(ctx context.Context, u mirror.Upload) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), dst)
+}
+
+// classify drops the temporary file's name from an error (the caller
+// names the destination file) and marks as permanent what trying again
+// cannot mend: a full disk, a read-only file system, no permission.
+func classify(err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EACCES, syscall.EPERM} {
+		if errors.Is(err, e) {
+			return fmt.Errorf("%w (%w)", err, mirror.ErrPermanent)
+		}
+	}
+	return err
 }
 
 // Delete removes a key; one already gone is fine.
