@@ -67,6 +67,7 @@ type Build struct {
 	FailureTracker string                   `json:"failure-tracker,omitempty"`
 	Notes          string                   `json:"notes,omitempty"`
 	OSTree         *OSTree                  `json:"ostree,omitempty"`
+	PromotedFrom   *PromotedFrom            `json:"promoted-from,omitempty"`
 	Architectures  map[string]*Architecture `json:"architectures"`
 
 	// Date orders builds: BuildDate, or the date inside the release string.
@@ -78,6 +79,16 @@ type OSTree struct {
 	Repo   string `json:"repo,omitempty"`
 	Ref    string `json:"ref"`
 	Commit string `json:"commit"`
+}
+
+// PromotedFrom says that a build of a release stream is a candidate of
+// another stream, promoted on a release day: which one, by the sha256 of
+// the candidate manifest's exact bytes, and when.
+type PromotedFrom struct {
+	Stream     string    `json:"stream"`
+	Release    string    `json:"release"`
+	SHA256     string    `json:"sha256"`
+	PromotedAt time.Time `json:"promoted-at"`
 }
 
 // Architecture holds the media of one CPU architecture. Commit and OCIImage
@@ -302,6 +313,18 @@ func validateBuild(name string, b *Build) error {
 			v.fail("ostree.ref", "must be a non-empty ref without spaces")
 		}
 		v.hex("ostree.commit", o.Commit)
+	}
+	if p := b.PromotedFrom; p != nil {
+		v.id("promoted-from.stream", p.Stream)
+		v.id("promoted-from.release", p.Release)
+		v.hex("promoted-from.sha256", p.SHA256)
+		switch {
+		case p.Stream == b.Stream:
+			v.fail("promoted-from.stream", "%q is the build's own stream", p.Stream)
+		case p.PromotedAt.IsZero():
+			v.fail("promoted-from.promoted-at", "required (RFC 3339 time)")
+		}
+		p.PromotedAt = p.PromotedAt.UTC()
 	}
 	if len(b.Architectures) == 0 && b.Status == StatusReleased {
 		v.fail("architectures", "a released build needs at least one architecture")

@@ -3,6 +3,7 @@ package manifest_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -312,3 +313,35 @@ func TestDateFromRelease(t *testing.T) {
 // realdata reads a file from testdata/realdata: files other Fedora
 // projects wrote.
 func realdata(t testing.TB, name string) []byte { return fixture.Realdata(t, name) }
+
+func TestPromotedFrom(t *testing.T) {
+	good := map[string]any{"stream": "testing", "release": "28.1", "sha256": hexA, "promoted-at": "2018-05-08T06:00:00Z"}
+	for _, tc := range []struct {
+		name  string
+		field string // the error names it; empty: valid
+		edit  func(p map[string]any)
+	}{
+		{"valid", "", func(map[string]any) {}},
+		{"own stream", "promoted-from.stream", func(p map[string]any) { p["stream"] = "stable" }},
+		{"bad sha256", "promoted-from.sha256", func(p map[string]any) { p["sha256"] = "abc" }},
+		{"no time", "promoted-from.promoted-at", func(p map[string]any) { delete(p, "promoted-at") }},
+		{"release climbs", "promoted-from.release", func(p map[string]any) { p["release"] = "../x" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := maps.Clone(good)
+			tc.edit(p)
+			doc := base()
+			doc["promoted-from"] = p
+			data, _ := json.Marshal(doc)
+			f, err := manifest.Parse("stable/28.1.json", data)
+			switch {
+			case tc.field == "" && err != nil:
+				t.Fatalf("Parse: %v", err)
+			case tc.field == "" && !f.Build.PromotedFrom.PromotedAt.Equal(time.Date(2018, 5, 8, 6, 0, 0, 0, time.UTC)):
+				t.Errorf("promoted-at = %v", f.Build.PromotedFrom.PromotedAt)
+			case tc.field != "" && (err == nil || !strings.Contains(err.Error(), "stable/28.1.json: "+tc.field+": ")):
+				t.Errorf("Parse: %v, want an error naming %s", err, tc.field)
+			}
+		})
+	}
+}

@@ -48,6 +48,7 @@ func TestSchemaAgreesWithParse(t *testing.T) {
 		"release with slash":     mutate(base(), set("release", "a/b")),
 		"reason not a URL":       mutate(revocation(), set("reason", "it broke")),
 		"revocation no time":     mutate(revocation(), del("revoked-at")),
+		"promoted-from no sha":   mutate(base(), set("promoted-from", map[string]any{"stream": "testing", "release": "28.1", "promoted-at": "2018-05-08T06:00:00Z"})),
 	} {
 		data, _ := json.Marshal(doc)
 		if err := validate(data); err == nil {

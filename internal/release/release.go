@@ -24,6 +24,9 @@ const DefaultCadence = 14 * 24 * time.Hour
 var (
 	ErrConflict     = errors.New("conflict")
 	ErrUnknownBuild = errors.New("revocation of a build that has no manifest")
+	// ErrPromotion marks a promoted build whose candidate is missing or
+	// is not the exact file that was promoted.
+	ErrPromotion = errors.New("promoted-from does not match a verified candidate")
 )
 
 // Build is one build of a stream with what the state makes of it.
@@ -41,6 +44,16 @@ func (b *Build) Revoked() bool { return b.Revocation != nil }
 // Offerable reports whether the build may be offered for download.
 func (b *Build) Offerable() bool { return !b.Failed() && !b.Revoked() }
 
+// ReleasedAt is when the build became its stream's release: when it was
+// promoted, for a build promoted from a candidate stream, else its build
+// date. Staleness is judged from it.
+func (b *Build) ReleasedAt() time.Time {
+	if p := b.PromotedFrom; p != nil {
+		return p.PromotedAt
+	}
+	return b.Date
+}
+
 // Stream is the state of one stream.
 type Stream struct {
 	Name    string
@@ -55,7 +68,9 @@ type Stream struct {
 	StaleSince time.Time
 	// Failure is the newest failed build that came after Current (any,
 	// when there is no Current): its tracker is the bug to link. Older
-	// failures were fixed by the build that followed them.
+	// failures were fixed by the build that followed them. When Current
+	// was promoted from a candidate stream, failures are looked for there:
+	// that is where the builds that did not make it are.
 	Failure *Build
 	// Withdrawn are the revoked released builds newer than Current, newest
 	// first: the builds this stream used to offer.
@@ -129,7 +144,20 @@ func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
 			b.Revocation = r
 		}
 	}
+	for _, b := range builds {
+		p := b.PromotedFrom
+		if p == nil {
+			continue
+		}
+		switch c := builds[key{p.Stream, p.Release}]; {
+		case c == nil:
+			errs = append(errs, fmt.Errorf("%s: %w: no verified manifest of %s/%s", b.Path, ErrPromotion, p.Stream, p.Release))
+		case c.SHA256 != p.SHA256:
+			errs = append(errs, fmt.Errorf("%s: %w: %s has sha256 %s, the promotion names %s", b.Path, ErrPromotion, c.Path, c.SHA256, p.SHA256))
+		}
+	}
 	if len(errs) > 0 {
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 		return nil, errors.Join(errs...)
 	}
 	state := &State{Now: now}
@@ -138,7 +166,27 @@ func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
 		st.settle(now)
 		state.Streams = append(state.Streams, st)
 	}
+	for _, st := range state.Streams {
+		if cur := st.Current; cur != nil && cur.PromotedFrom != nil {
+			if from := streams[cur.PromotedFrom.Stream]; from != nil {
+				st.Failure = from.newestFailureAfter(cur.Date)
+			}
+		}
+	}
 	return state, nil
+}
+
+// newestFailureAfter is the newest failed build dated after t, or nil.
+func (st *Stream) newestFailureAfter(t time.Time) *Build {
+	for _, b := range st.Builds { // newest first
+		if !b.Date.After(t) {
+			return nil
+		}
+		if b.Failed() {
+			return b
+		}
+	}
+	return nil
 }
 
 func (st *Stream) settle(now time.Time) {
@@ -158,7 +206,7 @@ func (st *Stream) settle(now time.Time) {
 		}
 	}
 	if st.Current != nil {
-		st.StaleSince = st.Current.Date.Add(st.Cadence)
+		st.StaleSince = st.Current.ReleasedAt().Add(st.Cadence)
 		st.Stale = now.After(st.StaleSince)
 	}
 	for _, b := range st.Builds {

@@ -298,3 +298,61 @@ func TestCompareReleases(t *testing.T) {
 		}
 	}
 }
+
+// promoted makes a build of stable promoted from a candidate of testing.
+func promoted(c *catalog.Build, at time.Time) *catalog.Build {
+	m := *c.Build
+	m.Stream = "stable"
+	m.PromotedFrom = &manifest.PromotedFrom{Stream: c.Stream, Release: c.Release, SHA256: c.SHA256, PromotedAt: at}
+	return &catalog.Build{Build: &m, Signed: catalog.Signed{Path: "stable/" + c.Release + ".json"}}
+}
+
+func candidate(spec string, d int) *catalog.Build {
+	c := b("testing", spec, d)
+	c.SHA256 = strings.Repeat(string(rune('a'+d%6)), 64)
+	return c
+}
+
+// A promoted build is judged stale from its promotion, not from its
+// candidate's build date, and its stale warning links the newest failure
+// of the candidate stream.
+func TestPromotedStream(t *testing.T) {
+	c1, c2, c3 := candidate("28.1", 1), candidate("28.2 failed", 2), candidate("28.3 failed", 3)
+	rel1 := promoted(c1, day(8))
+	cat := &catalog.Catalog{Builds: []*catalog.Build{c1, c2, c3, rel1}}
+	for _, tc := range []struct {
+		now   time.Time
+		stale bool
+	}{
+		{day(8).Add(14 * 24 * time.Hour), false}, // exactly the cadence after the promotion
+		{day(8).Add(14*24*time.Hour + time.Minute), true},
+	} {
+		s, err := release.Compute(cat, release.Options{Now: tc.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := s.Stream("stable")
+		if st.Current == nil || st.Current.Release != "28.1" || st.Stale != tc.stale {
+			t.Fatalf("at %v: current %s, stale %v; want 28.1, stale %v", tc.now, rel(st.Current), st.Stale, tc.stale)
+		}
+		if rel(st.Failure) != "28.3" {
+			t.Errorf("stable's failure = %s, want testing's newest, 28.3", rel(st.Failure))
+		}
+	}
+}
+
+// A promotion must name a verified candidate with those exact bytes.
+func TestPromotionMustMatchCandidate(t *testing.T) {
+	c1 := candidate("28.1", 1)
+	tampered := promoted(c1, day(8))
+	tampered.PromotedFrom.SHA256 = strings.Repeat("0", 64)
+	orphan := promoted(candidate("28.9", 9), day(10))
+	_, err := release.Compute(&catalog.Catalog{Builds: []*catalog.Build{c1, tampered}}, release.Options{Now: day(20)})
+	if !errors.Is(err, release.ErrPromotion) || !strings.Contains(err.Error(), "stable/28.1.json") || !strings.Contains(err.Error(), "testing/28.1.json has sha256 ") {
+		t.Errorf("tampered candidate: %v", err)
+	}
+	_, err = release.Compute(&catalog.Catalog{Builds: []*catalog.Build{c1, orphan}}, release.Options{Now: day(20)})
+	if !errors.Is(err, release.ErrPromotion) || !strings.Contains(err.Error(), "stable/28.9.json: ") || !strings.Contains(err.Error(), "no verified manifest of testing/28.9") {
+		t.Errorf("missing candidate: %v", err)
+	}
+}
