@@ -35,6 +35,7 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		newServeCommand(),
 		newImportCommand(),
 		newAnnounceCommand(),
+		newPromoteCommand(),
 	)
 	return root
 }

@@ -63,15 +63,24 @@ func Revoke(dir string, s Signer, rev manifest.Revocation) (string, error) {
 	if err := findBuild(streamDir, rev.Stream, rev.Release); err != nil {
 		return "", err
 	}
+	return p, WriteSigned(p, data, s)
+}
+
+// WriteSigned signs data and writes it to path, with its signature beside
+// it. The signature lands first: a manifest must never sit unsigned, where
+// it would fail every build of the site. Neither file may exist already: a
+// signed file is never replaced.
+func WriteSigned(path string, data []byte, s Signer) error {
 	sig, err := s.Sign(data)
 	if err != nil {
-		return "", fmt.Errorf("sign %s: %w", p, err)
+		return fmt.Errorf("sign %s: %w", path, err)
 	}
-	// The signature lands first: a revocation must never sit unsigned,
-	// where it would fail every build of the site.
-	return p, atomicfile.NoClobber(
-		atomicfile.File{Path: p + trust.SigSuffix, Data: sig, Perm: 0o644},
-		atomicfile.File{Path: p, Data: data, Perm: 0o644},
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { // a new stream's first release
+		return err
+	}
+	return atomicfile.NoClobber(
+		atomicfile.File{Path: path + trust.SigSuffix, Data: sig, Perm: 0o644},
+		atomicfile.File{Path: path, Data: data, Perm: 0o644},
 	)
 }
 

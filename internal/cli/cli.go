@@ -25,6 +25,16 @@ func Usagef(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUsage}, args...)...)
 }
 
+// ExitError carries an exit code of its own, for outcomes that a bot must
+// tell apart from failures (promote exits 2 when nothing passed).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
 // Main runs a command's run function with os.Args and the standard
 // streams, stopping it on Ctrl-C or SIGTERM, and returns its exit code.
 func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) int {
@@ -33,8 +43,8 @@ func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
-// Run executes root with args and returns the exit code: 0 on success, 2
-// for a usage error, 1 for anything else, the reason printed once, each
+// Run executes root with args and returns the exit code: 0 on success, an
+// ExitError's own code, 2 for a usage error, 1 for anything else, the reason printed once, each
 // line of a joined error prefixed with the command's name.
 func Run(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
@@ -50,7 +60,11 @@ func Run(ctx context.Context, root *cobra.Command, args []string, stdout, stderr
 	for _, line := range strings.Split(err.Error(), "\n") {
 		fmt.Fprintf(stderr, "%s: %s\n", root.Name(), line)
 	}
-	if errors.Is(err, ErrUsage) {
+	var ee *ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.Code
+	case errors.Is(err, ErrUsage):
 		return 2
 	}
 	return 1

@@ -35,7 +35,25 @@ type Config struct {
 	AnnounceTo   string   `toml:"announce-to"`
 	Docs         []Link   `toml:"docs"`
 	Streams      []Stream `toml:"streams"`
+	Promote      Promote  `toml:"promote"`
 }
+
+// Promote configures the two-week release (sitegen promote).
+type Promote struct {
+	// Epoch is the first release day; release days follow every cadence
+	// of the release stream. Unset: the release stream's first release.
+	Epoch *time.Time `toml:"epoch"`
+	// StalePolicy says what happens after a release day on which no build
+	// qualified: "next-good" promotes the first build that passes, as
+	// soon as a daily run sees it; "skip" waits for the next release day.
+	StalePolicy string `toml:"stale-policy"`
+}
+
+// The stale policies.
+const (
+	NextGood = "next-good"
+	Skip     = "skip"
+)
 
 // Stream configures one stream. Streams not listed are shown after the
 // listed ones with default settings.
@@ -102,6 +120,7 @@ func Default() *Config {
 		OSTreeRemote:   "fedora-atomic",
 		AnnounceFrom:   "Fedora Atomic Host release pipeline <atomic-devel@lists.projectatomic.io>",
 		AnnounceTo:     "atomic-announce@lists.projectatomic.io",
+		Promote:        Promote{StalePolicy: NextGood},
 	}
 }
 
@@ -124,6 +143,11 @@ func Parse(path string, data []byte) (*Config, error) {
 	c := Default()
 	if err := tomlfile.Decode(path, data, c); err != nil {
 		return nil, err
+	}
+	switch c.Promote.StalePolicy {
+	case NextGood, Skip:
+	default:
+		return nil, fmt.Errorf("%s: promote.stale-policy: %q is not %q or %q", path, c.Promote.StalePolicy, NextGood, Skip)
 	}
 	for _, u := range []struct{ key, val string }{{"base-url", c.BaseURL}, {"downloads-url", c.DownloadsURL}} {
 		if u.val != "" && !strings.HasPrefix(u.val, "https://") && !strings.HasPrefix(u.val, "http://") {

@@ -53,6 +53,13 @@ name = "testing"
 	if got := strings.Join(c.StreamNames(), " "); got != "stable testing" {
 		t.Errorf("streams = %q", got)
 	}
+	if c.Promote.StalePolicy != config.NextGood || c.Promote.Epoch != nil {
+		t.Errorf("promote = %+v, want next-good and no epoch by default", c.Promote)
+	}
+	c, err = config.Parse("s.toml", []byte("[promote]\nepoch = 2018-05-08T00:00:00Z\nstale-policy = \"skip\"\n"))
+	if err != nil || c.Promote.StalePolicy != config.Skip || !c.Promote.Epoch.Equal(time.Date(2018, 5, 8, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("promote = %+v, %v; want skip from 2018-05-08", c.Promote, err)
+	}
 }
 
 func TestParseRejects(t *testing.T) {
@@ -62,6 +69,8 @@ func TestParseRejects(t *testing.T) {
 		{"default-cadence = \"soon\"\n", `bad duration "soon"`},
 		{"titel = \"x\"\n", `s.toml:1:1: unknown setting "titel"`},
 		{"title = \n", "s.toml:1:"},
+		{"[promote]\nstale-policy = \"wait\"\n", `s.toml: promote.stale-policy: "wait" is not "next-good" or "skip"`},
+		{"[promote]\nepoch = \"someday\"\n", "s.toml:2:"},
 	} {
 		_, err := config.Parse("s.toml", []byte(tt.in))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
