@@ -34,11 +34,15 @@ func sitegen(args ...string) (stdout, stderr string, code int) {
 // timeline is eight weeks of nightly candidates, from a Monday.
 var t0 = time.Date(2018, 6, 4, 0, 0, 0, 0, time.UTC)
 
-func at(d int, hour int) time.Time { return t0.Add(time.Duration(d)*24*time.Hour + time.Duration(hour)*time.Hour) }
+func at(d int, hour int) time.Time {
+	return t0.Add(time.Duration(d)*24*time.Hour + time.Duration(hour)*time.Hour)
+}
 
 func candidateRelease(d int) string { return fmt.Sprintf("28.%s.0", at(d, 0).Format("20060102")) }
 
-func tracker(d int) string { return fmt.Sprintf("https://bugzilla.redhat.com/show_bug.cgi?id=%d", 1500000+d) }
+func tracker(d int) string {
+	return fmt.Sprintf("https://bugzilla.redhat.com/show_bug.cgi?id=%d", 1500000+d)
+}
 
 // failedNight says which nightly candidates fail their tests: two weeks
 // and a half of them, so that the release day of week six has nothing.
