@@ -110,6 +110,9 @@ func Decide(state *release.State, opts Options) (*Decision, error) {
 		}
 	}
 	for _, b := range from.Builds { // newest first
+		if b.Date.After(opts.Now) {
+			continue // not built yet, as of now
+		}
 		if d.Current != nil && !b.Date.After(d.Current.Date) {
 			break
 		}

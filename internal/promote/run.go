@@ -103,7 +103,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		return res, nil
 	}
 	if opts.OSTree.Repo != "" {
-		if err := hasCommit(ctx, opts.OSTree.Repo, d.Candidate.OSTree); err != nil {
+		if err := checkCommit(ctx, opts.OSTree.Repo, d.Candidate.OSTree, ref); err != nil {
 			return nil, err
 		}
 	}
@@ -169,15 +169,25 @@ func ostree(ctx context.Context, repo string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// hasCommit checks that the candidate's commit is in the repository.
-func hasCommit(ctx context.Context, repo string, o *manifest.OSTree) error {
+// checkCommit checks that the candidate's commit is in the repository and
+// may be pulled under ref: a commit bound to other refs only
+// (ostree.ref-binding, which ostree commit -b writes) is refused by every
+// client that pulls it under ref.
+func checkCommit(ctx context.Context, repo string, o *manifest.OSTree, ref string) error {
 	if o == nil {
 		return fmt.Errorf("%w: the candidate names no ostree commit, and --ostree-repo was given", ErrRefused)
 	}
-	if _, err := ostree(ctx, repo, "show", o.Commit); err != nil {
+	bindings, err := ostree(ctx, repo, "show", "--print-metadata-key=ostree.ref-binding", o.Commit)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "No such metadata key"):
+		return nil // not bound: any ref may name it
+	case err != nil:
 		return fmt.Errorf("%w: commit %s is not in %s: %v", ErrRefused, o.Commit, repo, err)
+	case bindings == "@as []" || strings.Contains(bindings, "'"+ref+"'"):
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: commit %s is bound to %s only (ostree.ref-binding): clients would refuse it as %s; commit candidates with --bind-ref=%s",
+		ErrRefused, o.Commit, bindings, ref, ref)
 }
 
 // moveRef points ref at commit and regenerates the summary, signed when

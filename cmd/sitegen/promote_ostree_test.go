@@ -1,0 +1,139 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/testkit/synth"
+	"github.com/projectatomic/atomic-site/internal/trust"
+)
+
+func command(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s not found: make test installs it (scripts/deps.sh)", name)
+	}
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// gpgKey makes a throwaway signing key and returns its home and id.
+func gpgKey(t *testing.T) (home, id string) {
+	t.Helper()
+	home = t.TempDir()
+	batch := filepath.Join(home, "batch")
+	os.WriteFile(batch, []byte("%no-protection\nKey-Type: RSA\nKey-Length: 2048\nName-Real: Atomic Host test\nName-Email: test@example.org\nExpire-Date: 0\n%commit\n"), 0o600)
+	command(t, "gpg", "--homedir", home, "--batch", "--gen-key", batch)
+	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
+	for _, line := range strings.Split(command(t, "gpg", "--homedir", home, "--list-keys", "--with-colons"), "\n") {
+		if f := strings.Split(line, ":"); f[0] == "fpr" {
+			return home, f[9]
+		}
+	}
+	t.Fatal("no key made")
+	return "", ""
+}
+
+// promote --ostree-repo moves the release ref to the promoted commit in a
+// real archive repository with GPG-signed commits, and signs the summary:
+// the summary lists it, and a real client that checks both signatures
+// pulls it. A candidate whose commit is not in the repository is refused
+// before anything is written.
+func TestPromoteMovesOSTreeRef(t *testing.T) {
+	const testingRef, stableRef = "fedora/28/x86_64/testing/atomic-host", "fedora/28/x86_64/atomic-host"
+	home, key := gpgKey(t)
+	repo := filepath.Join(t.TempDir(), "repo")
+	command(t, "ostree", "--repo="+repo, "init", "--mode=archive")
+	manifests := filepath.Join(t.TempDir(), "manifests")
+	signer, err := trust.LoadSigner(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commits []string
+	for d := range 3 {
+		tree := t.TempDir()
+		os.MkdirAll(filepath.Join(tree, "usr", "bin"), 0o755)
+		os.WriteFile(filepath.Join(tree, "usr", "bin", "atomic"), []byte("build of day "+candidateRelease(d)), 0o755)
+		// The compose binds each candidate to the release ref too, so
+		// that clients accept it there once promoted; day 1's does not.
+		args := []string{"--repo=" + repo, "commit", "-b", testingRef, "--tree=dir=" + tree, "-s", candidateRelease(d),
+			"--gpg-sign=" + key, "--gpg-homedir=" + home}
+		if d != 1 {
+			args = append(args, "--bind-ref="+stableRef)
+		}
+		c := command(t, "ostree", args...)
+		commits = append(commits, c)
+		b := synth.Build("testing", candidateRelease(d), at(d, 0))
+		b.OSTree.Ref, b.OSTree.Commit = testingRef, c
+		if err := synth.WriteBuild(manifests, signer, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	command(t, "ostree", "--repo="+repo, "summary", "-u", "--gpg-sign="+key, "--gpg-homedir="+home)
+
+	promote := func(d int, extra ...string) (string, string, int) {
+		return sitegen(append([]string{"promote", "--from", "testing", "--to", "stable", "--key", testKey,
+			"--now", at(d, 6).Format(time.RFC3339), "--manifests", manifests, "--keys", testKeys, "--project", "../..",
+			"--ostree-repo", repo, "--gpg-sign", key, "--gpg-homedir", home}, extra...)...)
+	}
+	// Day 1's candidate is bound to the testing ref only: refused before
+	// anything is written, as clients would refuse it as the release.
+	out, errs, code := promote(1, "--ref", stableRef)
+	if code != 1 || !strings.Contains(errs, "commit "+commits[1]+" is bound to ['"+testingRef+"'] only") || !strings.Contains(errs, "--bind-ref="+stableRef) {
+		t.Errorf("promote of a commit bound to the testing ref only: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(manifests, "stable")); err == nil {
+		t.Error("a release manifest was written")
+	}
+	out, errs, code = promote(2, "--ref", stableRef)
+	if code != 0 {
+		t.Fatalf("promote: exit %d\n%s%s", code, out, errs)
+	}
+	if got := command(t, "ostree", "--repo="+repo, "rev-parse", stableRef); got != commits[2] {
+		t.Fatalf("%s is at %s, want the promoted commit %s", stableRef, got, commits[2])
+	}
+	if view := command(t, "ostree", "--repo="+repo, "summary", "--view"); !strings.Contains(view, stableRef) || !strings.Contains(view, commits[2]) {
+		t.Errorf("summary --view does not list %s at %s:\n%s", stableRef, commits[2], view)
+	}
+
+	// A client that checks the commit and the summary signatures.
+	srv := httptest.NewServer(http.FileServer(http.Dir(repo)))
+	defer srv.Close()
+	pub := filepath.Join(t.TempDir(), "key.asc")
+	os.WriteFile(pub, []byte(command(t, "gpg", "--homedir", home, "--armor", "--export", key)), 0o644)
+	client := filepath.Join(t.TempDir(), "client")
+	command(t, "ostree", "--repo="+client, "init", "--mode=archive")
+	command(t, "ostree", "--repo="+client, "remote", "add", "--set=gpg-verify=true", "--set=gpg-verify-summary=true",
+		"--gpg-import="+pub, "origin", srv.URL)
+	command(t, "ostree", "--repo="+client, "pull", "origin", stableRef)
+	command(t, "ostree", "--repo="+client, "fsck")
+	if got := command(t, "ostree", "--repo="+client, "rev-parse", "origin:"+stableRef); got != commits[2] {
+		t.Errorf("client pulled %s, want %s", got, commits[2])
+	}
+
+	// A new candidate naming a commit the repository does not hold.
+	b := synth.Build("testing", candidateRelease(20), at(20, 0))
+	b.OSTree.Ref = testingRef // its commit is synth's made-up one
+	if err := synth.WriteBuild(manifests, signer, b); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code = promote(28)
+	if code != 1 || !strings.Contains(errs, "commit "+b.OSTree.Commit+" is not in "+repo) {
+		t.Errorf("promote of a commit the repository lacks: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(manifests, "stable", candidateRelease(20)+".json")); err == nil {
+		t.Error("its manifest was written")
+	}
+	if got := command(t, "ostree", "--repo="+repo, "rev-parse", stableRef); got != commits[2] {
+		t.Errorf("the ref moved to %s", got)
+	}
+}
