@@ -21,8 +21,8 @@ import (
 type Options struct {
 	From, To string
 	Now      time.Time
-	// Epoch is the first release day; zero means the release stream's
-	// first release.
+	// Epoch is the first release day; zero means the day (UTC) of the
+	// release stream's first release.
 	Epoch   time.Time
 	Cadence time.Duration // the release stream's
 	Policy  string        // config.NextGood or config.Skip
@@ -79,7 +79,8 @@ func Decide(state *release.State, opts Options) (*Decision, error) {
 	if to != nil && len(to.Builds) > 0 && !opts.Force {
 		epoch := opts.Epoch
 		if epoch.IsZero() {
-			epoch = to.Builds[len(to.Builds)-1].ReleasedAt() // Builds are newest first
+			// The day of the first release: release days are dates.
+			epoch = to.Builds[len(to.Builds)-1].ReleasedAt().UTC().Truncate(day) // Builds are newest first
 		}
 		if opts.Now.Before(epoch) {
 			d.Outcome, d.NextDue = NotDue, epoch
