@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -59,6 +60,7 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 		t.Fatal(err)
 	}
 	var commits []string
+	var candidates []*manifest.Build
 	for d := range 3 {
 		tree := t.TempDir()
 		os.MkdirAll(filepath.Join(tree, "usr", "bin"), 0o755)
@@ -74,10 +76,16 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 		commits = append(commits, c)
 		b := synth.Build("testing", candidateRelease(d), at(d, 0))
 		b.OSTree.Ref, b.OSTree.Commit = testingRef, c
+		candidates = append(candidates, b)
+	}
+	sign := func(b *manifest.Build) {
+		t.Helper()
 		if err := synth.WriteBuild(manifests, signer, b); err != nil {
 			t.Fatal(err)
 		}
 	}
+	sign(candidates[0])
+	sign(candidates[1])
 	command(t, "ostree", "--repo="+repo, "summary", "-u", "--gpg-sign="+key, "--gpg-homedir="+home)
 
 	promote := func(d int, extra ...string) (string, string, int) {
@@ -94,6 +102,7 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(manifests, "stable")); err == nil {
 		t.Error("a release manifest was written")
 	}
+	sign(candidates[2]) // the nightly build of day 2
 	out, errs, code = promote(2, "--ref", stableRef)
 	if code != 0 {
 		t.Fatalf("promote: exit %d\n%s%s", code, out, errs)

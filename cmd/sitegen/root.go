@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/history"
@@ -47,6 +48,7 @@ type stateOptions struct {
 	config    string
 	project   string
 	now       string
+	maxSize   string
 }
 
 func (o *stateOptions) addFlags(cmd *cobra.Command) {
@@ -56,6 +58,7 @@ func (o *stateOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.config, "config", "", "sitegen config file: streams, cadences, titles (default: PROJECT/"+config.DefaultPath+", or the defaults if it is missing)")
 	f.StringVar(&o.project, "project", ".", "directory holding site/, templates/ and content/")
 	f.StringVar(&o.now, "now", "", "the time to judge staleness at, RFC 3339 (default: the clock)")
+	f.StringVar(&o.maxSize, "max-manifest-size", "1MiB", "refuse any manifest or revocation file larger than this")
 }
 
 // historyOptions checks the flags and says where the history is. The
@@ -73,6 +76,11 @@ func (o *stateOptions) historyOptions(cmd *cobra.Command) (history.Options, erro
 		opts.Now = now
 	}
 	opts.Config, opts.ConfigOptional = history.ConfigPath(o.project, o.config, cmd.Flags().Changed("config"))
+	max, err := bytesize.Parse(o.maxSize)
+	if err != nil || max == 0 {
+		return opts, cli.Usagef("--max-manifest-size %q: want a size like 1MiB or 512KiB", o.maxSize)
+	}
+	opts.MaxManifestSize = max
 	return opts, nil
 }
 

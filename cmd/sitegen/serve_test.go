@@ -74,17 +74,17 @@ func TestServeRebuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := synth.Build("testing", "28.20180611.1", time.Date(2018, 6, 11, 6, 0, 0, 0, time.UTC))
+	b := synth.Build("testing", "28.20180609.1", time.Date(2018, 6, 9, 6, 0, 0, 0, time.UTC))
 	if err := synth.WriteBuild(manifests, s, b); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the new build on the home page", func() bool {
-		return strings.Contains(get(t, base), "images of 28.20180611.1")
+		return strings.Contains(get(t, base), "images of 28.20180609.1")
 	})
 	// Hugo writes a rebuild's pages in parallel: the build's own page may
 	// land a moment after the home page that links it.
 	eventually(t, "the new build's page", func() bool {
-		return strings.Contains(get(t, base+"streams/testing/28.20180611.1/"), "images of 28.20180611.1")
+		return strings.Contains(get(t, base+"streams/testing/28.20180609.1/"), "images of 28.20180609.1")
 	})
 
 	// A manifest that does not verify: the rebuild fails, the site stays.
@@ -94,7 +94,7 @@ func TestServeRebuilds(t *testing.T) {
 	eventually(t, "the failed rebuild to be logged", func() bool {
 		return strings.Contains(stderr.String(), "rebuild failed") && strings.Contains(stderr.String(), "28.20180612.1.json")
 	})
-	if !strings.Contains(get(t, base), "images of 28.20180611.1") {
+	if !strings.Contains(get(t, base), "images of 28.20180609.1") {
 		t.Error("the last good site is no longer served after a failed rebuild")
 	}
 }

@@ -2,7 +2,12 @@
 // download tools and file managers show them.
 package bytesize
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
 
 // Format writes n as "579.5 MiB"; below 1 KiB, as "512 B".
 func Format(n int64) string {
@@ -16,4 +21,26 @@ func Format(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// Parse reads a size as people write it: "1048576", "512KiB", "1MiB",
+// "2 GiB" (binary units; KB, MB and GB are taken as the same).
+func Parse(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for i, u := range []string{"K", "M", "G", "T"} {
+		for _, suffix := range []string{u + "iB", u + "B", u} {
+			if n, ok := strings.CutSuffix(t, suffix); ok {
+				t, mult = strings.TrimSpace(n), int64(1)<<(10*(i+1))
+				goto number
+			}
+		}
+	}
+	t = strings.TrimSpace(strings.TrimSuffix(t, "B"))
+number:
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q: want a size like 1MiB, 512KiB or 1048576", s)
+	}
+	return n * mult, nil
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -79,6 +80,9 @@ type Loader struct {
 	// files too (release files with their images): directories below the
 	// streams and files other than <stream>/*.json are left alone.
 	OnlyManifests bool
+	// MaxSize refuses larger files before reading them (zero:
+	// manifest.DefaultMaxSize).
+	MaxSize int64
 
 	v     Verifier
 	mu    sync.Mutex
@@ -207,11 +211,15 @@ func list(dir string, lenient bool) (paths []string, errs []error) {
 
 func (l *Loader) loadFile(dir, rel string) (loaded, error) {
 	p := filepath.Join(dir, filepath.FromSlash(rel))
-	data, err := os.ReadFile(p)
+	max := l.MaxSize
+	if max == 0 {
+		max = manifest.DefaultMaxSize
+	}
+	data, err := readCapped(p, max)
 	if err != nil {
 		return loaded{}, err
 	}
-	sig, err := os.ReadFile(p + trust.SigSuffix)
+	sig, err := readCapped(p+trust.SigSuffix, max)
 	if errors.Is(err, fs.ErrNotExist) {
 		return loaded{}, fmt.Errorf("%s: %w %s%s", p, trust.ErrUnsigned, path.Base(rel), trust.SigSuffix)
 	}
@@ -230,6 +238,29 @@ func (l *Loader) loadFile(dir, rel string) (loaded, error) {
 		return loaded{}, err
 	}
 	return loaded{file: f, Signed: signed}, nil
+}
+
+// readCapped reads a file that must not be larger than max bytes: a
+// larger one is refused before it is read, and no more than max+1 bytes
+// are read even if it grows meanwhile.
+func readCapped(p string, max int64) ([]byte, error) {
+	fh, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := manifest.CheckSize(p, fi.Size(), max); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, max+1))
+	if err != nil {
+		return nil, err
+	}
+	return data, manifest.CheckSize(p, int64(len(data)), max)
 }
 
 // Check verifies one file's bytes against its signature, then parses them

@@ -30,6 +30,8 @@ type Options struct {
 	// Now is the time to judge staleness at; zero means the clock, read
 	// at each Load.
 	Now time.Time
+	// MaxManifestSize caps each manifest file (zero: the default, 1 MiB).
+	MaxManifestSize int64
 }
 
 // ConfigPath resolves the config file once for every command: an explicit
@@ -81,6 +83,7 @@ func (l *Loader) Load(ctx context.Context) (*History, error) {
 	}
 	if fp := kr.Fingerprint(); l.loader == nil || fp != l.fingerprint {
 		l.loader, l.fingerprint = catalog.NewLoader(kr), fp
+		l.loader.MaxSize = l.opts.MaxManifestSize
 	}
 	cat, err := l.loader.Load(ctx, l.opts.Manifests)
 	if err != nil {

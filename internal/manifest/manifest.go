@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Schema identifiers, as written in the "schema" field.
@@ -196,6 +197,9 @@ func ParseBuild(name string, data []byte) (*Build, error) {
 }
 
 func decodeStrict(name string, data []byte, v any) error {
+	if err := checkShape(name, data); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
@@ -295,6 +299,8 @@ func validateBuild(name string, b *Build) error {
 	default:
 		v.fail("status", "%q is not %q or %q", b.Status, StatusReleased, StatusFailed)
 	}
+	v.text("title", b.Title, false)
+	v.text("notes", b.Notes, true)
 	v.optionalURL("tests", b.Tests)
 	v.optionalURL("failure-tracker", b.FailureTracker)
 	if b.Status == StatusFailed && b.FailureTracker == "" {
@@ -384,9 +390,31 @@ func (v *validator) id(field, s string) {
 }
 
 func (v *validator) optionalURL(field, s string) {
+	v.text(field, s, false)
 	if s != "" && !IsHTTPURL(s) {
 		v.fail(field, "%q is not an absolute http(s) URL", s)
 	}
+}
+
+// text refuses control characters (but newlines and tabs in multi-line
+// text) and the invisible characters that reorder text (bidi overrides,
+// isolates and marks), which can make a page say what its bytes do not.
+func (v *validator) text(field, s string, multiline bool) {
+	for i, r := range s {
+		switch {
+		case multiline && (r == '\n' || r == '\t' || r == '\r'):
+		case unicode.IsControl(r):
+			v.fail(field, "control character %U at byte %d", r, i)
+			return
+		case bidi(r):
+			v.fail(field, "bidirectional formatting character %U at byte %d", r, i)
+			return
+		}
+	}
+}
+
+func bidi(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 func (v *validator) hex(field, s string) {
@@ -405,7 +433,12 @@ func (v *validator) location(field, s string) {
 		v.optionalURL(field, s)
 	case strings.HasPrefix(s, "/") || strings.Contains(s, `\`):
 		v.fail(field, "%q: a relative location must be a path below the stream directory", s)
+	case strings.Contains(strings.SplitN(s, "/", 2)[0], ":"):
+		// javascript:alert(1)//, data:text/html,…: a browser reads the
+		// first segment as a scheme, whatever base URL it is put under.
+		v.fail(field, "%q is neither an http(s) URL nor a relative path: its first segment reads as a scheme", s)
 	default:
+		v.text(field, s, false)
 		for _, seg := range strings.Split(s, "/") {
 			if seg == ".." {
 				v.fail(field, "%q climbs out of the stream directory with ..", s)
@@ -447,6 +480,7 @@ func (v *validator) architecture(field, arch string, a *Architecture) {
 		}
 		for _, region := range sortedKeys(p.Images) {
 			v.id(pf+".images."+region, region)
+			v.text(pf+".images."+region+".image", p.Images[region].Image, false)
 			if p.Images[region].Image == "" {
 				v.fail(pf+".images."+region+".image", "required")
 			}

@@ -93,9 +93,18 @@ func (s *State) Stream(name string) *Stream {
 	return nil
 }
 
+// DefaultSkew is how far in the future a signed date may be, for clocks
+// that disagree a little.
+const DefaultSkew = 5 * time.Minute
+
+// ErrFuture marks a build, revocation or promotion dated after now.
+var ErrFuture = errors.New("dated in the future")
+
 // Options say how to judge the catalog.
 type Options struct {
 	Now time.Time
+	// Skew is how far after Now a date may be (zero: DefaultSkew).
+	Skew time.Duration
 	// Cadence gives each stream's cadence; nil means DefaultCadence.
 	Cadence func(stream string) time.Duration
 	// Streams are shown even when they have no builds yet.
@@ -118,6 +127,29 @@ func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
 		streams[name] = &Stream{Name: name, Cadence: cadence(name)}
 	}
 	var errs []error
+	skew := opts.Skew
+	if skew == 0 {
+		skew = DefaultSkew
+	}
+	future := func(file, field string, t time.Time) {
+		if t.After(now.Add(skew)) {
+			errs = append(errs, fmt.Errorf("%s: %s: %w: %s is later than now (%s) plus %s of clock skew",
+				file, field, ErrFuture, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew))
+		}
+	}
+	for _, cb := range cat.Builds {
+		field := "build-date"
+		if cb.BuildDate == nil {
+			field = "release"
+		}
+		future(cb.Path, field, cb.Date)
+		if p := cb.PromotedFrom; p != nil {
+			future(cb.Path, "promoted-from.promoted-at", p.PromotedAt)
+		}
+	}
+	for _, r := range cat.Revocations {
+		future(r.Path, "revoked-at", r.RevokedAt)
+	}
 	for _, cb := range cat.Builds {
 		k := key{cb.Stream, cb.Release}
 		if prev, ok := builds[k]; ok {
