@@ -40,8 +40,13 @@ example:
 	$(GO) run ./cmd/sitegen verify --manifests testdata/manifests --keys testdata/keys --now 2018-06-10T00:00:00Z
 	$(GO) run ./cmd/sitegen build --manifests testdata/manifests --keys testdata/keys --now 2018-06-10T00:00:00Z --out public
 
+# Each fuzz target for a bounded time: the manifest parser, the CHECKSUM
+# parser and the ostree path classifier.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzParse -fuzztime 60s
+	$(GO) test ./internal/manifest -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/importer -run '^$$' -fuzz '^FuzzParseChecksum$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/ostree -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME)
 
 # Speed and memory figures, each printed beside its target.
 bench: deps

@@ -108,6 +108,11 @@ func ParseChecksum(name string, data []byte, keyring openpgp.EntityList) ([]Entr
 		case strings.HasPrefix(line, "#"):
 		case sumLine.MatchString(line):
 			m := sumLine.FindStringSubmatch(line)
+			// The name becomes part of a download URL: a plain file name
+			// only, never a path that leaves the release's directory.
+			if m[1] == "." || m[1] == ".." || strings.ContainsAny(m[1], "/\\\x00") {
+				return nil, fmt.Errorf("%s:%d: %q is not a plain file name", name, n, m[1])
+			}
 			entries = append(entries, Entry{Name: m[1], SHA256: strings.ToLower(m[2])})
 		default:
 			return nil, fmt.Errorf("%s:%d: not a CHECKSUM line: %q", name, n, line)

@@ -23,6 +23,14 @@ func FuzzParse(f *testing.F) {
 		f.Add(filepath.Base(s), data)
 	}
 	f.Add("x.json", realdata(f, "fcos-release.json"))
+	hostile, _ := filepath.Glob("../../testdata/hostile/*.json")
+	for _, s := range hostile {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(filepath.Base(s), data)
+	}
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		file, err := manifest.Parse(name, data)
 		if err != nil {
