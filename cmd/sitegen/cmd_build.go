@@ -3,23 +3,34 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/projectatomic/atomic-site/internal/cli"
 
 	"github.com/projectatomic/atomic-site/internal/builder"
+	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
 type buildOptions struct {
 	stateOptions
-	out     string
-	baseURL string
+	out           string
+	baseURL       string
+	previous      string
+	allowRollback bool
+	signKey       string
+	validFor      time.Duration
 }
 
 func (o *buildOptions) addFlags(cmd *cobra.Command) {
 	o.stateOptions.addFlags(cmd)
-	cmd.Flags().StringVar(&o.baseURL, "base-url", "", "the site's URL (default: base-url in the config)")
+	f := cmd.Flags()
+	f.StringVar(&o.baseURL, "base-url", "", "the site's URL (default: base-url in the config)")
+	f.StringVar(&o.previous, "previous", "", "the published site the build must not roll back, a directory or URL (default: --out, when it holds a site)")
+	f.BoolVar(&o.allowRollback, "allow-rollback", false, "publish even if a stream would go back: a build gone, a revocation gone, an older current build")
+	f.StringVar(&o.signKey, "sign-key", "", "the site key (not a release key): sign index.json, the index of what tools read")
+	f.DurationVar(&o.validFor, "valid-for", builder.DefaultValidFor, "with --sign-key: how long the signed index is valid")
 }
 
 // builderOptions checks the flags and turns them into the builder's options.
@@ -29,7 +40,22 @@ func (o *buildOptions) builderOptions(cmd *cobra.Command) (builder.Options, erro
 		return builder.Options{}, err
 	}
 	h.BaseURL = o.baseURL
-	return builder.Options{History: h, ProjectDir: o.project, HugoLog: cmd.ErrOrStderr()}, nil
+	opts := builder.Options{History: h, ProjectDir: o.project, HugoLog: cmd.ErrOrStderr(),
+		Previous: o.previous, AllowRollback: o.allowRollback, ValidFor: o.validFor}
+	if cmd.Flags().Changed("valid-for") && o.signKey == "" {
+		return opts, cli.Usagef("--valid-for applies only with --sign-key")
+	}
+	if o.validFor <= 0 {
+		return opts, cli.Usagef("--valid-for %s: want a positive duration, like 72h", o.validFor)
+	}
+	if o.signKey != "" {
+		s, err := trust.LoadSigner(o.signKey)
+		if err != nil {
+			return opts, err
+		}
+		opts.SignKey = s
+	}
+	return opts, nil
 }
 
 func newBuildCommand() *cobra.Command {

@@ -63,7 +63,7 @@ func TestBrowser(t *testing.T) {
 		}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := exampleOptions(filepath.Join(repo, "testdata", "manifests"))
+			opts := exampleOptions(historyAsOf(t, tt.now))
 			opts.History.Now = tt.now
 			out := build(t, opts)
 			// Served with the headers production has (netlify.toml), CSP

@@ -20,6 +20,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/pages"
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/render"
+	"github.com/projectatomic/atomic-site/internal/siteindex"
 	"github.com/projectatomic/atomic-site/internal/trust"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
@@ -30,6 +31,19 @@ type Options struct {
 	ProjectDir string // holds site/, templates/, content/
 	// HugoLog receives Hugo's warnings.
 	HugoLog io.Writer
+	// Previous is the site the new one must not roll back: a directory or
+	// an http(s) URL. Empty: the output directory, when it holds a site.
+	Previous string
+	// AllowRollback publishes a rollback anyway, with a warning.
+	AllowRollback bool
+	// SignKey, when set, signs index.json, valid for ValidFor.
+	SignKey  Signer
+	ValidFor time.Duration
+}
+
+// Signer signs the site's index; *trust.Signer is one.
+type Signer interface {
+	Sign(data []byte) ([]byte, error)
 }
 
 // Result says what a build produced.
@@ -45,7 +59,9 @@ type Builder struct {
 	site   *render.Site
 	watch  bool
 	// history remembers verified files between rebuilds.
-	history   *history.Loader
+	history *history.Loader
+	// prev is what the site published before, for the rollback check.
+	prev      *previous
 	published map[string]string // manifests in pubDir: path → sha256
 	outputs   map[string][]byte // outputs in pubDir, as last written
 }
@@ -66,6 +82,9 @@ func Build(ctx context.Context, opts Options, out string) (*Result, error) {
 	}()
 	b, err := New(opts, stage, false)
 	if err != nil {
+		return nil, err
+	}
+	if b.prev, err = openPrevious(ctx, opts.Previous, out); err != nil {
 		return nil, err
 	}
 	res, err := b.Rebuild(ctx, nil)
@@ -126,6 +145,14 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		return nil, err
 	}
 	slog.Debug("generated pages", "files", len(files), "outputs", len(outs), "took", time.Since(start))
+	if b.prev != nil {
+		if err := checkRollback(b.prev, outs); err != nil {
+			if !b.opts.AllowRollback {
+				return nil, fmt.Errorf("%w\n(--allow-rollback publishes it anyway)", err)
+			}
+			slog.Warn("publishing a rollback, as --allow-rollback says", "err", err)
+		}
+	}
 	if b.site == nil {
 		baseURL := cfg.BaseURL
 		b.site, err = render.New(render.Options{
@@ -157,9 +184,13 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if perr := <-published; err == nil {
 		err = perr
 	}
+	if err == nil && b.opts.SignKey != nil {
+		err = b.writeIndex(state.Now)
+	}
 	if err != nil {
 		return nil, err
 	}
+	b.prev = memPrevious(outs) // serve: the next rebuild must not roll this back
 	return &Result{State: state, Pages: b.site.Pages()}, nil
 }
 
@@ -264,3 +295,29 @@ func hugoCacheDir() string {
 	}
 	return filepath.Join(dir, "sitegen", "hugo")
 }
+
+// writeIndex lists and signs what tools read, once everything is written
+// (the CHECKSUM files come from Hugo).
+func (b *Builder) writeIndex(now time.Time) error {
+	validFor := b.opts.ValidFor
+	if validFor <= 0 {
+		validFor = DefaultValidFor
+	}
+	idx, err := siteindex.Make(os.DirFS(b.pubDir), now, validFor)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	data := idx.Marshal()
+	sig, err := b.opts.SignKey.Sign(data)
+	if err != nil {
+		return fmt.Errorf("sign %s: %w", siteindex.Path, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.pubDir, siteindex.Path+trust.SigSuffix), sig, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(b.pubDir, siteindex.Path), data, 0o644)
+}
+
+// DefaultValidFor is how long a signed index stays valid: three days, so
+// that a site rebuilt daily never expires, and one nobody rebuilds does.
+const DefaultValidFor = 72 * time.Hour

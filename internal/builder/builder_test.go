@@ -19,6 +19,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/history"
+	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -363,4 +364,33 @@ func TestPublishedManifestsAreTheVerifiedBytes(t *testing.T) {
 			t.Errorf("manifests/%s differs from %s", rel, filepath.Join(src, rel))
 		}
 	}
+}
+
+// historyAsOf copies the example history as it stood at now: without the
+// builds and revocations signed after it, which a site built at now would
+// refuse as dated in the future.
+func historyAsOf(t *testing.T, now time.Time) string {
+	t.Helper()
+	src := filepath.Join(repo, "testdata", "manifests")
+	dst := t.TempDir()
+	files, _ := filepath.Glob(filepath.Join(src, "*", "*.json"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := manifest.Parse(f, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (m.Build != nil && m.Build.Date.After(now)) || (m.Revocation != nil && m.Revocation.RevokedAt.After(now)) {
+			continue
+		}
+		rel, _ := filepath.Rel(src, f)
+		os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755)
+		sig, _ := os.ReadFile(f + trust.SigSuffix)
+		os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+		os.WriteFile(filepath.Join(dst, rel)+trust.SigSuffix, sig, 0o644)
+	}
+	return dst
 }

@@ -7,6 +7,8 @@ package metadata
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -44,6 +46,11 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 		if err := add("streams/"+st.Name+".json", StreamMetadata(st, cfg)); err != nil {
 			return nil, err
 		}
+		// The same bytes under a name with their digest in it: a client
+		// that read the signed index fetches exactly what it signed, even
+		// while a CDN serves a mix of old and new files.
+		sm := files[len(files)-1]
+		files = append(files, view.File{Path: DigestPath(st.Name, sm.Data), Data: sm.Data})
 		if err := add("releases/"+st.Name+".json", ReleaseIndex(st, cfg)); err != nil {
 			return nil, err
 		}
@@ -67,6 +74,13 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 	header := "# Stable links to the current build's files, made by sitegen.\n"
 	files = append(files, view.File{Path: "_redirects", Data: []byte(header + strings.Join(redirects, "\n") + "\n")})
 	return files, nil
+}
+
+// DigestPath is where a stream's metadata is also published, under its
+// sha256.
+func DigestPath(stream string, data []byte) string {
+	sum := sha256.Sum256(data)
+	return "streams/" + stream + ".sha256-" + hex.EncodeToString(sum[:]) + ".json"
 }
 
 // lastModified is when a stream's published facts last changed: its newest
