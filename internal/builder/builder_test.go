@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +23,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/rollback"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -393,4 +397,44 @@ func historyAsOf(t *testing.T, now time.Time) string {
 		os.WriteFile(filepath.Join(dst, rel)+trust.SigSuffix, sig, 0o644)
 	}
 	return dst
+}
+
+// The rollback rule against a deployed site (--previous URL), and between
+// the rebuilds of a Builder kept alive (serve).
+func TestRollbackAgainstURLAndBetweenRebuilds(t *testing.T) {
+	manifests := t.TempDir()
+	if err := os.CopyFS(manifests, os.DirFS(filepath.Join(repo, "testdata", "manifests"))); err != nil {
+		t.Fatal(err)
+	}
+	opts := exampleOptions(manifests)
+	live := build(t, opts)
+	srv := httptest.NewServer(http.FileServer(http.Dir(live)))
+	defer srv.Close()
+
+	b, err := builder.New(opts, t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Rebuild(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	newest := filepath.Join(manifests, "testing", "28.20180604.1.json")
+	os.Remove(newest)
+	os.Remove(newest + trust.SigSuffix)
+
+	if _, err := b.Rebuild(context.Background(), nil); !errors.Is(err, rollback.ErrRollback) || !strings.Contains(err.Error(), "build 28.20180604.1 was published") {
+		t.Errorf("serve's rebuild after deleting the newest manifest: %v, want a rollback", err)
+	}
+	opts.Previous = srv.URL + "/"
+	out := filepath.Join(t.TempDir(), "public")
+	if _, err := builder.Build(context.Background(), opts, out); !errors.Is(err, rollback.ErrRollback) {
+		t.Errorf("build against the deployed site: %v, want a rollback", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("the refused build was published")
+	}
+	opts.AllowRollback = true
+	if _, err := builder.Build(context.Background(), opts, out); err != nil {
+		t.Errorf("--allow-rollback: %v", err)
+	}
 }

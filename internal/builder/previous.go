@@ -3,14 +3,11 @@ package builder
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/projectatomic/atomic-site/internal/rollback"
 	"github.com/projectatomic/atomic-site/internal/siteindex"
@@ -26,7 +23,10 @@ type previous struct {
 }
 
 // openPrevious opens what Options.Previous names, or out when it holds a
-// site; nil when there is nothing to compare with (a first build).
+// site; nil when there is nothing to compare with (a first build). The
+// previous site's streams are those of its release indexes: listed in a
+// directory, or named by a deployed site's index.json (the new site's are
+// added in any case).
 func openPrevious(ctx context.Context, prev, out string) (*previous, error) {
 	if prev == "" {
 		if _, err := os.Stat(filepath.Join(out, "releases")); err != nil {
@@ -34,59 +34,23 @@ func openPrevious(ctx context.Context, prev, out string) (*previous, error) {
 		}
 		prev = out
 	}
-	if strings.HasPrefix(prev, "https://") || strings.HasPrefix(prev, "http://") {
-		return urlPrevious(ctx, prev)
-	}
-	fi, err := os.Stat(prev)
+	read, err := siteindex.Open(ctx, prev)
 	if err != nil {
 		return nil, fmt.Errorf("--previous: %w", err)
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("--previous %s: not a directory or an http(s) URL", prev)
-	}
-	paths, _ := filepath.Glob(filepath.Join(prev, "releases", "*.json"))
-	for i, p := range paths {
-		paths[i] = "releases/" + filepath.Base(p)
-	}
-	return &previous{
-		name:    prev,
-		read:    func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(prev, filepath.FromSlash(p))) },
-		streams: rollback.Streams(paths),
-	}, nil
-}
-
-// urlPrevious reads a deployed site. Its streams come from its index.json
-// where it has one, and from the new site's.
-func urlPrevious(ctx context.Context, base string) (*previous, error) {
-	client := &http.Client{Timeout: 30 * time.Second}
-	base = strings.TrimSuffix(base, "/") + "/"
-	read := func(p string) ([]byte, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+p, nil)
-		if err != nil {
-			return nil, err
+	p := &previous{name: prev, read: read}
+	if paths, _ := filepath.Glob(filepath.Join(prev, "releases", "*.json")); len(paths) > 0 {
+		for _, f := range paths {
+			p.streams = append(p.streams, strings.TrimSuffix(filepath.Base(f), ".json"))
 		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("--previous: %w", err)
-		}
-		defer resp.Body.Close()
-		switch {
-		case resp.StatusCode == http.StatusNotFound:
-			return nil, fmt.Errorf("%s%s: %w", base, p, fs.ErrNotExist)
-		case resp.StatusCode != http.StatusOK:
-			return nil, fmt.Errorf("--previous: %s%s: %s", base, p, resp.Status)
-		}
-		return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	}
-	prev := &previous{name: base, read: read}
-	if data, err := read(siteindex.Path); err == nil {
+	} else if data, err := read(siteindex.Path); err == nil {
 		idx, err := siteindex.Parse(data)
 		if err != nil {
-			return nil, fmt.Errorf("--previous: %s: %w", base, err)
+			return nil, fmt.Errorf("--previous %s: %w", prev, err)
 		}
-		prev.streams = rollback.Streams(idx.Paths())
+		p.streams = rollback.Streams(idx.Paths())
 	}
-	return prev, nil
+	return p, nil
 }
 
 // memPrevious is the metadata a Builder last published.

@@ -154,7 +154,7 @@ func Check(prev, next Published) error {
 		}
 		if old.Current != "" && now.Current != old.Current && !now.Deadends[old.Current] {
 			was, is := slices.Index(now.Releases, old.Current), slices.Index(now.Releases, now.Current)
-			if is < was || now.Current == "" { // the index is oldest first
+			if was < 0 || is < was || now.Current == "" { // gone, or older: the index is oldest first
 				to := now.Current
 				if to == "" {
 					to = "nothing"
