@@ -37,6 +37,7 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		newImportCommand(),
 		newAnnounceCommand(),
 		newPromoteCommand(),
+		newCheckCommand(),
 	)
 	return root
 }
