@@ -15,7 +15,7 @@ build:
 
 vet: cross
 	$(GO) vet ./...
-	@out=$$(gofmt -l cmd internal bench); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@out=$$(gofmt -l *.go cmd internal bench); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
 # Both commands must build for the systems release engineers and mirror
 # admins use, not only for this one.
@@ -37,8 +37,8 @@ deps:
 # The README's main job: verify the example history in testdata and build
 # the site from it into public/.
 example:
-	$(GO) run ./cmd/sitegen verify --manifests testdata/manifests --keys testdata/keys --now 2018-06-10T00:00:00Z
-	$(GO) run ./cmd/sitegen build --manifests testdata/manifests --keys testdata/keys --now 2018-06-10T00:00:00Z --out public
+	$(GO) run ./cmd/sitegen verify --manifests testdata/manifests --keys testdata/keys --project . --now 2018-06-10T00:00:00Z
+	$(GO) run ./cmd/sitegen build --manifests testdata/manifests --keys testdata/keys --project . --now 2018-06-10T00:00:00Z --out public
 
 # Each fuzz target for a bounded time: the manifest parser, the CHECKSUM
 # parser and the ostree path classifier.

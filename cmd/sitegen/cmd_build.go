@@ -40,7 +40,7 @@ func (o *buildOptions) builderOptions(cmd *cobra.Command) (builder.Options, erro
 		return builder.Options{}, err
 	}
 	h.BaseURL = o.baseURL
-	opts := builder.Options{History: h, ProjectDir: o.project, HugoLog: cmd.ErrOrStderr(),
+	opts := builder.Options{History: h, ProjectDir: o.projectDir, HugoLog: cmd.ErrOrStderr(),
 		Previous: o.previous, AllowRollback: o.allowRollback, ValidFor: o.validFor}
 	if cmd.Flags().Changed("valid-for") && o.signKey == "" {
 		return opts, cli.Usagef("--valid-for applies only with --sign-key")

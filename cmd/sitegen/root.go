@@ -11,6 +11,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/history"
+	"github.com/projectatomic/atomic-site/internal/project"
 )
 
 // Main runs sitegen with os.Args and returns the exit code.
@@ -26,7 +27,7 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		Short: "Verify signed release manifests and build the Fedora Atomic Host download site",
 	}
 	cli.AddLogFlag(root, stderr)
-	cli.SetVersion(root)
+	cli.SetVersion(root, "site files built in ("+project.Digest()+"), unless --project names a directory")
 	root.AddCommand(
 		newKeygenCommand(),
 		newSignCommand(),
@@ -49,7 +50,10 @@ type stateOptions struct {
 	config    string
 	project   string
 	now       string
-	maxSize   string
+	// projectDir is where the project's files are: --project, or the
+	// built-in ones; set by historyOptions.
+	projectDir string
+	maxSize    string
 }
 
 func (o *stateOptions) addFlags(cmd *cobra.Command) {
@@ -57,7 +61,7 @@ func (o *stateOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.manifests, "manifests", "", "directory of signed manifests (<stream>/<release>.json)")
 	f.StringVar(&o.keys, "keys", "", "directory of trusted PEM public keys")
 	f.StringVar(&o.config, "config", "", "sitegen config file: streams, cadences, titles (default: PROJECT/"+config.DefaultPath+", or the defaults if it is missing)")
-	f.StringVar(&o.project, "project", ".", "directory holding site/, templates/ and content/")
+	f.StringVar(&o.project, "project", "", "directory holding site/, templates/ and content/ (default: the ones built into sitegen)")
 	f.StringVar(&o.now, "now", "", "the time to judge staleness at, RFC 3339 (default: the clock)")
 	f.StringVar(&o.maxSize, "max-manifest-size", "1MiB", "refuse any manifest or revocation file larger than this")
 }
@@ -76,7 +80,12 @@ func (o *stateOptions) historyOptions(cmd *cobra.Command) (history.Options, erro
 		}
 		opts.Now = now
 	}
-	opts.Config, opts.ConfigOptional = history.ConfigPath(o.project, o.config, cmd.Flags().Changed("config"))
+	dir, err := project.Dir(o.project)
+	if err != nil {
+		return opts, err
+	}
+	o.projectDir = dir
+	opts.Config, opts.ConfigOptional = history.ConfigPath(dir, o.config, cmd.Flags().Changed("config"))
 	max, err := bytesize.Parse(o.maxSize)
 	if err != nil || max == 0 {
 		return opts, cli.Usagef("--max-manifest-size %q: want a size like 1MiB or 512KiB", o.maxSize)

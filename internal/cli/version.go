@@ -9,11 +9,11 @@ import (
 )
 
 // SetVersion gives root a --version flag that prints the build's module
-// version and VCS revision, so that a bug report can say which build it
-// was.
-func SetVersion(root *cobra.Command) {
+// version and VCS revision, and anything more the command says of itself,
+// so that a bug report can say which build it was.
+func SetVersion(root *cobra.Command, more ...string) {
 	info, _ := debug.ReadBuildInfo()
-	root.Version = Version(info)
+	root.Version = strings.Join(append([]string{Version(info)}, more...), "; ")
 	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 }
 
