@@ -36,6 +36,36 @@ func ostreeCmd(t *testing.T, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// client is a real ostree client of a mirror.
+type client struct {
+	t    *testing.T
+	repo string
+}
+
+func newClient(t *testing.T, url string) client {
+	c := client{t, filepath.Join(t.TempDir(), "client")}
+	ostreeCmd(t, "--repo="+c.repo, "init", "--mode=archive")
+	ostreeCmd(t, "--repo="+c.repo, "remote", "add", "--no-gpg-verify", "origin", url)
+	return c
+}
+
+// pull pulls the ref and fscks, and returns the commit or the failure.
+func (c client) pull() (string, error) {
+	for _, args := range [][]string{{"pull", "origin", ref}, {"fsck"}} {
+		if out, err := exec.Command("ostree", append([]string{"--repo=" + c.repo}, args...)...).CombinedOutput(); err != nil {
+			return "", &pullError{args, string(out)}
+		}
+	}
+	return ostreeCmd(c.t, "--repo="+c.repo, "rev-parse", "origin:"+ref), nil
+}
+
+type pullError struct {
+	args []string
+	out  string
+}
+
+func (e *pullError) Error() string { return "ostree " + e.args[0] + ": " + e.out }
+
 // commitTree commits a tree of n random files (seeded) to repo and updates
 // the summary, as a compose does.
 func commitTree(t *testing.T, repo string, n int, seed uint64, subject string) string {

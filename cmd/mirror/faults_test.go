@@ -57,13 +57,8 @@ func TestSyncConvergesThroughFaults(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("verify --deep after convergence: exit %d\n%s%s", code, out, errs)
 			}
-			client := filepath.Join(t.TempDir(), "client")
-			ostreeCmd(t, "--repo="+client, "init", "--mode=archive")
-			ostreeCmd(t, "--repo="+client, "remote", "add", "--no-gpg-verify", "origin", srv.Endpoint+"/atomic/repo")
-			ostreeCmd(t, "--repo="+client, "pull", "origin", ref)
-			ostreeCmd(t, "--repo="+client, "fsck")
-			if got := ostreeCmd(t, "--repo="+client, "rev-parse", "origin:"+ref); got != second {
-				t.Fatalf("client at %s, want %s", got, second)
+			if got, err := newClient(t, srv.Endpoint+"/atomic/repo").pull(); err != nil || got != second {
+				t.Fatalf("client pull: at %s, %v; want %s", got, err, second)
 			}
 			c := proxy.Counts()
 			t.Logf("figure: faults %.0f%%: %d requests, %d faults (%d 500, %d 503 SlowDown, %d resets mid-body, %d stalls); runs to converge: initial %d, new commit %d; verify --deep passed; ostree pull + fsck passed",

@@ -46,15 +46,11 @@ func TestRefGate(t *testing.T) {
 			"--manifests", manifests, "--progress", "none")
 		return errs, code
 	}
-	client := filepath.Join(t.TempDir(), "client")
-	ostreeCmd(t, "--repo="+client, "init", "--mode=archive")
-	ostreeCmd(t, "--repo="+client, "remote", "add", "--no-gpg-verify", "origin", srv.Endpoint+"/atomic/repo")
+	c := newClient(t, srv.Endpoint+"/atomic/repo")
 	pull := func(want string) {
 		t.Helper()
-		ostreeCmd(t, "--repo="+client, "pull", "origin", ref)
-		ostreeCmd(t, "--repo="+client, "fsck")
-		if got := ostreeCmd(t, "--repo="+client, "rev-parse", "origin:"+ref); got != want {
-			t.Fatalf("client pulled %s, want %s", got, want)
+		if got, err := c.pull(); err != nil || got != want {
+			t.Fatalf("client pull: at %s, %v; want %s", got, err, want)
 		}
 	}
 

@@ -53,35 +53,6 @@ func timed(t *testing.T, args ...string) time.Duration {
 	return time.Since(start)
 }
 
-type client struct {
-	t    *testing.T
-	repo string
-}
-
-func newClient(t *testing.T, url string) client {
-	c := client{t, filepath.Join(t.TempDir(), "client")}
-	ostreeCmd(t, "--repo="+c.repo, "init", "--mode=archive")
-	ostreeCmd(t, "--repo="+c.repo, "remote", "add", "--no-gpg-verify", "origin", url)
-	return c
-}
-
-// pull pulls the ref and fscks, and returns the commit or the failure.
-func (c client) pull() (string, error) {
-	for _, args := range [][]string{{"pull", "origin", ref}, {"fsck"}} {
-		if out, err := exec.Command("ostree", append([]string{"--repo=" + c.repo}, args...)...).CombinedOutput(); err != nil {
-			return "", &pullError{args, string(out)}
-		}
-	}
-	return ostreeCmd(c.t, "--repo="+c.repo, "rev-parse", "origin:"+ref), nil
-}
-
-type pullError struct {
-	args []string
-	out  string
-}
-
-func (e *pullError) Error() string { return "ostree " + e.args[0] + ": " + e.out }
-
 // Twenty syncs of new commits, each killed with SIGKILL at a seeded moment,
 // each followed by a real client pull: not one pull may fail, and the
 // client only ever moves forward.
