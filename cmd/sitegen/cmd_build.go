@@ -10,6 +10,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/cli"
 
 	"github.com/projectatomic/atomic-site/internal/builder"
+	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
@@ -77,6 +78,9 @@ same inputs and --now give byte-identical output.`,
 			res, err := builder.Build(cmd.Context(), bopts, opts.out)
 			if err != nil {
 				return err
+			}
+			if res.Leftovers > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "removed %d staging directories left by killed builds, freeing %s\n", res.Leftovers, bytesize.Format(res.Freed))
 			}
 			abs, _ := filepath.Abs(opts.out)
 			fmt.Fprintf(cmd.OutOrStdout(), "built %d pages for %s into %s\n", res.Pages, plural(len(res.State.Streams), "stream"), abs)

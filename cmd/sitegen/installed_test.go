@@ -1,11 +1,17 @@
 package main
 
 import (
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/testkit/synth"
+	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
 // sitegen as a release bot installs it: the binary alone, run from an
@@ -44,4 +50,58 @@ func TestInstalledBinary(t *testing.T) {
 	if n < 30 {
 		t.Errorf("compared %d files, want the whole golden site", n)
 	}
+	t.Run("killed", func(t *testing.T) { killedBuilds(t, bin) })
+}
+
+// Builds of a larger history killed with SIGKILL at seeded moments leave
+// the published site whole; the next build removes what they left and
+// says so.
+func killedBuilds(t *testing.T, bin string) {
+	work := t.TempDir()
+	manifests := filepath.Join(work, "manifests")
+	signer, err := trust.LoadSigner(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.History(manifests, signer, synth.Spec{Streams: []string{"stable", "testing"}, Builds: 300,
+		Arches: []string{"x86_64"}, Start: time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := filepath.Abs("../..")
+	args := []string{"build", "--manifests", manifests, "--keys", filepath.Join(repo, "testdata", "keys"),
+		"--now", "2017-06-01T00:00:00Z", "--out", "public"}
+	run := func() *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(work, "cache"))
+		return cmd
+	}
+	start := time.Now()
+	if out, err := run().CombinedOutput(); err != nil {
+		t.Fatalf("first build: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+	index, _ := os.ReadFile(filepath.Join(work, "public", "index.html"))
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := range 3 {
+		cmd := run()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration((0.3 + 0.6*rng.Float64()) * float64(full)))
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if got, _ := os.ReadFile(filepath.Join(work, "public", "index.html")); string(got) != string(index) {
+			t.Fatalf("after kill %d the published site is not whole", i+1)
+		}
+	}
+	out, err := run().CombinedOutput()
+	if err != nil {
+		t.Fatalf("build after the kills: %v\n%s", err, out)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(work, ".public.*"))
+	if len(leftovers) != 0 {
+		t.Errorf("left beside the site: %v", leftovers)
+	}
+	t.Logf("after 3 kills (a full build of 300 builds taking %v): %s", full.Round(time.Millisecond), strings.TrimSpace(string(out)))
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/history"
+	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/metadata"
 	"github.com/projectatomic/atomic-site/internal/pages"
 	"github.com/projectatomic/atomic-site/internal/release"
@@ -50,6 +51,42 @@ type Signer interface {
 type Result struct {
 	State *release.State
 	Pages int
+	// Leftovers is how many staging directories of killed builds were
+	// removed, and Freed how many bytes they held.
+	Leftovers int
+	Freed     int64
+}
+
+// LockPath is the lock beside an output directory.
+func LockPath(out string) string {
+	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".lock")
+}
+
+// stagePrefix names the staging directories of out, so that the next build
+// recognises what a killed one left.
+func stagePrefix(out string) string { return "." + filepath.Base(out) + ".new-" }
+
+// removeLeftovers removes the staging directories beside out that killed
+// builds left; only the holder of the lock may call it.
+func removeLeftovers(out string) (n int, freed int64) {
+	dirs, _ := filepath.Glob(filepath.Join(filepath.Dir(out), stagePrefix(out)+"*"))
+	for _, d := range dirs {
+		filepath.WalkDir(d, func(_ string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				if fi, err := e.Info(); err == nil {
+					freed += fi.Size()
+				}
+			}
+			return nil
+		})
+		if os.RemoveAll(d) == nil {
+			n++
+		}
+	}
+	if n > 0 {
+		slog.Info("removed the staging directories of killed builds", "dirs", n, "bytes", freed)
+	}
+	return n, freed
 }
 
 // Builder builds the site; one kept alive rebuilds incrementally.
@@ -68,10 +105,21 @@ type Builder struct {
 
 // Build builds the site once into out. Everything is verified first; on
 // any error out is left as it was. The new site is written beside out
-// and swapped in whole, so a visitor never sees half of it.
+// and swapped in whole, so a visitor never sees half of it. One build at a
+// time holds a lock beside out; holding it, a build removes the staging
+// directories that killed builds left.
 func Build(ctx context.Context, opts Options, out string) (*Result, error) {
 	out = filepath.Clean(out)
-	stage, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".new-*")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	unlock, err := lockfile.Acquire(LockPath(out), "sitegen build")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	leftovers, freed := removeLeftovers(out)
+	stage, err := os.MkdirTemp(filepath.Dir(out), stagePrefix(out)+"*")
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
@@ -91,6 +139,7 @@ func Build(ctx context.Context, opts Options, out string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.Leftovers, res.Freed = leftovers, freed
 	if err := os.Chmod(stage, 0o755); err != nil {
 		return nil, err
 	}

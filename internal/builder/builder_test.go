@@ -22,6 +22,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/history"
+	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/rollback"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
@@ -436,5 +437,38 @@ func TestRollbackAgainstURLAndBetweenRebuilds(t *testing.T) {
 	opts.AllowRollback = true
 	if _, err := builder.Build(context.Background(), opts, out); err != nil {
 		t.Errorf("--allow-rollback: %v", err)
+	}
+}
+
+// A build holds a lock beside --out: a second one is refused, naming the
+// holder. Holding it, a build removes what killed builds left.
+func TestBuildLockAndLeftovers(t *testing.T) {
+	opts := exampleOptions(filepath.Join(repo, "testdata", "manifests"))
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	for _, d := range []string{".public.new-111", ".public.new-222.old"} {
+		os.MkdirAll(filepath.Join(dir, d, "streams"), 0o755)
+		os.WriteFile(filepath.Join(dir, d, "streams", "x.html"), make([]byte, 1000), 0o644)
+	}
+	res, err := builder.Build(context.Background(), opts, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Leftovers != 2 || res.Freed != 2000 {
+		t.Errorf("removed %d leftovers, %d bytes; want 2 and 2000", res.Leftovers, res.Freed)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 || ents[0].Name() != "public" {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("beside the site: %v, want public alone", names)
+	}
+
+	// Another build holds the lock (a process of another host).
+	os.WriteFile(builder.LockPath(out), []byte(`{"host":"bot.example.org","pid":77,"started":"2026-11-29T10:00:00Z"}`), 0o644)
+	_, err = builder.Build(context.Background(), opts, out)
+	if !errors.Is(err, lockfile.ErrLocked) || !strings.Contains(err.Error(), "another sitegen build (host bot.example.org, pid 77") {
+		t.Errorf("build while another holds the lock: %v", err)
 	}
 }

@@ -10,9 +10,16 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/history"
+	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/release"
 )
+
+// LockPath is the lock of a manifests directory: beside it, so that the
+// directory holds only manifests.
+func LockPath(manifests string) string {
+	return filepath.Clean(manifests) + ".promote-lock"
+}
 
 // ErrRefused marks a promotion refused after a candidate was chosen: it
 // was revoked or changed while being promoted, or its commit is not in the
@@ -62,7 +69,7 @@ type Result struct {
 // Running it again does nothing new: the release day is then done.
 func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if !opts.DryRun {
-		unlock, err := lock(opts.History.Manifests)
+		unlock, err := lockfile.Acquire(LockPath(opts.History.Manifests), "promote")
 		if err != nil {
 			return nil, err
 		}

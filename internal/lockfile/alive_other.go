@@ -1,6 +1,6 @@
 //go:build !unix
 
-package promote
+package lockfile
 
 // alive cannot tell here: a lock is taken over only by hand.
 func alive(pid int) bool { return true }

@@ -1,4 +1,10 @@
-package promote
+// Package lockfile is a lock that says who holds it and dies with its
+// holder, as restic's locks do: a file beside what it guards, holding the
+// holder's host, pid and start time, that appears whole (written aside,
+// then hard-linked into place, which fails if it exists), so two runs
+// started together cannot both take it. A lock whose holder was a process
+// of this host that is gone is taken over.
+package lockfile
 
 import (
 	"encoding/json"
@@ -10,7 +16,7 @@ import (
 	"time"
 )
 
-// ErrLocked says another promote holds the lock.
+// ErrLocked says another run holds the lock.
 var ErrLocked = errors.New("locked")
 
 // holder is what a lock file says of the run that holds it.
@@ -20,19 +26,9 @@ type holder struct {
 	Started time.Time `json:"started"`
 }
 
-// LockPath is the lock of a manifests directory: beside it, so that the
-// directory holds only manifests.
-func LockPath(manifests string) string {
-	return filepath.Clean(manifests) + ".promote-lock"
-}
-
-// lock takes the lock of a manifests directory, or says who holds it. The
-// file appears whole (written aside, then hard-linked into place, which
-// fails if it exists), so two runs started together cannot both take it.
-// A lock left by a process of this host that is gone is taken over, as
-// restic takes over stale locks.
-func lock(manifests string) (unlock func(), err error) {
-	path := LockPath(manifests)
+// Acquire takes the lock at path, or says who holds it; what names the
+// kind of run ("promote", "build") in that message.
+func Acquire(path, what string) (unlock func(), err error) {
 	host, _ := os.Hostname()
 	me := holder{Host: host, PID: os.Getpid(), Started: time.Now().UTC()}
 	data, _ := json.Marshal(me)
@@ -66,9 +62,9 @@ func lock(manifests string) (unlock func(), err error) {
 			continue
 		}
 		if rerr != nil {
-			return nil, fmt.Errorf("%w: %s exists and cannot be read (%v); if no promote is running, remove it", ErrLocked, path, rerr)
+			return nil, fmt.Errorf("%w: %s exists and cannot be read (%v); if no %s is running, remove it", ErrLocked, path, rerr, what)
 		}
-		return nil, fmt.Errorf("%w: another promote (host %s, pid %d, since %s) holds %s; if it is not running, remove that file",
-			ErrLocked, h.Host, h.PID, h.Started.Format(time.RFC3339), path)
+		return nil, fmt.Errorf("%w: another %s (host %s, pid %d, since %s) holds %s; if it is not running, remove that file",
+			ErrLocked, what, h.Host, h.PID, h.Started.Format(time.RFC3339), path)
 	}
 }
