@@ -13,6 +13,8 @@ have ostree || need+=(ostree)
 have rclone || need+=(rclone)
 have openssl || need+=(openssl)
 have xz || need+=(xz-utils)
+have node || need+=(nodejs)
+have npm || need+=(npm)
 
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
@@ -33,4 +35,13 @@ if [ ! -x "$tools/minio" ]; then
 	echo "deps: building the MinIO server into $tools (a few minutes, once)" >&2
 	mkdir -p "$tools"
 	GOTOOLCHAIN=local GOBIN="$tools" go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c >&2
+fi
+
+# Netlify's own redirect engine, to check the built site's _redirects as
+# production serves them (npm, next to the MinIO server).
+npmdir="$(dirname "$tools")/npm"
+if [ ! -d "$npmdir/node_modules/@netlify/redirects" ]; then
+	echo "deps: installing @netlify/redirects into $npmdir" >&2
+	mkdir -p "$npmdir"
+	npm install --silent --prefix "$npmdir" @netlify/redirects@4.0.2 >&2
 fi

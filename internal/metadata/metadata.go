@@ -63,7 +63,10 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 		}
 		files = append(files, view.File{Path: "streams/" + st.Name + "/feed.xml", Data: feed})
 		for _, l := range Latest(st, cfg) {
-			redirects = append(redirects, fmt.Sprintf("%s %s 302", l.From, l.To))
+			// Forced (302!): Netlify applies a rule over a file at the same
+			// path only when forced, and the HTML page below is there for
+			// other servers; unforced, curl -LO would save the page.
+			redirects = append(redirects, fmt.Sprintf("%s %s 302!", l.From, l.To))
 			page, err := redirectPage(l)
 			if err != nil {
 				return nil, err

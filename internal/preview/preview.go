@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,9 +78,15 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 }
 
 // Handler serves a built site, with its 404 page for what is not there.
+// The site's _redirects rules answer as production answers them: with
+// their status, before any file at the same path.
 func Handler(dir string) http.Handler {
 	files := http.FileServer(http.Dir(dir))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if to, code, ok := redirect(dir, r.URL.Path); ok {
+			http.Redirect(w, r, to, code)
+			return
+		}
 		p := filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+r.URL.Path)))
 		if fi, err := os.Stat(p); err != nil || (fi.IsDir() && !exists(filepath.Join(p, "index.html"))) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -95,4 +103,27 @@ func Handler(dir string) http.Handler {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// redirect finds the _redirects rule for p, with or without a trailing
+// slash. The file is read at each request: it is small, and serve
+// rewrites it on every rebuild.
+func redirect(dir, p string) (to string, code int, ok bool) {
+	data, err := os.ReadFile(filepath.Join(dir, "_redirects"))
+	if err != nil {
+		return "", 0, false
+	}
+	want := strings.TrimSuffix(p, "/")
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || strings.HasPrefix(f[0], "#") || f[0] != want {
+			continue
+		}
+		code, err := strconv.Atoi(strings.TrimSuffix(f[2], "!"))
+		if err != nil || code < 300 || code > 399 {
+			continue
+		}
+		return f[1], code, true
+	}
+	return "", 0, false
 }
