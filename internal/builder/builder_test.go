@@ -472,3 +472,15 @@ func TestBuildLockAndLeftovers(t *testing.T) {
 		t.Errorf("build while another holds the lock: %v", err)
 	}
 }
+
+// Every page names the favicon, and it is there: browsers ask for it.
+func TestFavicon(t *testing.T) {
+	out := build(t, exampleOptions(filepath.Join(repo, "testdata", "manifests")))
+	ico, err := os.ReadFile(filepath.Join(out, "favicon.ico"))
+	if err != nil || len(ico) < 6 || string(ico[:4]) != "\x00\x00\x01\x00" {
+		t.Fatalf("favicon.ico: %d bytes, %v; want an icon", len(ico), err)
+	}
+	if !strings.Contains(read(t, filepath.Join(out, "index.html")), `<link rel="icon" href="/favicon.ico"`) {
+		t.Error("the home page does not link the favicon")
+	}
+}

@@ -297,6 +297,16 @@ func redirectPage(l Link) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
+// feedTitle names the stream, which a stream's title may not ("Fedora
+// Atomic Host 28" is the stable stream's): a reader subscribed to several
+// feeds must tell them apart.
+func feedTitle(title, stream string) string {
+	if !strings.Contains(strings.ToLower(title), strings.ToLower(stream)) {
+		title += " (" + stream + ")"
+	}
+	return title + ": builds"
+}
+
 // Atom is an Atom 1.0 feed (RFC 4287).
 type Atom struct {
 	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
@@ -338,7 +348,7 @@ func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
 	streamURL := cfg.SiteURL(view.StreamURL(st.Name))
 	f := Atom{
 		ID:     streamURL,
-		Title:  title + ": builds",
+		Title:  feedTitle(title, st.Name),
 		Author: AtomPerson{Name: cfg.Title + " release pipeline"},
 		Links:  []AtomLink{{Rel: "self", Href: streamURL + "feed.xml"}, {Rel: "alternate", Href: streamURL}},
 	}
