@@ -2,6 +2,7 @@ package builder_test
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
@@ -482,5 +483,33 @@ func TestFavicon(t *testing.T) {
 	}
 	if !strings.Contains(read(t, filepath.Join(out, "index.html")), `<link rel="icon" href="/favicon.ico"`) {
 		t.Error("the home page does not link the favicon")
+	}
+}
+
+// A build page shows a GCE image beside the AMIs, with its gcloud line.
+func TestGCEImageOnBuildPage(t *testing.T) {
+	manifests := t.TempDir()
+	s, err := trust.LoadSigner(filepath.Join(repo, "testdata", "test-signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := synth.Build("stable", "33.20201201.3.0", time.Date(2020, 12, 1, 0, 0, 0, 0, time.UTC))
+	b.Architectures["x86_64"].Media["gcp"] = &manifest.Platform{Image: json.RawMessage(
+		`{"project":"fedora-coreos-cloud","family":"fedora-coreos-stable","name":"fedora-coreos-33-20201201-3-0-gcp-x86-64"}`)}
+	if err := synth.WriteBuild(manifests, s, b); err != nil {
+		t.Fatal(err)
+	}
+	opts := exampleOptions(manifests)
+	opts.History.Now = time.Date(2020, 12, 2, 0, 0, 0, 0, time.UTC)
+	page := read(t, filepath.Join(build(t, opts), "streams", "stable", "33.20201201.3.0", "index.html"))
+	for _, want := range []string{
+		"<td>gcp</td>",
+		"<code>fedora-coreos-33-20201201-3-0-gcp-x86-64</code>",
+		"<code>gcloud compute instances create NAME --image-project fedora-coreos-cloud --image-family fedora-coreos-stable</code>",
+		"launchAmi=", // the AMIs are still there
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the build page lacks %q", want)
+		}
 	}
 }

@@ -5,6 +5,7 @@
 package view
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -170,7 +171,25 @@ type Image struct {
 	Platform string `json:"platform"`
 	Region   string `json:"region"`
 	Image    string `json:"image"`
-	Launch   string `json:"launch,omitempty"`
+	Launch   string `json:"launch,omitempty"`  // a console link
+	Command  string `json:"command,omitempty"` // or the command that starts one
+}
+
+// gceImage is the Google Compute Engine image a manifest names (gcp.image:
+// project, family, name, as in a Fedora CoreOS release.json), with the
+// gcloud line that starts an instance of it; nil if there is none.
+func gceImage(raw json.RawMessage) *Image {
+	var g struct{ Project, Family, Name string }
+	if len(raw) == 0 || json.Unmarshal(raw, &g) != nil || g.Name == "" || g.Project == "" {
+		return nil
+	}
+	cmd := "gcloud compute instances create NAME --image-project " + g.Project
+	if g.Family != "" {
+		cmd += " --image-family " + g.Family
+	} else {
+		cmd += " --image " + g.Name
+	}
+	return &Image{Platform: "gcp", Region: "global", Image: g.Name, Command: cmd}
 }
 
 type generator struct {
@@ -264,6 +283,11 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 		bv.Arches = append(bv.Arches, av)
 		a := b.Architectures[arch]
 		for _, pname := range slices.Sorted(maps.Keys(a.Media)) {
+			if pname == "gcp" {
+				if iv := gceImage(a.Media[pname].Image); iv != nil {
+					av.Images = append(av.Images, iv)
+				}
+			}
 			for _, region := range slices.Sorted(maps.Keys(a.Media[pname].Images)) {
 				img := a.Media[pname].Images[region].Image
 				iv := &Image{Platform: pname, Region: region, Image: img}

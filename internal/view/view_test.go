@@ -1,9 +1,11 @@
 package view_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 
+	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
@@ -55,5 +57,28 @@ func TestBuildOrder(t *testing.T) {
 	}
 	if b.Notes == "" || b.NotesHTML == "" || len(b.Checksum) != len(want) {
 		t.Errorf("full view: notes %q, HTML %q, %d CHECKSUM lines; want notes and %d lines", b.Notes, b.NotesHTML, len(b.Checksum), len(want))
+	}
+}
+
+// A GCE image (gcp.image, as Fedora CoreOS writes it) is shown beside the
+// AMIs, with the gcloud line that starts an instance of it.
+func TestGCEImage(t *testing.T) {
+	state, cfg := fixture.ExampleState(t)
+	st := state.Stream("stable")
+	b := *st.Current
+	cb := *b.Build
+	mb := *cb.Build
+	mb.Architectures = map[string]*manifest.Architecture{"x86_64": {Media: map[string]*manifest.Platform{
+		"gcp": {Image: json.RawMessage(`{"project":"fedora-coreos-cloud","family":"fedora-coreos-stable","name":"fedora-coreos-33-20201201-3-0-gcp-x86-64"}`)},
+	}}}
+	cb.Build, b.Build = &mb, &cb
+	v, err := view.NewBuild(st, &b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs := v.Arches[0].Images
+	want := "gcloud compute instances create NAME --image-project fedora-coreos-cloud --image-family fedora-coreos-stable"
+	if len(imgs) != 1 || imgs[0].Platform != "gcp" || imgs[0].Image != "fedora-coreos-33-20201201-3-0-gcp-x86-64" || imgs[0].Command != want {
+		t.Errorf("images = %+v, want the GCE image with %q", imgs, want)
 	}
 }
