@@ -17,6 +17,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	fcosrelease "github.com/coreos/stream-metadata-go/release"
+	fcosstream "github.com/coreos/stream-metadata-go/stream"
+
+	"github.com/projectatomic/atomic-site/internal/metadata"
 )
 
 // ErrRollback marks a build refused because it would roll a stream back.
@@ -48,11 +53,7 @@ func Read(read func(p string) ([]byte, error), streams []string) (Published, err
 			return nil, err
 		}
 		st := &Stream{Deadends: map[string]bool{}}
-		var index struct {
-			Releases []struct {
-				Version string `json:"version"`
-			} `json:"releases"`
-		}
+		var index fcosrelease.Index
 		if err := json.Unmarshal(idx, &index); err != nil {
 			return nil, fmt.Errorf("releases/%s.json: %w", name, err)
 		}
@@ -60,14 +61,7 @@ func Read(read func(p string) ([]byte, error), streams []string) (Published, err
 			st.Releases = append(st.Releases, r.Version)
 		}
 		if data, err := read("updates/" + name + ".json"); err == nil {
-			var g struct {
-				Releases []struct {
-					Version  string `json:"version"`
-					Metadata struct {
-						Deadend *struct{} `json:"deadend"`
-					} `json:"metadata"`
-				} `json:"releases"`
-			}
+			var g metadata.UpdateGraph
 			if err := json.Unmarshal(data, &g); err != nil {
 				return nil, fmt.Errorf("updates/%s.json: %w", name, err)
 			}
@@ -80,20 +74,13 @@ func Read(read func(p string) ([]byte, error), streams []string) (Published, err
 			return nil, err
 		}
 		if data, err := read("streams/" + name + ".json"); err == nil {
-			var sm struct {
-				Metadata struct {
-					LastModified time.Time `json:"last-modified"`
-				} `json:"metadata"`
-				Architectures map[string]struct {
-					Artifacts map[string]struct {
-						Release string `json:"release"`
-					} `json:"artifacts"`
-				} `json:"architectures"`
-			}
+			var sm fcosstream.Stream
 			if err := json.Unmarshal(data, &sm); err != nil {
 				return nil, fmt.Errorf("streams/%s.json: %w", name, err)
 			}
-			st.LastModified = sm.Metadata.LastModified
+			if st.LastModified, err = time.Parse(time.RFC3339, sm.Metadata.LastModified); err != nil {
+				return nil, fmt.Errorf("streams/%s.json: metadata.last-modified: %w", name, err)
+			}
 			for _, a := range sm.Architectures {
 				for _, pa := range a.Artifacts {
 					st.Current = pa.Release

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	fcosstream "github.com/coreos/stream-metadata-go/stream"
+
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
@@ -92,16 +94,7 @@ func streamMetadata(p string) (string, bool) {
 // checkBuildPage checks that the page of the stream's current build links
 // every artifact the stream metadata names.
 func checkBuildPage(read Reader, stream, p string, data []byte) []error {
-	var sm struct {
-		Architectures map[string]struct {
-			Artifacts map[string]struct {
-				Release string `json:"release"`
-				Formats map[string]map[string]struct {
-					Location string `json:"location"`
-				} `json:"formats"`
-			} `json:"artifacts"`
-		} `json:"architectures"`
-	}
+	var sm fcosstream.Stream
 	if err := json.Unmarshal(data, &sm); err != nil {
 		return []error{fmt.Errorf("%s: %w", p, err)}
 	}
@@ -117,9 +110,9 @@ func checkBuildPage(read Reader, stream, p string, data []byte) []error {
 				}
 				pages[page] = string(body)
 			}
-			for _, roles := range pa.Formats {
-				for _, art := range roles {
-					if !strings.Contains(pages[page], `href="`+html.EscapeString(art.Location)+`"`) {
+			for _, f := range pa.Formats {
+				for _, art := range []*fcosstream.Artifact{f.Disk, f.Kernel, f.Initramfs, f.Rootfs} {
+					if art != nil && !strings.Contains(pages[page], `href="`+html.EscapeString(art.Location)+`"`) {
 						errs = append(errs, fmt.Errorf("%s: does not link %s, which %s names", page, art.Location, p))
 					}
 				}
