@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/projectatomic/atomic-site/internal/rollback"
@@ -76,8 +76,9 @@ func memPrevious(files []view.File) *previous {
 // checkRollback compares what prev published with what outs would.
 func checkRollback(prev *previous, outs []view.File) error {
 	next := memPrevious(outs)
-	streams := append(append([]string{}, prev.streams...), next.streams...)
-	old, err := rollback.Read(prev.read, rollback.Streams(prefixed(streams)))
+	streams := append(slices.Clone(prev.streams), next.streams...)
+	slices.Sort(streams)
+	old, err := rollback.Read(prev.read, slices.Compact(streams))
 	if err != nil {
 		return fmt.Errorf("read the previous site (%s): %w", prev.name, err)
 	}
@@ -86,12 +87,4 @@ func checkRollback(prev *previous, outs []view.File) error {
 		return err
 	}
 	return rollback.Check(old, now)
-}
-
-func prefixed(streams []string) []string {
-	out := make([]string, len(streams))
-	for i, s := range streams {
-		out[i] = path.Join("releases", s+".json")
-	}
-	return out
 }
