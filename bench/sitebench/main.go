@@ -206,8 +206,10 @@ func rebuildAfterOneManifest(opts builder.Options, s *trust.Signer, pub string) 
 	}
 	var took []time.Duration
 	for i := range 5 {
-		day := now.AddDate(0, 0, i)
-		nb := synth.Build("stable", "28."+day.Format("20060102")+".9", day, "x86_64", "aarch64", "ppc64le")
+		// Newer than the whole history, and not after now: a build dated
+		// later than now is refused.
+		day := now.Add(-time.Duration(5-i) * time.Hour)
+		nb := synth.Build("stable", fmt.Sprintf("28.%s.%d", day.Format("20060102"), 90+i), day, "x86_64", "aarch64", "ppc64le")
 		if err := synth.WriteBuild(opts.History.Manifests, s, nb); err != nil {
 			return 0, err
 		}
