@@ -513,3 +513,51 @@ func TestGCEImageOnBuildPage(t *testing.T) {
 		}
 	}
 }
+
+// Past view.HistoryLimit builds, a stream's page lists the newest ones
+// and links a page per year, which lists every build of that year once.
+func TestHistoryByYear(t *testing.T) {
+	manifests := t.TempDir()
+	s, err := trust.LoadSigner(filepath.Join(repo, "testdata", "test-signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := synth.History(manifests, s, synth.Spec{Streams: []string{"stable"}, Builds: 120,
+		Arches: []string{"x86_64"}, Start: time.Date(2017, 11, 1, 0, 0, 0, 0, time.UTC), FailEvery: 17})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := exampleOptions(manifests)
+	opts.History.Now = time.Date(2018, 3, 1, 0, 0, 0, 0, time.UTC)
+	out := build(t, opts)
+	stream := read(t, filepath.Join(out, "streams", "stable", "index.html"))
+	if n := strings.Count(stream, `<tr class="status-`); n != 50 {
+		t.Errorf("the stream page lists %d builds, want the newest 50", n)
+	}
+	for _, want := range []string{`<a href="/streams/stable/history/2018/">2018</a>`, `<a href="/streams/stable/history/2017/">2017</a>`} {
+		if !strings.Contains(stream, want) {
+			t.Errorf("the stream page lacks %s", want)
+		}
+	}
+	seen := map[string]int{}
+	for _, y := range []string{"2017", "2018"} {
+		page := read(t, filepath.Join(out, "streams", "stable", "history", y, "index.html"))
+		for _, id := range ids {
+			rel := strings.TrimPrefix(id, "stable/")
+			if strings.Contains(page, `href="/streams/stable/`+rel+`/"`) {
+				seen[rel]++
+				if rel[3:7] != y {
+					t.Errorf("%s is on the page of %s", rel, y)
+				}
+			}
+		}
+	}
+	for _, id := range ids {
+		if rel := strings.TrimPrefix(id, "stable/"); seen[rel] != 1 {
+			t.Errorf("%s is on %d year pages, want 1", rel, seen[rel])
+		}
+	}
+	if p := read(t, filepath.Join(out, "streams", "stable", "history", "2018", "index.html")); !strings.Contains(p, `rel="prev"`) {
+		t.Error("the 2018 page does not link the older year")
+	}
+}

@@ -68,6 +68,22 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 			return nil, err
 		}
 		files = append(files, f)
+		years := view.Years(st)
+		for i, y := range years {
+			params := map[string]any{"streamtitle": sv.Title, "streamurl": sv.URL, "year": y.Year, "builds": y.Builds}
+			if i > 0 {
+				params["newer"] = years[i-1].URL
+			}
+			if i+1 < len(years) {
+				params["older"] = years[i+1].URL
+			}
+			f, err := contentFile(path.Join("content", "streams", st.Name, "history", y.Year+".md"), map[string]any{
+				"title": sv.Title + ": builds of " + y.Year, "layout": "history", "params": params})
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+		}
 	}
 	f, err := contentFile("content/_index.md", map[string]any{"title": cfg.Title, "params": map[string]any{"state": stateHome}})
 	if err != nil {

@@ -68,7 +68,43 @@ type Stream struct {
 	// Failure is the newest failed build after the current one.
 	Failure   *Summary   `json:"failure,omitempty"`
 	Withdrawn []*Summary `json:"withdrawn,omitempty"`
-	History   []*Summary `json:"history,omitempty"`
+	// History is the newest HistoryLimit builds; when there are more,
+	// Years links a page per year that holds every build of it.
+	History []*Summary `json:"history,omitempty"`
+	Years   []*Year    `json:"years,omitempty"`
+}
+
+// HistoryLimit is how many builds a stream's page lists: past it, older
+// builds are on a page per year, so that no page grows with the history.
+const HistoryLimit = 50
+
+// Year is one year of a stream's history: its own page.
+type Year struct {
+	Year   string     `json:"year"`
+	URL    string     `json:"url"`
+	Builds []*Summary `json:"builds,omitempty"` // only on the year's own page
+}
+
+// HistoryURL is the site path of a stream's builds of one year.
+func HistoryURL(stream, year string) string { return StreamURL(stream) + "history/" + year + "/" }
+
+// Years is a stream's history by year, newest first, each with every build
+// of that year; none when the stream page lists every build.
+func Years(st *release.Stream) []*Year {
+	if len(st.Builds) <= HistoryLimit {
+		return nil
+	}
+	g := generator{}
+	var years []*Year
+	for _, b := range st.Builds { // newest first
+		y := b.Date.Format("2006")
+		if len(years) == 0 || years[len(years)-1].Year != y {
+			years = append(years, &Year{Year: y, URL: HistoryURL(st.Name, y)})
+		}
+		last := years[len(years)-1]
+		last.Builds = append(last.Builds, g.summary(st, b))
+	}
+	return years
 }
 
 // Summary is a build in a list: enough to link and judge it.
@@ -223,8 +259,11 @@ func (g generator) stream(st *release.Stream) (*Stream, error) {
 	for _, b := range st.Withdrawn {
 		sv.Withdrawn = append(sv.Withdrawn, g.summary(st, b))
 	}
-	for _, b := range st.Builds {
+	for _, b := range st.Builds[:min(len(st.Builds), HistoryLimit)] {
 		sv.History = append(sv.History, g.summary(st, b))
+	}
+	for _, y := range Years(st) {
+		sv.Years = append(sv.Years, &Year{Year: y.Year, URL: y.URL})
 	}
 	return sv, nil
 }
