@@ -1,6 +1,9 @@
 package netlify_test
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,8 +15,8 @@ func TestNetlifyToml(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(c.Build.Command, "go run ./cmd/sitegen build") || !strings.Contains(c.Build.Command, "--out public") || c.Build.Publish != "public" {
-		t.Errorf("build = %+v", c.Build)
+	if c.Build.Command != "scripts/netlify-build.sh" || c.Build.Publish != "public" {
+		t.Errorf("build = %+v, want scripts/netlify-build.sh publishing public", c.Build)
 	}
 	one := func(p, header string) string {
 		v := c.HeadersFor(p)[header]
@@ -46,5 +49,39 @@ func TestNetlifyToml(t *testing.T) {
 		if hsts := one(p, "Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
 			t.Errorf("%s: HSTS %q", p, hsts)
 		}
+	}
+}
+
+// The build script: production never builds the example history; deploy
+// previews may. A stand-in go records what it was asked to build.
+func TestNetlifyBuild(t *testing.T) {
+	bin := t.TempDir()
+	record := filepath.Join(t.TempDir(), "args")
+	os.WriteFile(filepath.Join(bin, "go"), []byte("#!/bin/sh\necho \"$@\" > "+record+"\n"), 0o755)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		ok   bool
+		want string // in the recorded go command, or in stderr
+	}{
+		{"production without manifests", []string{"CONTEXT=production"}, false, "production needs MANIFESTS_DIR and KEYS_DIR"},
+		{"no context without manifests", nil, false, "production needs MANIFESTS_DIR and KEYS_DIR"},
+		{"production with one of the two", []string{"CONTEXT=production", "MANIFESTS_DIR=/srv/m"}, false, "production needs"},
+		{"production with both", []string{"CONTEXT=production", "MANIFESTS_DIR=/srv/m", "KEYS_DIR=/srv/k"}, true, "--manifests /srv/m --keys /srv/k --out public"},
+		{"deploy preview", []string{"CONTEXT=deploy-preview"}, true, "--manifests testdata/manifests --keys testdata/keys --out public"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(record)
+			cmd := exec.Command("bash", "../../scripts/netlify-build.sh")
+			cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin"}, tc.env...)
+			out, err := cmd.CombinedOutput()
+			got, _ := os.ReadFile(record)
+			switch {
+			case tc.ok && (err != nil || !strings.Contains(string(got), "run ./cmd/sitegen build "+tc.want)):
+				t.Errorf("exit %v, go called with %q; want %q\n%s", err, got, tc.want, out)
+			case !tc.ok && (err == nil || len(got) > 0 || !strings.Contains(string(out), tc.want)):
+				t.Errorf("exit %v, go called with %q, output %q; want a refusal saying %q", err, got, out, tc.want)
+			}
+		})
 	}
 }
