@@ -194,8 +194,9 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		return nil, err
 	}
 	slog.Debug("generated pages", "files", len(files), "outputs", len(outs), "took", time.Since(start))
+	next := memPrevious(outs)
 	if b.prev != nil {
-		if err := checkRollback(b.prev, outs); err != nil {
+		if err := checkRollback(b.prev, next); err != nil {
 			if !b.opts.AllowRollback {
 				return nil, fmt.Errorf("%w\n(--allow-rollback publishes it anyway)", err)
 			}
@@ -239,7 +240,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	b.prev = memPrevious(outs) // serve: the next rebuild must not roll this back
+	b.prev = next // serve: the next rebuild must not roll this back
 	return &Result{State: state, Pages: b.site.Pages()}, nil
 }
 

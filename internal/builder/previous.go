@@ -73,9 +73,8 @@ func memPrevious(files []view.File) *previous {
 	}
 }
 
-// checkRollback compares what prev published with what outs would.
-func checkRollback(prev *previous, outs []view.File) error {
-	next := memPrevious(outs)
+// checkRollback compares what prev published with what next would.
+func checkRollback(prev, next *previous) error {
 	streams := append(slices.Clone(prev.streams), next.streams...)
 	slices.Sort(streams)
 	old, err := rollback.Read(prev.read, slices.Compact(streams))
