@@ -84,7 +84,7 @@ func TestDeleteGrace(t *testing.T) {
 
 	// Three objects leave the source.
 	var gone []string
-	for _, k := range []string{"objects/aa/" + strings.Repeat("1", 62) + ".filez", "objects/ab/" + strings.Repeat("2", 62) + ".filez", "deltas/ae/x-y/0"} {
+	for _, k := range []string{"objects/4d/b142eae56c551e9cf89df81dc66d713d1a5bf7ac12f307a3abe641cc71e5c2.commitmeta", "deltas/ae/x-y/1", "deltas/ae/x-y/0"} {
 		os.Remove(filepath.Join(dir, filepath.FromSlash(k)))
 		gone = append(gone, k)
 	}

@@ -11,7 +11,14 @@ import (
 const (
 	CacheImmutable = "public, max-age=31536000, immutable"
 	CacheMutable   = "public, max-age=60, must-revalidate"
+	// CacheRevalidate is for a file and the signature of it that lives
+	// in a second file: no cache may keep one longer than the other, so
+	// every cache asks again each time (cheaply, with the ETag).
+	CacheRevalidate = "no-cache"
 )
+
+// signedPair are the files whose signature is a second file.
+var signedPair = map[string]bool{"summary": true, "summary.sig": true, "summary.idx": true, "summary.idx.sig": true}
 
 var contentTypes = map[string]string{
 	".json":       "application/json",
@@ -33,7 +40,10 @@ var contentTypes = map[string]string{
 // Headers returns a file's Content-Type and Cache-Control.
 func Headers(f File) (contentType, cacheControl string) {
 	cacheControl = CacheImmutable
-	if f.Mutable {
+	switch {
+	case signedPair[f.Rel]:
+		cacheControl = CacheRevalidate
+	case f.Mutable:
 		cacheControl = CacheMutable
 	}
 	base := path.Base(f.Rel)

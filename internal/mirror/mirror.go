@@ -9,14 +9,17 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -31,6 +34,9 @@ type Object struct {
 	Size   int64
 	SHA256 string // from the object's metadata, where the listing has it
 	ETag   string
+	// Symlink marks a symbolic link in a local destination: never
+	// followed, replaced or deleted.
+	Symlink bool
 }
 
 // Upload is one file to put.
@@ -41,7 +47,22 @@ type Upload struct {
 	SHA256       string // stored in the object's metadata
 	ContentType  string
 	CacheControl string
+	// Data, when set, is the content, read before the upload began; Path
+	// then only names it.
+	Data []byte
 }
+
+// Body opens what to upload: Data, or the file at Path.
+func (u Upload) Body() (io.ReadSeekCloser, error) {
+	if u.Data != nil {
+		return nopCloser{bytes.NewReader(u.Data)}, nil
+	}
+	return os.Open(u.Path)
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
 
 // Store is what the mirror needs of a destination.
 type Store interface {
@@ -96,6 +117,15 @@ type Source struct {
 	// with at least one <stream>/<release>.json: a source that is neither
 	// is never allowed to delete.
 	Recognized bool
+	// FirstPointer, when above 0, is the first phase whose files name
+	// commits (refs): before it, every ref the source has, or its summary
+	// names, is walked to check that the destination holds every object
+	// it needs.
+	FirstPointer int
+	// FirstSigned, when above 0, is the first of the last phases, whose
+	// files are signed in a second file (summary, summary.sig): they are
+	// all read before the first is sent, then sent back to back.
+	FirstSigned int
 }
 
 // Plan is what a sync will do.
@@ -110,6 +140,9 @@ type Plan struct {
 	Pending *Pending
 	Skipped int // files already at the destination
 	Listed  int // objects listed at the destination, the mirror's own state aside
+
+	files     map[string]*File    // the source's files by key
+	elsewhere map[string]struct{} // objects at the destination the source lacks
 
 	extra        []string // keys the source lacks, in deletion order
 	hasPending   bool     // the destination holds a pending list
@@ -144,9 +177,9 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 	for i := range src.Files {
 		want[src.Files[i].Rel] = &src.Files[i]
 	}
-	plan := &Plan{Source: src, Uploads: make([][]File, len(src.Phases))}
+	plan := &Plan{Source: src, Uploads: make([][]File, len(src.Phases)), files: want, elsewhere: map[string]struct{}{}}
 	done := make(map[string]bool, len(src.Files))
-	var extra []string
+	var extra, links []string
 	var unsure []*File // mutable files whose listing says nothing of content
 	err := dst.List(ctx, src.NeedSum, func(o Object) error {
 		if strings.HasPrefix(o.Key, StateDir) {
@@ -154,7 +187,14 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 			return nil
 		}
 		plan.Listed++
+		if o.Symlink {
+			links = append(links, o.Key) // never followed, replaced or deleted
+			return nil
+		}
 		f, ok := want[o.Key]
+		if !ok && src.FirstPointer > 0 && strings.HasPrefix(o.Key, "objects/") {
+			plan.elsewhere[o.Key] = struct{}{}
+		}
 		if !ok {
 			if del != nil && !src.Protected[o.Key] {
 				extra = append(extra, o.Key)
@@ -180,6 +220,9 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 		return nil, fmt.Errorf("list destination: %w", err)
 	}
 	slog.Debug("listed destination", "objects", plan.Listed, "took", time.Since(start))
+	if err := checkLinks(src, links); err != nil {
+		return nil, err
+	}
 	if s, ok := dst.(Summer); ok {
 		for _, f := range unsure {
 			sum, err := s.SHA256(ctx, f.Rel)
@@ -218,6 +261,27 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 		}
 	}
 	return plan, nil
+}
+
+// checkLinks refuses a run that would write at or below a symbolic link of
+// the destination, naming it.
+func checkLinks(src *Source, links []string) error {
+	if len(links) == 0 {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, l := range links {
+		set[l] = true
+	}
+	for _, f := range src.Files {
+		for p := f.Rel; p != "." && p != ""; p = path.Dir(p) {
+			if set[p] {
+				return fmt.Errorf("destination: %s is a symbolic link where the mirror would write %s: the mirror writes only real files and directories, and never follows, replaces or removes a link it did not create (%w)",
+					p, f.Rel, ErrPermanent)
+			}
+		}
+	}
+	return nil
 }
 
 func compareInt64(a, b int64) int {
@@ -259,6 +323,12 @@ type Options struct {
 	// Trace, when set, is written to TraceKey after a run that completed,
 	// last of all.
 	Trace *Trace
+	// Lease, when set, is checked before each phase and before deleting:
+	// a run that lost its destination's lease stops there.
+	Lease Lease
+	// Cleaned is what the run removed of earlier runs' leftovers, for the
+	// report.
+	Cleaned Cleaned
 }
 
 // Report says what a sync did, for people and for --json.
@@ -273,6 +343,10 @@ type Report struct {
 	Seconds  float64       `json:"seconds"`
 	Errors   []string      `json:"errors,omitempty"`
 	Complete bool          `json:"complete"`
+	Cleaned
+	// SignedGap is the time between the first and the last upload of the
+	// files signed in a second file (summary, summary.sig).
+	SignedGap float64 `json:"signed_pair_gap_seconds,omitempty"`
 }
 
 // PhaseReport is one phase's share of a Report.
@@ -293,7 +367,13 @@ var ErrPhase = errors.New("upload failed")
 func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report, error) {
 	start := time.Now()
 	jobs := max(opts.Jobs, 1)
-	rep := &Report{Source: plan.Source.Kind, Skipped: plan.Skipped}
+	rep := &Report{Source: plan.Source.Kind, Skipped: plan.Skipped, Cleaned: opts.Cleaned}
+	held := func() error {
+		if opts.Lease == nil {
+			return nil
+		}
+		return opts.Lease.Check(ctx)
+	}
 	finish := func(err error) (*Report, error) {
 		rep.Seconds = time.Since(start).Seconds()
 		if err != nil {
@@ -304,12 +384,35 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 		rep.Complete = err == nil
 		return rep, err
 	}
+	signed := len(plan.Uploads)
+	if plan.Source.FirstSigned > 0 {
+		signed = plan.Source.FirstSigned
+	}
 	for i, files := range plan.Uploads {
 		name := plan.Source.Phases[i]
+		if i == plan.Source.FirstPointer && i > 0 {
+			if err := checkWhole(ctx, plan, dst, jobs); err != nil {
+				return finish(err)
+			}
+		}
+		if i == signed {
+			if err := held(); err != nil {
+				return finish(err)
+			}
+			gap, err := publishSigned(ctx, plan, dst, opts, rep)
+			if err != nil {
+				return finish(err)
+			}
+			rep.SignedGap = gap.Seconds()
+			break
+		}
 		n, b := plan.PhaseTotals(i)
 		rep.Phases = append(rep.Phases, PhaseReport{Name: name, Files: n, Bytes: b})
 		if n == 0 {
 			continue
+		}
+		if err := held(); err != nil {
+			return finish(err)
 		}
 		if opts.Progress != nil {
 			opts.Progress.PhaseStart(name, n, b)
@@ -326,6 +429,9 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	}
 	if len(plan.Source.Refused) > 0 {
 		return finish(errors.Join(plan.Source.Refused...))
+	}
+	if err := held(); err != nil {
+		return finish(err)
 	}
 	if plan.writePending {
 		if err := putJSON(ctx, dst, PendingKey, plan.Pending); err != nil {
@@ -389,6 +495,15 @@ func putJSON(ctx context.Context, dst Store, key string, v any) error {
 	return nil
 }
 
+// upload is how f goes up, with data when it was read before.
+func (opts Options) upload(f File, data []byte) Upload {
+	u := Upload{Key: f.Rel, Path: f.Path, Size: f.Size, SHA256: f.SHA256, Data: data}
+	if opts.Headers != nil {
+		u.ContentType, u.CacheControl = opts.Headers(f)
+	}
+	return u
+}
+
 // runPhase uploads files with jobs workers. After the first failure no new
 // upload starts; those under way finish, and every failure is reported.
 func runPhase(ctx context.Context, files []File, dst Store, jobs int, opts Options) error {
@@ -407,11 +522,7 @@ func runPhase(ctx context.Context, files []File, dst Store, jobs int, opts Optio
 					return
 				}
 				f := files[i]
-				u := Upload{Key: f.Rel, Path: f.Path, Size: f.Size, SHA256: f.SHA256}
-				if opts.Headers != nil {
-					u.ContentType, u.CacheControl = opts.Headers(f)
-				}
-				if err := dst.Put(ctx, u); err != nil {
+				if err := dst.Put(ctx, opts.upload(f, nil)); err != nil {
 					failed.Store(true)
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("%w: %s: %w", ErrPhase, f.Rel, err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,27 +65,24 @@ func (m *memStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// fakeRepo writes an archive repo layout with every kind of file.
+// fakeRepo copies the small repository the real ostree wrote
+// (internal/ostree/testdata) and adds a file of every other kind.
 func fakeRepo(t *testing.T) string {
 	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../ostree/testdata/repo")); err != nil {
+		t.Fatal(err)
+	}
+	commit := "objects/4d/b142eae56c551e9cf89df81dc66d713d1a5bf7ac12f307a3abe641cc71e5c2"
 	files := map[string]string{
-		"config": "[core]\nrepo_version=1\nmode=archive-z2\n",
-		"objects/aa/" + strings.Repeat("1", 62) + ".filez":      "file content one",
-		"objects/ab/" + strings.Repeat("2", 62) + ".filez":      "file content two",
-		"objects/ac/" + strings.Repeat("3", 62) + ".dirtree":    "dirtree",
-		"objects/ad/" + strings.Repeat("4", 62) + ".dirmeta":    "dirmeta",
-		"objects/ae/" + strings.Repeat("5", 62) + ".commit":     "commit",
-		"objects/ae/" + strings.Repeat("5", 62) + ".commitmeta": "meta",
-		"deltas/ae/x-y/0":             "part 0",
-		"deltas/ae/x-y/1":             "part 1",
-		"deltas/ae/x-y/superblock":    "superblock",
-		"delta-indexes/ae/y.index":    "index",
-		"refs/heads/fedora/28/atomic": "ae" + strings.Repeat("5", 62) + "\n",
-		"summary":                     "summary",
-		"summary.sig":                 "sig",
-		"tmp/cache/junk":              "never",
-		"state/x.commitpartial":       "never",
-		".lock":                       "",
+		commit + ".commitmeta":     "meta",
+		"deltas/ae/x-y/0":          "part 0",
+		"deltas/ae/x-y/1":          "part 1",
+		"deltas/ae/x-y/superblock": "superblock",
+		"delta-indexes/ae/y.index": "index",
+		"summary.sig":              "sig",
+		"tmp/cache/junk":           "never",
+		"state/x.commitpartial":    "never",
+		".lock":                    "",
 	}
 	for rel, content := range files {
 		p := filepath.Join(dir, rel)
@@ -94,6 +92,21 @@ func fakeRepo(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+// published counts the files of a repository that a sync publishes.
+func published(t *testing.T, dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			if !ostree.Classify(filepath.ToSlash(rel)).Skip {
+				n++
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 func plan(t *testing.T, dir string, dst mirror.Store, del bool) *mirror.Plan {
@@ -135,8 +148,8 @@ func TestPublishOrder(t *testing.T) {
 		}
 		last = c.Phase
 	}
-	if len(dst.puts) != 14 {
-		t.Errorf("uploaded %d files, want 14: %v", len(dst.puts), dst.puts)
+	if want := published(t, dir); len(dst.puts) != want || want < 30 {
+		t.Errorf("uploaded %d files, want %d: %v", len(dst.puts), want, dst.puts)
 	}
 }
 
@@ -152,7 +165,7 @@ func TestNoOpResync(t *testing.T) {
 		// equal (the fake has no MD5 ETag either): they go again.
 		want := 0
 		if noSum {
-			want = 6 // config, commitmeta, delta index, ref, summary, summary.sig
+			want = 7 // config, commitmeta, delta index, two refs, summary, summary.sig
 		}
 		if n != want {
 			t.Errorf("noSum=%v: second plan uploads %d files, want %d", noSum, n, want)
@@ -165,9 +178,9 @@ func TestChangedRefIsUploaded(t *testing.T) {
 	dst := newMemStore()
 	mirror.Execute(context.Background(), plan(t, dir, dst, false), dst, mirror.Options{Jobs: 4})
 	// Same size, new content: only a content comparison sees it.
-	os.WriteFile(filepath.Join(dir, "refs/heads/fedora/28/atomic"), []byte("ae"+strings.Repeat("6", 62)+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "refs/heads/fedora/28/x86_64/testing"), []byte("ae"+strings.Repeat("6", 62)+"\n"), 0o644)
 	p := plan(t, dir, dst, false)
-	if n, _ := p.Totals(); n != 1 || p.Uploads[ostree.PhaseRefs][0].Rel != "refs/heads/fedora/28/atomic" {
+	if n, _ := p.Totals(); n != 1 || p.Uploads[ostree.PhaseRefs][0].Rel != "refs/heads/fedora/28/x86_64/testing" {
 		t.Errorf("plan = %+v, want just the changed ref", p.Uploads)
 	}
 }
@@ -205,9 +218,9 @@ func TestDelete(t *testing.T) {
 	dst.objects["objects/ff/"+strings.Repeat("9", 62)+".filez"] = mirror.Object{Key: "objects/ff/" + strings.Repeat("9", 62) + ".filez", Size: 1}
 	dst.objects["refs/heads/old"] = mirror.Object{Key: "refs/heads/old", Size: 1}
 	dst.objects["tmp/leftover"] = mirror.Object{Key: "tmp/leftover", Size: 1}
-	os.WriteFile(filepath.Join(dir, "summary"), []byte("summary 2"), 0o644)
+	os.WriteFile(filepath.Join(dir, "summary.sig"), []byte("sig 2"), 0o644)
 
-	dst.failOn = func(k string) bool { return k == "summary" }
+	dst.failOn = func(k string) bool { return k == "summary.sig" }
 	mirror.Execute(context.Background(), plan(t, dir, dst, true), dst, mirror.Options{Jobs: 4})
 	if len(dst.deletes) != 0 {
 		t.Fatalf("a failed run deleted %v", dst.deletes)
@@ -221,8 +234,8 @@ func TestDelete(t *testing.T) {
 	if dst.deletes[0] != "tmp/leftover" || dst.deletes[1] != "refs/heads/old" || !strings.HasPrefix(dst.deletes[2], "objects/") {
 		t.Errorf("delete order %v: want junk, then refs, then objects", dst.deletes)
 	}
-	if len(dst.puts) != 1 || dst.puts[0] != "summary" {
-		t.Errorf("puts %v, want only the new summary", dst.puts)
+	if len(dst.puts) != 1 || dst.puts[0] != "summary.sig" {
+		t.Errorf("puts %v, want only the new summary.sig", dst.puts)
 	}
 }
 
@@ -233,7 +246,9 @@ func TestHeaders(t *testing.T) {
 	}{
 		{mirror.File{Rel: "objects/aa/b.filez"}, "application/octet-stream", mirror.CacheImmutable},
 		{mirror.File{Rel: "refs/heads/x", Mutable: true}, "text/plain; charset=utf-8", mirror.CacheMutable},
-		{mirror.File{Rel: "summary", Mutable: true}, "application/octet-stream", mirror.CacheMutable},
+		{mirror.File{Rel: "summary", Mutable: true}, "application/octet-stream", mirror.CacheRevalidate},
+		{mirror.File{Rel: "summary.sig", Mutable: true}, "application/octet-stream", mirror.CacheRevalidate},
+		{mirror.File{Rel: "summary.idx.sig", Mutable: true}, "application/octet-stream", mirror.CacheRevalidate},
 		{mirror.File{Rel: "stable/28.json", Mutable: true}, "application/json", mirror.CacheMutable},
 		{mirror.File{Rel: "stable/x86_64/a.iso"}, "application/x-iso9660-image", mirror.CacheImmutable},
 		{mirror.File{Rel: "stable/x86_64/a.raw.xz"}, "application/x-xz", mirror.CacheImmutable},

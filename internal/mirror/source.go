@@ -5,11 +5,13 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -50,7 +52,8 @@ func Open(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error)
 
 // OSTreeSource lists an archive-mode repository in publishing phases.
 func OSTreeSource(dir string) (*Source, error) {
-	src := &Source{Kind: "ostree", Protected: map[string]bool{}, Recognized: true}
+	src := &Source{Kind: "ostree", Protected: map[string]bool{}, Recognized: true,
+		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned)}
 	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
 		src.Phases = append(src.Phases, p.String())
 	}
@@ -217,28 +220,92 @@ func (l localFiles) sha256(_ context.Context, key string) (string, error) {
 }
 
 // walk calls fn for every regular file below dir, with its slash path
-// relative to dir. Symbolic links are followed for files.
+// relative to dir and the path to read it from. A symbolic link whose
+// target stays inside dir is followed, to a file or a directory; any other
+// fails the walk, naming the link and its target, so that nothing outside
+// the source is ever published.
 func walk(dir string, fn func(rel, path string, size int64) error) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	root, err = filepath.Abs(root)
+	if err != nil {
+		return err
+	}
+	w := &sourceWalk{dir: dir, root: root, fn: fn}
+	return w.walkDir(root, "", map[string]bool{root: true})
+}
+
+type sourceWalk struct {
+	dir, root string
+	fn        func(rel, path string, size int64) error
+}
+
+// walkDir walks real directory real, whose files are published below rel.
+// active holds the real directories being walked, to refuse a loop.
+func (w *sourceWalk) walkDir(real, rel string, active map[string]bool) error {
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := filepath.Join(real, e.Name())
+		r := path.Join(rel, e.Name())
+		switch {
+		case e.Type()&fs.ModeSymlink != 0:
+			if err := w.link(p, r, active); err != nil {
+				return err
+			}
+		case e.IsDir():
+			active[p] = true
+			err := w.walkDir(p, r, active)
+			delete(active, p)
+			if err != nil {
+				return err
+			}
+		case e.Type().IsRegular():
+			fi, err := e.Info()
+			if err != nil {
+				return err
+			}
+			if err := w.fn(r, p, fi.Size()); err != nil {
+				return err
+			}
 		}
-		if d.IsDir() {
-			return nil
+	}
+	return nil
+}
+
+// ErrOutside is wrapped by the error of a source holding a symbolic link
+// that leads out of it.
+var ErrOutside = errors.New("leads outside the source")
+
+func (w *sourceWalk) link(p, rel string, active map[string]bool) error {
+	target, _ := os.Readlink(p)
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return fmt.Errorf("%s: symbolic link %s -> %s: %w", w.dir, rel, target, err)
+	}
+	if real != w.root && !strings.HasPrefix(real, w.root+string(filepath.Separator)) {
+		return fmt.Errorf("%s: symbolic link %s -> %s %w (%s); nothing was published", w.dir, rel, target, ErrOutside, real)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.IsDir():
+		if active[real] {
+			return fmt.Errorf("%s: symbolic link %s -> %s makes a loop", w.dir, rel, target)
 		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		return fn(filepath.ToSlash(rel), p, fi.Size())
-	})
+		active[real] = true
+		defer delete(active, real)
+		return w.walkDir(real, rel, active)
+	case fi.Mode().IsRegular():
+		return w.fn(rel, real, fi.Size())
+	}
+	return nil
 }
 
 // sums sets a file's sha256 and md5.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/manifest"
@@ -37,7 +38,9 @@ type VerifyOptions struct {
 	Gate *Gate
 	// Deep downloads metadata objects and images and checks their sha256.
 	Deep bool
-	Jobs int
+	// Leftovers, when set, lists what killed runs left behind.
+	Leftovers Leftovers
+	Jobs      int
 }
 
 // VerifyReport is what Verify found.
@@ -54,8 +57,10 @@ type VerifyReport struct {
 // error is for a check that could not run (the listing failed); problems
 // are in the report.
 //
-// An ostree repository: every ref names a commit that is present; deep,
-// every commit, dirtree and dirmeta has the sha256 its name says. Release
+// An ostree repository: every ref, and every ref the summary names, agree
+// and are whole (their commit, and every dirtree, dirmeta and file object
+// it needs, are present); deep, every commit, dirtree and dirmeta has the
+// sha256 its name says. Release
 // files: every manifest parses (and, with Keys, verifies), and every
 // artifact it names is present with its size; deep, with its sha256.
 func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport, error) {
@@ -70,6 +75,21 @@ func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport,
 		return nil, fmt.Errorf("list: %w", err)
 	}
 	v := &verifier{dst: dst, listing: listing, jobs: max(opts.Jobs, 1)}
+	for key, o := range listing {
+		if o.Symlink {
+			v.problem("%s: a symbolic link: the mirror never writes one, and clients may follow it out of the mirror", key)
+		}
+	}
+	if opts.Leftovers != nil {
+		found, err := opts.Leftovers.Leftovers(ctx)
+		if err != nil {
+			v.problem("cannot list leftovers: %v", err)
+		}
+		for _, l := range found {
+			v.problem("%s: %s of %d bytes, started %s, left by a run that did not finish; the next sync removes it",
+				l.Key, l.Kind, l.Size, l.Started.UTC().Format(time.RFC3339))
+		}
+	}
 	if _, isRepo := listing["config"]; isRepo {
 		v.refs(ctx, opts.Gate)
 		if opts.Deep {
@@ -139,11 +159,13 @@ func (v *verifier) sha256(ctx context.Context, key string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// refs checks that every ref names a commit that is present and, with a
-// gate, one that a released, unrevoked build names.
+// refs walks every ref, and every ref the summary names, to every object
+// its commit needs; and, with a gate, checks that each names a commit a
+// released, unrevoked build names.
 func (v *verifier) refs(ctx context.Context, gate *Gate) {
+	refs := map[string]string{}
 	for key := range v.listing {
-		if !strings.HasPrefix(key, "refs/") {
+		if !strings.HasPrefix(key, "refs/") || v.listing[key].Symlink {
 			continue
 		}
 		data, err := v.read(ctx, key, 4096)
@@ -156,15 +178,71 @@ func (v *verifier) refs(ctx context.Context, gate *Gate) {
 			v.problem("%s: %q is not a commit checksum", key, sum)
 			continue
 		}
-		if _, ok := v.listing[ostree.CommitPath(sum)]; !ok {
-			v.problem("%s: points at commit %s, which is missing", key, sum)
-		}
+		refs[RefName(key)] = sum
 		if gate != nil {
 			if err := gate.Check(RefName(key), sum); err != nil {
 				v.problem("%s: %v", key, err)
 			}
 		}
 	}
+	if _, ok := v.listing["summary"]; ok {
+		data, err := v.read(ctx, "summary", maxSummary)
+		var named map[string]string
+		if err == nil {
+			named, err = ostree.ParseSummary(data)
+		}
+		if err != nil {
+			v.problem("summary: %v", err)
+		}
+		for name, sum := range named {
+			switch cur, ok := refs[name]; {
+			case !ok:
+				v.problem("summary: names ref %s (commit %s), which has no file under refs/", name, sum)
+				refs[name] = sum
+			case cur != sum:
+				v.problem("summary: names commit %s for ref %s, whose file names %s", sum, name, cur)
+				refs[name+" (as the summary names it)"] = sum
+			}
+		}
+	}
+	gaps, err := ostree.Walk(ctx, refs, v, v.jobs)
+	if err != nil {
+		v.problem("walk: %v", err)
+	}
+	for ref, gs := range groupGaps(gaps) {
+		for i, g := range gs {
+			if i == maxGapsPerRef {
+				v.problem("ref %s: %d more objects missing or unreadable", ref, len(gs)-i)
+				break
+			}
+			v.problem("%s", g)
+		}
+	}
+}
+
+// maxSummary bounds how much of a summary file is read.
+const maxSummary = 64 << 20
+
+// maxGapsPerRef bounds the lines of one ref's gaps: a destination that
+// lost everything needs no list of twenty thousand objects.
+const maxGapsPerRef = 20
+
+func groupGaps(gaps []ostree.Gap) map[string][]ostree.Gap {
+	m := map[string][]ostree.Gap{}
+	for _, g := range gaps {
+		m[g.Ref] = append(m[g.Ref], g)
+	}
+	return m
+}
+
+// Has and Read make the destination an ostree.Objects for a walk.
+func (v *verifier) Has(key string) bool {
+	o, ok := v.listing[key]
+	return ok && !o.Symlink
+}
+
+func (v *verifier) Read(ctx context.Context, key string) ([]byte, error) {
+	return v.read(ctx, key, maxSummary)
 }
 
 // each runs fn over items with the verifier's parallelism.

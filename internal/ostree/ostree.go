@@ -30,13 +30,26 @@ const (
 	PhaseOther                    // anything else the repository holds
 	PhaseConfig                   // config
 	PhaseRefs                     // refs/
+	PhaseSummaries                // summaries/: an indexed summary's parts, named by digest
 	PhaseSummary                  // summary
-	PhaseSummarySig               // summary.sig, after the summary it signs
+	PhaseSummarySig               // summary.sig, right after the summary it signs
+	PhaseSummaryIndex             // summary.idx, after the parts it names
+	PhaseSummaryIndexSig          // summary.idx.sig
 	NumPhases
 )
 
+// FirstPointer is the first phase whose files name commits: before it,
+// every commit a ref names must be whole at the destination.
+const FirstPointer = PhaseRefs
+
+// FirstSigned is the first phase of the files that are signed in a second
+// file (summary and summary.sig, summary.idx and summary.idx.sig): they
+// are read before the first is sent, and sent back to back.
+const FirstSigned = PhaseSummary
+
 var phaseNames = [...]string{"file objects", "dirtree/dirmeta", "commits", "delta parts", "delta superblocks",
-	"delta indexes", "other", "config", "refs", "summary", "summary.sig"}
+	"delta indexes", "other", "config", "refs", "indexed summaries", "summary", "summary.sig",
+	"summary.idx", "summary.idx.sig"}
 
 func (p Phase) String() string {
 	if p >= 0 && int(p) < len(phaseNames) {
@@ -70,6 +83,12 @@ func Classify(rel string) Class {
 		return Class{Phase: PhaseSummary, Mutable: true}
 	case rel == "summary.sig":
 		return Class{Phase: PhaseSummarySig, Mutable: true}
+	case rel == "summary.idx":
+		return Class{Phase: PhaseSummaryIndex, Mutable: true}
+	case rel == "summary.idx.sig":
+		return Class{Phase: PhaseSummaryIndexSig, Mutable: true}
+	case first == "summaries" && rest != "":
+		return Class{Phase: PhaseSummaries}
 	case first == "refs":
 		return Class{Phase: PhaseRefs, Mutable: true}
 	case first == "delta-indexes":

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -294,9 +293,10 @@ func metaSHA256(m map[string]string) string {
 }
 
 // Put uploads a file; large ones go multipart with parallel parts. The
-// body is the open file, which minio-go can seek to retry.
+// body is the open file (or the data read before), which minio-go can seek
+// to retry.
 func (s *Store) Put(ctx context.Context, u mirror.Upload) error {
-	f, err := os.Open(u.Path)
+	f, err := u.Body()
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,269 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// LockKey is the lease of a destination: one sync at a time writes there.
+const LockKey = StateDir + "lock"
+
+// Holder says who holds a destination's lease.
+type Holder struct {
+	Host    string    `json:"host"`
+	PID     int       `json:"pid"`
+	Tool    string    `json:"tool"`
+	Started time.Time `json:"started"`
+	Expires time.Time `json:"expires,omitzero"` // zero for a local lock, which dies with its process
+}
+
+func (h Holder) String() string {
+	s := fmt.Sprintf("host %s, pid %d, %s, since %s", h.Host, h.PID, h.Tool, h.Started.Format(time.RFC3339))
+	if !h.Expires.IsZero() {
+		s += ", lease expires " + h.Expires.Format(time.RFC3339)
+	}
+	return s
+}
+
+// ErrLocked is wrapped by the error of a run refused because another holds
+// the destination.
+var ErrLocked = errors.New("locked")
+
+// ErrLeaseLost is the cause of a run's context ending because its lease is
+// gone (removed by hand, or taken over after it could not be renewed).
+var ErrLeaseLost = errors.New("lease lost")
+
+// ErrNoConditionalWrites says a store ignores If-Match and If-None-Match, so
+// that no lease on it can exclude another run.
+var ErrNoConditionalWrites = errors.New("the store ignores conditional writes (If-None-Match, If-Match), so it cannot hold a lease; run one sync at a time and pass --no-lock")
+
+// LockedError names the holder of a destination.
+type LockedError struct {
+	Dest   string
+	Holder Holder
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("%s is being synced by another run (%s); if that run is dead, wait for its lease to expire or run: mirror unlock %s",
+		e.Dest, e.Holder, e.Dest)
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Lease is a destination held by this run.
+type Lease interface {
+	// Check confirms, with a request, that the lease is still this run's.
+	Check(ctx context.Context) error
+	// Release gives the lease up.
+	Release(ctx context.Context) error
+}
+
+// Locker is a destination that grants leases by itself (a local
+// directory's flock).
+type Locker interface {
+	Lock(ctx context.Context, dest string, h Holder) (Lease, error)
+}
+
+// LeaseStore is a destination that keeps a lease as an object written with
+// conditional requests (S3): created only if absent, replaced only if its
+// ETag is unchanged.
+type LeaseStore interface {
+	// CreateLease writes h only if no lease exists; ErrConflict if one does.
+	CreateLease(ctx context.Context, h Holder) (etag string, err error)
+	// ReadLease returns the lease and its ETag, or an error wrapping
+	// fs.ErrNotExist.
+	ReadLease(ctx context.Context) (h Holder, etag string, err error)
+	// ReplaceLease writes h only if the lease's ETag is etag; ErrConflict
+	// if it is not (or the lease is gone).
+	ReplaceLease(ctx context.Context, etag string, h Holder) (newETag string, err error)
+	// DeleteLease removes the lease.
+	DeleteLease(ctx context.Context) error
+}
+
+// ErrConflict is a conditional write that found the object not as it
+// expected.
+var ErrConflict = errors.New("precondition failed")
+
+// LeaseOptions shape a lease on a LeaseStore.
+type LeaseOptions struct {
+	Duration time.Duration // how long a lease lasts unrenewed (default 5 minutes)
+	// Alive tells whether a process of this host is running, so that the
+	// lease of a killed run of this host is taken over at once.
+	Alive func(pid int) bool
+	Now   func() time.Time
+}
+
+// DefaultLease is how long a lease lasts without renewal: a dead holder on
+// another host blocks others this long at most.
+const DefaultLease = 5 * time.Minute
+
+// Lock takes the destination's lease for this run and returns a context
+// that ends, with cause ErrLeaseLost, if the lease is lost. A destination
+// that is neither a Locker nor a LeaseStore needs none.
+func Lock(ctx context.Context, dst any, dest string, h Holder, opts LeaseOptions) (context.Context, Lease, error) {
+	switch d := dst.(type) {
+	case Locker:
+		l, err := d.Lock(ctx, dest, h)
+		return ctx, l, err
+	case LeaseStore:
+		return acquire(ctx, d, dest, h, opts)
+	}
+	return ctx, noLease{}, nil
+}
+
+type noLease struct{}
+
+func (noLease) Check(context.Context) error   { return nil }
+func (noLease) Release(context.Context) error { return nil }
+
+func acquire(ctx context.Context, ls LeaseStore, dest string, h Holder, opts LeaseOptions) (context.Context, Lease, error) {
+	if opts.Duration <= 0 {
+		opts.Duration = DefaultLease
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	now := opts.Now().UTC()
+	h.Started, h.Expires = now, now.Add(opts.Duration)
+	etag, err := ls.CreateLease(ctx, h)
+	if errors.Is(err, ErrConflict) {
+		cur, curTag, rerr := ls.ReadLease(ctx)
+		switch {
+		case rerr != nil:
+			return ctx, nil, fmt.Errorf("%s: read %s: %w", dest, LockKey, rerr)
+		case now.After(cur.Expires):
+			slog.Info("taking over an expired lease", "dest", dest, "holder", cur.String())
+		case cur.Host == h.Host && opts.Alive != nil && !opts.Alive(cur.PID):
+			slog.Info("taking over the lease of a dead run of this host", "dest", dest, "holder", cur.String())
+		default:
+			return ctx, nil, &LockedError{Dest: dest, Holder: cur}
+		}
+		etag, err = ls.ReplaceLease(ctx, curTag, h)
+		if errors.Is(err, ErrConflict) {
+			// Another run took it over first.
+			if cur, _, rerr := ls.ReadLease(ctx); rerr == nil {
+				return ctx, nil, &LockedError{Dest: dest, Holder: cur}
+			}
+		}
+	}
+	if err != nil {
+		return ctx, nil, fmt.Errorf("%s: take lease %s: %w", dest, LockKey, err)
+	}
+	l := &s3Lease{ls: ls, dest: dest, h: h, etag: etag, opts: opts}
+	// A store that ignores If-Match lets this write through: then it
+	// would let another run's If-None-Match through too.
+	if _, err := ls.ReplaceLease(ctx, "00000000000000000000000000000000", h); !errors.Is(err, ErrConflict) {
+		ls.DeleteLease(ctx)
+		if err == nil {
+			err = ErrNoConditionalWrites
+		}
+		return ctx, nil, fmt.Errorf("%s: %w", dest, err)
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	l.cancel = cancel
+	l.stopped = make(chan struct{})
+	l.quit = make(chan struct{})
+	go l.renew(runCtx)
+	return runCtx, l, nil
+}
+
+// s3Lease is a lease object renewed in the background.
+type s3Lease struct {
+	ls     LeaseStore
+	dest   string
+	opts   LeaseOptions
+	cancel context.CancelCauseFunc
+
+	mu   sync.Mutex
+	h    Holder
+	etag string
+	lost error
+
+	quit, stopped chan struct{}
+	once          sync.Once
+}
+
+// renew extends the lease every sixth of its duration: several renewals
+// may fail in a row before it runs out. Once it cannot be renewed before
+// it expires, or it is no longer this run's, the run's context ends.
+func (l *s3Lease) renew(ctx context.Context) {
+	defer close(l.stopped)
+	t := time.NewTicker(l.opts.Duration / 6)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.quit:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		l.mu.Lock()
+		h, etag := l.h, l.etag
+		l.mu.Unlock()
+		expires := h.Expires
+		now := l.opts.Now().UTC()
+		h.Expires = now.Add(l.opts.Duration)
+		newTag, err := l.ls.ReplaceLease(ctx, etag, h)
+		switch {
+		case err == nil:
+			l.mu.Lock()
+			l.h, l.etag = h, newTag
+			l.mu.Unlock()
+		case errors.Is(err, ErrConflict):
+			l.lose(fmt.Errorf("%w: %s: %s was removed or taken over by another run", ErrLeaseLost, l.dest, LockKey))
+			return
+		case now.Add(l.opts.Duration / 6).After(expires):
+			l.lose(fmt.Errorf("%w: %s: could not renew %s before it expires: %v", ErrLeaseLost, l.dest, LockKey, err))
+			return
+		default:
+			slog.Warn("lease renewal failed; trying again", "dest", l.dest, "err", err)
+		}
+	}
+}
+
+func (l *s3Lease) lose(err error) {
+	l.mu.Lock()
+	l.lost = err
+	l.mu.Unlock()
+	l.cancel(err)
+}
+
+// Check reads the lease back: it must still carry this run's ETag.
+func (l *s3Lease) Check(ctx context.Context) error {
+	l.mu.Lock()
+	lost, etag := l.lost, l.etag
+	l.mu.Unlock()
+	if lost != nil {
+		return lost
+	}
+	_, cur, err := l.ls.ReadLease(ctx)
+	if err != nil || cur != etag {
+		if err == nil {
+			err = errors.New("it is another run's now")
+		}
+		lost = fmt.Errorf("%w: %s: %s: %v", ErrLeaseLost, l.dest, LockKey, err)
+		l.lose(lost)
+		return lost
+	}
+	return nil
+}
+
+// Release stops renewing and removes the lease if it is still this run's.
+func (l *s3Lease) Release(ctx context.Context) error {
+	var err error
+	l.once.Do(func() {
+		close(l.quit)
+		<-l.stopped
+		if l.Check(ctx) != nil {
+			return // not ours to remove
+		}
+		err = l.ls.DeleteLease(ctx)
+		l.cancel(context.Canceled)
+	})
+	return err
+}

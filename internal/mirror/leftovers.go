@@ -1,0 +1,63 @@
+package mirror
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Leftover is what a killed run left at a destination: an incomplete
+// multipart upload (S3), or a temporary file (a directory).
+type Leftover struct {
+	Key     string
+	ID      string // the upload's ID, for S3
+	Size    int64
+	Started time.Time
+	Kind    string // "incomplete upload" or "temporary file"
+}
+
+// Leftovers is a destination that can find and remove what killed runs
+// left behind.
+type Leftovers interface {
+	Leftovers(ctx context.Context) ([]Leftover, error)
+	RemoveLeftover(ctx context.Context, l Leftover) error
+}
+
+// Cleaned counts what a run removed of earlier runs' leftovers.
+type Cleaned struct {
+	Uploads   int   `json:"incomplete_uploads_aborted"`
+	TempFiles int   `json:"temp_files_removed"`
+	Bytes     int64 `json:"leftover_bytes"`
+}
+
+// CleanLeftovers removes what runs before this one left behind. It must be
+// called holding the destination's lease, before this run writes anything:
+// then every leftover started before the lease is a dead run's.
+func CleanLeftovers(ctx context.Context, dst any, before time.Time) (Cleaned, error) {
+	var c Cleaned
+	lo, ok := dst.(Leftovers)
+	if !ok {
+		return c, nil
+	}
+	found, err := lo.Leftovers(ctx)
+	if err != nil {
+		return c, fmt.Errorf("find leftovers: %w", err)
+	}
+	for _, l := range found {
+		if !l.Started.Before(before) {
+			continue
+		}
+		if err := lo.RemoveLeftover(ctx, l); err != nil {
+			return c, fmt.Errorf("remove %s %s: %w", l.Kind, l.Key, err)
+		}
+		slog.Info("removed a leftover of an earlier run", "kind", l.Kind, "key", l.Key, "bytes", l.Size, "started", l.Started)
+		if l.ID != "" {
+			c.Uploads++
+		} else {
+			c.TempFiles++
+		}
+		c.Bytes += l.Size
+	}
+	return c, nil
+}

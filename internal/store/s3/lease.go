@@ -1,0 +1,81 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/projectatomic/atomic-site/internal/mirror"
+)
+
+var _ mirror.LeaseStore = (*Store)(nil)
+
+// The lease is written with conditional PUTs, as Terraform's S3 backend
+// locks its state: If-None-Match: * to create it, If-Match: ETag to renew
+// or take it over. MinIO and AWS S3 both honour them.
+
+func (s *Store) putLease(ctx context.Context, h mirror.Holder, cond func(*minio.PutObjectOptions)) (string, error) {
+	data, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	opts := minio.PutObjectOptions{ContentType: "application/json", CacheControl: "no-store", DisableContentSha256: true}
+	cond(&opts)
+	info, err := s.client.PutObject(ctx, s.bucket, s.prefix+mirror.LockKey, bytes.NewReader(data), int64(len(data)), opts)
+	if err != nil {
+		return "", leaseErr(err)
+	}
+	return info.ETag, nil
+}
+
+// leaseErr maps a failed precondition to mirror.ErrConflict.
+func leaseErr(err error) error {
+	r := minio.ToErrorResponse(err)
+	if r.StatusCode == http.StatusPreconditionFailed || r.StatusCode == http.StatusConflict ||
+		r.Code == "PreconditionFailed" || r.Code == "ConditionalRequestConflict" {
+		return fmt.Errorf("%s: %w", mirror.LockKey, mirror.ErrConflict)
+	}
+	return classify(err)
+}
+
+// CreateLease writes the lease only if there is none.
+func (s *Store) CreateLease(ctx context.Context, h mirror.Holder) (string, error) {
+	return s.putLease(ctx, h, func(o *minio.PutObjectOptions) { o.SetMatchETagExcept("*") })
+}
+
+// ReplaceLease writes the lease only if it still has etag.
+func (s *Store) ReplaceLease(ctx context.Context, etag string, h mirror.Holder) (string, error) {
+	return s.putLease(ctx, h, func(o *minio.PutObjectOptions) { o.SetMatchETag(etag) })
+}
+
+// ReadLease reads the lease and its ETag.
+func (s *Store) ReadLease(ctx context.Context) (mirror.Holder, string, error) {
+	var h mirror.Holder
+	o, err := s.client.GetObject(ctx, s.bucket, s.prefix+mirror.LockKey, minio.GetObjectOptions{})
+	if err != nil {
+		return h, "", classify(err)
+	}
+	defer o.Close()
+	info, err := o.Stat()
+	if err != nil {
+		return h, "", classify(err)
+	}
+	data, err := io.ReadAll(io.LimitReader(o, 1<<16))
+	if err != nil {
+		return h, "", classify(err)
+	}
+	if err := json.Unmarshal(data, &h); err != nil {
+		return h, "", fmt.Errorf("%s: not a mirror lease: %w", mirror.LockKey, err)
+	}
+	return h, info.ETag, nil
+}
+
+// DeleteLease removes the lease.
+func (s *Store) DeleteLease(ctx context.Context) error {
+	return s.Delete(ctx, mirror.LockKey)
+}
