@@ -21,20 +21,20 @@ type Phase int
 
 // The phases, in publishing order.
 const (
-	PhaseFiles       Phase = iota // .filez: file content
-	PhaseDirs                     // .dirtree, .dirmeta
-	PhaseCommits                  // .commit, .commitmeta
-	PhaseDeltaParts               // static delta parts
-	PhaseSuperblocks              // static delta superblocks, after their parts
-	PhaseDeltaIndex               // delta-indexes/
-	PhaseOther                    // anything else the repository holds
-	PhaseConfig                   // config
-	PhaseRefs                     // refs/
-	PhaseSummaries                // summaries/: an indexed summary's parts, named by digest
-	PhaseSummary                  // summary
-	PhaseSummarySig               // summary.sig, right after the summary it signs
-	PhaseSummaryIndex             // summary.idx, after the parts it names
-	PhaseSummaryIndexSig          // summary.idx.sig
+	PhaseFiles           Phase = iota // .filez: file content
+	PhaseDirs                         // .dirtree, .dirmeta
+	PhaseCommits                      // .commit, .commitmeta
+	PhaseDeltaParts                   // static delta parts
+	PhaseSuperblocks                  // static delta superblocks, after their parts
+	PhaseDeltaIndex                   // delta-indexes/
+	PhaseOther                        // anything else the repository holds
+	PhaseConfig                       // config
+	PhaseRefs                         // refs/
+	PhaseSummaries                    // summaries/: an indexed summary's parts, named by digest
+	PhaseSummary                      // summary
+	PhaseSummarySig                   // summary.sig, right after the summary it signs
+	PhaseSummaryIndex                 // summary.idx, after the parts it names
+	PhaseSummaryIndexSig              // summary.idx.sig
 	NumPhases
 )
 
