@@ -10,6 +10,7 @@ need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have chromium || have chromium-browser || need+=(chromium)
 have ostree || need+=(ostree)
+have gpg && have gpg-agent || need+=(gnupg)
 have rclone || need+=(rclone)
 have openssl || need+=(openssl)
 have xz || need+=(xz-utils)

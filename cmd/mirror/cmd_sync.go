@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/cli"
+	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -29,6 +31,7 @@ type syncOptions struct {
 	maxDelete   string
 	deleteGrace time.Duration
 	dryRun      bool
+	noLock      bool
 	jsonOut     bool
 	progress    string
 	run         runSettings
@@ -43,7 +46,8 @@ func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.delete, "delete", false, "remove destination keys the source no longer has, after the new summary is published and --delete-grace has passed")
 	f.StringVar(&o.maxDelete, "max-delete", "10%", "with --delete: refuse the run if it would delete more than N keys, or P% of the destination")
 	f.DurationVar(&o.deleteGrace, "delete-grace", time.Hour, "with --delete: how long a key must stay missing from the source before it is deleted (longer than clients cache the summary)")
-	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing (takes no lease)")
+	f.BoolVar(&o.noLock, "no-lock", false, "do not take the destination's lease: only for a store that ignores conditional writes, when nothing else can sync to it")
 	f.BoolVar(&o.jsonOut, "json", false, "print a machine-readable summary at the end")
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log or none")
 }
@@ -65,7 +69,15 @@ credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the shared
 credentials file or the instance role) or a local directory. The
 destination is listed once; what is there with the right size (and, for
 refs, summary and other mutable files, the right sha256) is not sent again.
-A failure stops the run before the next phase; running again resumes.`,
+A failure stops the run before the next phase; running again resumes.
+
+One run at a time writes to a destination: a run takes its lease
+(.mirror/lock: on S3 an object written with If-None-Match and renewed
+with If-Match, in a directory an flock) before it lists anything, and a
+second run refuses at once, naming the holder (exit 3). Holding it, a run
+aborts the incomplete uploads and removes the temporary files that killed
+runs left. Before it publishes any ref, it walks every ref to every object
+the commit needs; a ref that is not whole stops the run there.`,
 		Args: cli.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSync(cmd.Context(), cmd, opts, args)
@@ -121,15 +133,14 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 		return err
 	}
 	trace := func(dest string) *mirror.Trace {
-		host, _ := os.Hostname()
-		info, _ := debug.ReadBuildInfo()
-		return &mirror.Trace{Time: time.Now().UTC(), Tool: "mirror " + cli.Version(info), Host: host, Destination: dest, Source: state}
+		h := holder()
+		return &mirror.Trace{Time: time.Now().UTC(), Tool: h.Tool, Host: h.Host, Destination: dest, Source: state}
 	}
 	opts.run = runSettings{del: del, trace: trace}
 	out := cmd.OutOrStdout()
 	if len(targets) == 1 && opts.config == "" {
 		rep, err := syncOne(ctx, src, args[1], opts.storeOptions, opts, out, cmd.ErrOrStderr())
-		return finishReport(out, opts, []namedReport{{Name: args[1], Report: rep}}, err)
+		return finishReport(out, opts, []namedReport{newNamedReport(args[1], rep, err)}, err)
 	}
 	// Several regions at once, each with its own report.
 	reports := make([]namedReport, len(targets))
@@ -142,19 +153,35 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 			o := opts
 			o.progress = "log" // bars of several targets would fight over the terminal
 			rep, err := syncOne(ctx, src, t.Dest(), so, o, io.Discard, cmd.ErrOrStderr())
-			reports[i] = namedReport{Name: t.Name, Report: rep}
 			if err != nil {
-				errs[i] = fmt.Errorf("target %s: %w", t.Name, err)
+				err = fmt.Errorf("target %s: %w", t.Name, err)
 			}
+			reports[i] = newNamedReport(t.Name, rep, err)
+			errs[i] = err
 		})
 	}
 	wg.Wait()
 	return finishReport(out, opts, reports, errors.Join(errs...))
 }
 
+// namedReport is one target's outcome, for people and for --json: a run
+// that failed before it began has no report, but still its error.
 type namedReport struct {
 	Name string `json:"target"`
 	*mirror.Report
+	Error string `json:"error,omitempty"`
+	ran   bool
+}
+
+func newNamedReport(name string, rep *mirror.Report, err error) namedReport {
+	r := namedReport{Name: name, Report: rep, ran: rep != nil}
+	if rep == nil {
+		r.Report = &mirror.Report{}
+	}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r
 }
 
 // runSettings are what runSync works out once for every target.
@@ -189,7 +216,21 @@ func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptio
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close()
 	dst := retried(d)
+	var lease mirror.Lease
+	var cleaned mirror.Cleaned
+	if !opts.dryRun && !opts.noLock {
+		var release func()
+		ctx, lease, release, err = lock(ctx, d, dest)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		if cleaned, err = mirror.CleanLeftovers(ctx, d, time.Now()); err != nil {
+			return nil, fmt.Errorf("%s: %w", dest, err)
+		}
+	}
 	plan, err := mirror.MakePlan(ctx, src, dst, opts.run.del)
 	if err != nil {
 		return nil, err
@@ -203,7 +244,41 @@ func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptio
 	}
 	prog := newProgress(opts.progress, dest, stderr)
 	defer prog.Close()
-	return mirror.Execute(ctx, plan, dst, mirror.Options{Jobs: so.jobs, Progress: prog, Headers: mirror.Headers, Trace: opts.run.trace(dest)})
+	rep, err := mirror.Execute(ctx, plan, dst, mirror.Options{Jobs: so.jobs, Progress: prog, Headers: mirror.Headers,
+		Trace: opts.run.trace(dest), Lease: lease, Cleaned: cleaned})
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, mirror.ErrLeaseLost) {
+		err = fmt.Errorf("%w (%w)", cause, err)
+	}
+	return rep, err
+}
+
+// holder is this run, as its lease names it.
+func holder() mirror.Holder {
+	host, _ := os.Hostname()
+	info, _ := debug.ReadBuildInfo()
+	return mirror.Holder{Host: host, PID: os.Getpid(), Tool: "mirror " + cli.Version(info)}
+}
+
+// exitLocked is the exit code of a run refused because another holds the
+// destination: a timer can tell it from a failure.
+const exitLocked = 3
+
+// lock takes the destination's lease. The returned context ends if the
+// lease is lost; release gives it up.
+func lock(ctx context.Context, d destination, dest string) (context.Context, mirror.Lease, func(), error) {
+	runCtx, lease, err := mirror.Lock(ctx, d, dest, holder(), mirror.LeaseOptions{Alive: lockfile.Alive})
+	if errors.Is(err, mirror.ErrLocked) {
+		return ctx, nil, nil, &cli.ExitError{Code: exitLocked, Err: err}
+	}
+	if err != nil {
+		return ctx, nil, nil, err
+	}
+	release := func() {
+		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+			slog.Warn("could not remove the lease; it expires by itself", "dest", dest, "err", err)
+		}
+	}
+	return runCtx, lease, release, nil
 }
 
 func printPlan(w io.Writer, dest string, p *mirror.Plan, del *mirror.DeleteOptions) {
@@ -252,7 +327,7 @@ func finishReport(w io.Writer, opts syncOptions, reports []namedReport, err erro
 		return err
 	}
 	for _, r := range reports {
-		if r.Report == nil {
+		if !r.ran {
 			continue
 		}
 		state := "published"
@@ -263,8 +338,12 @@ func finishReport(w io.Writer, opts syncOptions, reports []namedReport, err erro
 		if r.Pending > 0 {
 			pending = fmt.Sprintf("; %d waiting out --delete-grace", r.Pending)
 		}
-		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted%s\n",
-			r.Name, state, r.Files, bytesize.Format(r.Bytes), r.Seconds, r.Skipped, r.Deleted, pending)
+		cleaned := ""
+		if c := r.Cleaned; c.Uploads+c.TempFiles > 0 {
+			cleaned = fmt.Sprintf("; removed %d incomplete uploads and %d temporary files of earlier runs (%s)", c.Uploads, c.TempFiles, bytesize.Format(c.Bytes))
+		}
+		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted%s%s\n",
+			r.Name, state, r.Files, bytesize.Format(r.Bytes), r.Seconds, r.Skipped, r.Deleted, pending, cleaned)
 	}
 	return err
 }

@@ -25,10 +25,14 @@ func newVerifyCommand() *cobra.Command {
 	var opts verifyOptions
 	cmd := &cobra.Command{
 		Use:   "verify DEST [--against SRC] [--deep]",
-		Short: "Check a mirror: every ref's commit is there, every source object, and with --deep their content",
+		Short: "Check a mirror: every ref whole, every source object, and with --deep their content",
 		Long: `Check a mirror and list every problem; exit non-zero if there is any.
 
-For an ostree repository: every ref's commit is present. With --against
+For an ostree repository: every ref, and every ref the summary names,
+agree and are whole: the commit, and every dirtree, dirmeta and file
+object it needs, are present (each missing object is named with the ref
+that needs it). Incomplete uploads and temporary files left by killed
+runs, and symbolic links, are reported too. With --against
 SRC, every file of the source is present with the right size. With
 --deep, metadata objects (.commit, .dirtree, .dirmeta) are downloaded and
 their sha256 checked against their names, and release images against
@@ -52,10 +56,14 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 	if err != nil {
 		return err
 	}
+	defer dst.Close()
 	if opts.manifests != "" && opts.keys == "" {
 		return cli.Usagef("verify: --manifests needs --keys, to verify them")
 	}
 	vopts := mirror.VerifyOptions{Deep: opts.deep, Jobs: opts.jobs}
+	if lo, ok := dst.(mirror.Leftovers); ok {
+		vopts.Leftovers = lo
+	}
 	var keys *trust.Keyring
 	if opts.keys != "" {
 		if keys, err = trust.LoadKeys(opts.keys); err != nil {

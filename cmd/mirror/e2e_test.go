@@ -173,7 +173,7 @@ func TestVerifyFindsProblems(t *testing.T) {
 	if code == 0 {
 		t.Fatal("verify passed a broken mirror")
 	}
-	for _, want := range []string{"refs/heads/" + ref + ": points at commit " + commit + ", which is missing", ".dirtree: content has sha256", ".commit: in the source, missing"} {
+	for _, want := range []string{"objects/" + commit[:2] + "/" + commit[2:] + ".commit: missing (needed by ref " + ref + ")", ".dirtree: content has sha256", ".commit: in the source, missing"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify output lacks %q:\n%s", want, out)
 		}

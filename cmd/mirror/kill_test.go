@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -130,7 +131,7 @@ func TestKilledDeletesKeepPendingConsistent(t *testing.T) {
 	extra := func() map[string]bool {
 		x := map[string]bool{}
 		store.List(context.Background(), nil, func(o mirror.Object) error {
-			if !inSource[o.Key] && o.Key != mirror.PendingKey && o.Key != mirror.TraceKey {
+			if !inSource[o.Key] && !strings.HasPrefix(o.Key, mirror.StateDir) {
 				x[o.Key] = true
 			}
 			return nil

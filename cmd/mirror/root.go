@@ -25,7 +25,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cli.AddLogFlag(root, stderr)
 	cli.SetVersion(root)
-	root.AddCommand(newSyncCommand(), newVerifyCommand(), newWatchCommand())
+	root.AddCommand(newSyncCommand(), newVerifyCommand(), newWatchCommand(), newUnlockCommand())
 	return cli.Run(ctx, root, args, stdout, stderr)
 }
 
@@ -47,6 +47,7 @@ func (o *storeOptions) addFlags(cmd *cobra.Command) {
 type destination interface {
 	mirror.Store
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Close() error
 }
 
 var (

@@ -57,7 +57,7 @@ func Acquire(path, what string) (unlock func(), err error) {
 		if rerr == nil {
 			rerr = json.Unmarshal(raw, &h)
 		}
-		if attempt == 0 && rerr == nil && h.Host == host && !alive(h.PID) {
+		if attempt == 0 && rerr == nil && h.Host == host && !Alive(h.PID) {
 			os.Remove(path) // its holder died: take it over
 			continue
 		}

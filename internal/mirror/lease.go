@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -120,6 +121,47 @@ type noLease struct{}
 func (noLease) Check(context.Context) error   { return nil }
 func (noLease) Release(context.Context) error { return nil }
 
+// heldHere are the destinations whose lease a run of this process holds:
+// a lease naming this host and process, and not among them, was left by
+// an earlier run of this process (mirror watch, a test) and is taken over.
+var heldHere sync.Map
+
+// leaseAttempts bounds the tries of one lease request that fails for a
+// transient reason: a lease must not be lost to one reset connection.
+const leaseAttempts = 4
+
+// try runs op until it succeeds, fails for good (a conflict, a missing
+// object, a permanent error) or has been tried leaseAttempts times.
+func try[T any](ctx context.Context, op func() (T, error)) (T, error) {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		v, err := op()
+		if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrPermanent) ||
+			attempt == leaseAttempts || ctx.Err() != nil {
+			return v, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return v, ctx.Err()
+		}
+		wait *= 2
+	}
+}
+
+type leaseRead struct {
+	h    Holder
+	etag string
+}
+
+func readLease(ctx context.Context, ls LeaseStore) (Holder, string, error) {
+	r, err := try(ctx, func() (leaseRead, error) {
+		h, etag, err := ls.ReadLease(ctx)
+		return leaseRead{h, etag}, err
+	})
+	return r.h, r.etag, err
+}
+
 func acquire(ctx context.Context, ls LeaseStore, dest string, h Holder, opts LeaseOptions) (context.Context, Lease, error) {
 	if opts.Duration <= 0 {
 		opts.Duration = DefaultLease
@@ -127,26 +169,47 @@ func acquire(ctx context.Context, ls LeaseStore, dest string, h Holder, opts Lea
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if _, busy := heldHere.LoadOrStore(dest, true); busy {
+		return ctx, nil, fmt.Errorf("%s: %w: another sync of this process is writing to it", dest, ErrLocked)
+	}
+	ctx, l, err := acquireLease(ctx, ls, dest, h, opts)
+	if err != nil {
+		heldHere.Delete(dest)
+	}
+	return ctx, l, err
+}
+
+func acquireLease(ctx context.Context, ls LeaseStore, dest string, h Holder, opts LeaseOptions) (context.Context, Lease, error) {
 	now := opts.Now().UTC()
 	h.Started, h.Expires = now, now.Add(opts.Duration)
-	etag, err := ls.CreateLease(ctx, h)
+	etag, err := try(ctx, func() (string, error) { return ls.CreateLease(ctx, h) })
 	if errors.Is(err, ErrConflict) {
-		cur, curTag, rerr := ls.ReadLease(ctx)
+		cur, curTag, rerr := readLease(ctx, ls)
 		switch {
+		case errors.Is(rerr, fs.ErrNotExist):
+			// Released meanwhile: try once more from the start.
+			etag, err = try(ctx, func() (string, error) { return ls.CreateLease(ctx, h) })
+			if errors.Is(err, ErrConflict) {
+				return ctx, nil, fmt.Errorf("%s: %w: another run took it just now", dest, ErrLocked)
+			}
 		case rerr != nil:
 			return ctx, nil, fmt.Errorf("%s: read %s: %w", dest, LockKey, rerr)
 		case now.After(cur.Expires):
 			slog.Info("taking over an expired lease", "dest", dest, "holder", cur.String())
+		case cur.Host == h.Host && cur.PID == h.PID:
+			slog.Info("taking over a lease an earlier run of this process left", "dest", dest, "holder", cur.String())
 		case cur.Host == h.Host && opts.Alive != nil && !opts.Alive(cur.PID):
 			slog.Info("taking over the lease of a dead run of this host", "dest", dest, "holder", cur.String())
 		default:
 			return ctx, nil, &LockedError{Dest: dest, Holder: cur}
 		}
-		etag, err = ls.ReplaceLease(ctx, curTag, h)
-		if errors.Is(err, ErrConflict) {
-			// Another run took it over first.
-			if cur, _, rerr := ls.ReadLease(ctx); rerr == nil {
-				return ctx, nil, &LockedError{Dest: dest, Holder: cur}
+		if rerr == nil {
+			etag, err = try(ctx, func() (string, error) { return ls.ReplaceLease(ctx, curTag, h) })
+			if errors.Is(err, ErrConflict) {
+				// Another run took it over first.
+				if cur, _, rerr := readLease(ctx, ls); rerr == nil {
+					return ctx, nil, &LockedError{Dest: dest, Holder: cur}
+				}
 			}
 		}
 	}
@@ -156,7 +219,8 @@ func acquire(ctx context.Context, ls LeaseStore, dest string, h Holder, opts Lea
 	l := &s3Lease{ls: ls, dest: dest, h: h, etag: etag, opts: opts}
 	// A store that ignores If-Match lets this write through: then it
 	// would let another run's If-None-Match through too.
-	if _, err := ls.ReplaceLease(ctx, "00000000000000000000000000000000", h); !errors.Is(err, ErrConflict) {
+	probe := func() (string, error) { return ls.ReplaceLease(ctx, "00000000000000000000000000000000", h) }
+	if _, err := try(ctx, probe); !errors.Is(err, ErrConflict) {
 		ls.DeleteLease(ctx)
 		if err == nil {
 			err = ErrNoConditionalWrites
@@ -241,7 +305,10 @@ func (l *s3Lease) Check(ctx context.Context) error {
 	if lost != nil {
 		return lost
 	}
-	_, cur, err := l.ls.ReadLease(ctx)
+	_, cur, err := readLease(ctx, l.ls)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrPermanent) {
+		return fmt.Errorf("%s: cannot read %s to check the lease: %w", l.dest, LockKey, err)
+	}
 	if err != nil || cur != etag {
 		if err == nil {
 			err = errors.New("it is another run's now")
@@ -257,13 +324,14 @@ func (l *s3Lease) Check(ctx context.Context) error {
 func (l *s3Lease) Release(ctx context.Context) error {
 	var err error
 	l.once.Do(func() {
+		defer heldHere.Delete(l.dest)
 		close(l.quit)
 		<-l.stopped
+		defer l.cancel(context.Canceled)
 		if l.Check(ctx) != nil {
 			return // not ours to remove
 		}
-		err = l.ls.DeleteLease(ctx)
-		l.cancel(context.Canceled)
+		_, err = try(ctx, func() (struct{}, error) { return struct{}{}, l.ls.DeleteLease(ctx) })
 	})
 	return err
 }

@@ -42,6 +42,7 @@ type Store struct {
 }
 
 var (
+	_ io.Closer        = (*Store)(nil)
 	_ mirror.Store     = (*Store)(nil)
 	_ mirror.Summer    = (*Store)(nil)
 	_ mirror.Locker    = (*Store)(nil)
@@ -347,6 +348,14 @@ func (s *Store) Lock(ctx context.Context, dest string, h mirror.Holder) (mirror.
 		return nil, fmt.Errorf("lock %s: %w", s.name(mirror.LockKey), err)
 	}
 	f, err := root.OpenFile(mirror.LockKey, os.O_RDWR|os.O_CREATE, 0o644)
+	readOnly := false
+	if errors.Is(err, syscall.EROFS) {
+		// A read-only destination: an flock still excludes other runs,
+		// and the first write names the real trouble.
+		if ro, rerr := root.Open(mirror.LockKey); rerr == nil {
+			f, err, readOnly = ro, nil, true
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", s.name(mirror.LockKey), err)
 	}
@@ -363,6 +372,9 @@ func (s *Store) Lock(ctx context.Context, dest string, h mirror.Holder) (mirror.
 			cur.Tool = "a run that has not written its name yet"
 		}
 		return nil, &mirror.LockedError{Dest: dest, Holder: cur}
+	}
+	if readOnly {
+		return &fileLease{f: f}, nil
 	}
 	h.Started = time.Now().UTC()
 	data, _ := json.MarshalIndent(h, "", "  ")
@@ -392,5 +404,17 @@ func (l *fileLease) Release(context.Context) error {
 		l.f.Truncate(0)
 		err = l.f.Close()
 	})
+	return err
+}
+
+// Close lets the directory go.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.root == nil {
+		return nil
+	}
+	err := s.root.Close()
+	s.root = nil
 	return err
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 
 	"github.com/minio/minio-go/v7"
@@ -48,9 +50,15 @@ func (s *Store) CreateLease(ctx context.Context, h mirror.Holder) (string, error
 	return s.putLease(ctx, h, func(o *minio.PutObjectOptions) { o.SetMatchETagExcept("*") })
 }
 
-// ReplaceLease writes the lease only if it still has etag.
+// ReplaceLease writes the lease only if it still has etag. A lease that is
+// gone does not have it either (S3 answers If-Match on a missing key with
+// 404).
 func (s *Store) ReplaceLease(ctx context.Context, etag string, h mirror.Holder) (string, error) {
-	return s.putLease(ctx, h, func(o *minio.PutObjectOptions) { o.SetMatchETag(etag) })
+	tag, err := s.putLease(ctx, h, func(o *minio.PutObjectOptions) { o.SetMatchETag(etag) })
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%s: %w", mirror.LockKey, mirror.ErrConflict)
+	}
+	return tag, err
 }
 
 // ReadLease reads the lease and its ETag.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -87,6 +88,9 @@ func New(dest string, opts Options) (*Store, error) {
 		&credentials.FileAWSCredentials{},
 		&credentials.IAM{Client: &http.Client{Transport: http.DefaultTransport}},
 	})
+	if v, err := creds.GetWithContext(nil); err == nil && v.SignerType.IsAnonymous() {
+		slog.Warn("no credentials found (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, an instance role): trying anonymous access", "dest", dest)
+	}
 	tr, err := minio.DefaultTransport(u.Scheme == "https")
 	if err != nil {
 		return nil, err
@@ -367,3 +371,6 @@ func (s *Store) AllowAnonymousRead(ctx context.Context) error {
 	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, s.bucket)
 	return s.client.SetBucketPolicy(ctx, s.bucket, policy)
 }
+
+// Close has nothing to let go: connections are the transport's.
+func (s *Store) Close() error { return nil }

@@ -42,7 +42,13 @@ type Proxy struct {
 	rng    *rand.Rand
 	counts map[string]int
 	off    atomic.Bool
+	delay  atomic.Int64 // nanoseconds every request is held, faults or not
 }
+
+// SetDelay holds every request d before it is handled, as a round trip
+// across a continent does: a sync slowed so that runs overlap, or a
+// network figure.
+func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
 
 // New starts a proxy to target (http://HOST:PORT) that injects a fault
 // into a share rate of requests, choosing the kind evenly, from seed.
@@ -57,6 +63,9 @@ func New(target string, rate float64, seed uint64, stall time.Duration) (*Proxy,
 	rp.ErrorLog = nil
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.Requests.Add(1)
+		if d := p.delay.Load(); d > 0 {
+			time.Sleep(time.Duration(d))
+		}
 		switch p.pick() {
 		case InternalError:
 			s3Error(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
