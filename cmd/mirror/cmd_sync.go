@@ -227,7 +227,7 @@ func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptio
 			return nil, err
 		}
 		defer release()
-		if cleaned, err = mirror.CleanLeftovers(ctx, d, time.Now()); err != nil {
+		if cleaned, err = mirror.CleanLeftovers(ctx, d, time.Now(), mirror.Candidates(src.Files)); err != nil {
 			return nil, fmt.Errorf("%s: %w", dest, err)
 		}
 	}

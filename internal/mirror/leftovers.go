@@ -18,10 +18,22 @@ type Leftover struct {
 }
 
 // Leftovers is a destination that can find and remove what killed runs
-// left behind.
+// left behind. Some stores (MinIO) list incomplete uploads only for one
+// key at a time: candidates are the keys an upload may have been left
+// under (the source's large files), looked at one by one where a listing
+// of the whole prefix does not show them.
 type Leftovers interface {
-	Leftovers(ctx context.Context) ([]Leftover, error)
+	Leftovers(ctx context.Context, candidates []Object) ([]Leftover, error)
 	RemoveLeftover(ctx context.Context, l Leftover) error
+}
+
+// Candidates are a source's files as keys an upload may be left under.
+func Candidates(files []File) []Object {
+	out := make([]Object, 0, len(files))
+	for _, f := range files {
+		out = append(out, Object{Key: f.Rel, Size: f.Size})
+	}
+	return out
 }
 
 // Cleaned counts what a run removed of earlier runs' leftovers.
@@ -34,13 +46,13 @@ type Cleaned struct {
 // CleanLeftovers removes what runs before this one left behind. It must be
 // called holding the destination's lease, before this run writes anything:
 // then every leftover started before the lease is a dead run's.
-func CleanLeftovers(ctx context.Context, dst any, before time.Time) (Cleaned, error) {
+func CleanLeftovers(ctx context.Context, dst any, before time.Time, candidates []Object) (Cleaned, error) {
 	var c Cleaned
 	lo, ok := dst.(Leftovers)
 	if !ok {
 		return c, nil
 	}
-	found, err := lo.Leftovers(ctx)
+	found, err := lo.Leftovers(ctx, candidates)
 	if err != nil {
 		return c, fmt.Errorf("find leftovers: %w", err)
 	}

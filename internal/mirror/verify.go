@@ -81,7 +81,14 @@ func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport,
 		}
 	}
 	if opts.Leftovers != nil {
-		found, err := opts.Leftovers.Leftovers(ctx)
+		candidates := make([]Object, 0, len(listing))
+		for _, o := range listing {
+			candidates = append(candidates, o)
+		}
+		if opts.Against != nil {
+			candidates = append(candidates, Candidates(opts.Against.Files)...)
+		}
+		found, err := opts.Leftovers.Leftovers(ctx, candidates)
 		if err != nil {
 			v.problem("cannot list leftovers: %v", err)
 		}

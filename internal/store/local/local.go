@@ -303,7 +303,7 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // Leftovers lists the temporary files of writes that never finished (a
 // killed run's).
-func (s *Store) Leftovers(ctx context.Context) ([]mirror.Leftover, error) {
+func (s *Store) Leftovers(ctx context.Context, _ []mirror.Object) ([]mirror.Leftover, error) {
 	root, err := s.open(false)
 	if root == nil || err != nil {
 		return nil, err

@@ -13,32 +13,55 @@ var _ mirror.Leftovers = (*Store)(nil)
 
 // Leftovers lists the incomplete multipart uploads below the prefix: a
 // killed run's, whose parts the store keeps (and AWS bills) until they
-// are aborted.
-func (s *Store) Leftovers(ctx context.Context) ([]mirror.Leftover, error) {
+// are aborted. AWS lists them for the whole prefix; MinIO only for one
+// key at a time, so each candidate large enough to have gone multipart
+// is asked after too.
+func (s *Store) Leftovers(ctx context.Context, candidates []mirror.Object) ([]mirror.Leftover, error) {
+	seen := map[string]bool{}
 	var out []mirror.Leftover
-	core := minio.Core{Client: s.client}
-	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, s.prefix, true) {
-		if u.Err != nil {
-			return nil, classify(u.Err)
+	list := func(prefix string) error {
+		for u := range s.client.ListIncompleteUploads(ctx, s.bucket, prefix, true) {
+			if u.Err != nil {
+				return classify(u.Err)
+			}
+			if !seen[u.UploadID] && strings.HasPrefix(u.Key, s.prefix) {
+				seen[u.UploadID] = true
+				out = append(out, s.leftover(ctx, u))
+			}
 		}
-		l := mirror.Leftover{Key: strings.TrimPrefix(u.Key, s.prefix), ID: u.UploadID, Started: u.Initiated, Kind: "incomplete upload"}
-		// The size of the parts held, for the report.
-		for marker := 0; ; {
-			parts, err := core.ListObjectParts(ctx, s.bucket, u.Key, u.UploadID, marker, 1000)
-			if err != nil {
-				break // the size is for the report only
+		return nil
+	}
+	if err := list(s.prefix); err != nil {
+		return nil, err
+	}
+	for _, c := range candidates {
+		if uint64(c.Size) >= s.partSize {
+			if err := list(s.prefix + c.Key); err != nil {
+				return nil, err
 			}
-			for _, p := range parts.ObjectParts {
-				l.Size += p.Size
-			}
-			if !parts.IsTruncated {
-				break
-			}
-			marker = parts.NextPartNumberMarker
 		}
-		out = append(out, l)
 	}
 	return out, nil
+}
+
+func (s *Store) leftover(ctx context.Context, u minio.ObjectMultipartInfo) mirror.Leftover {
+	core := minio.Core{Client: s.client}
+	l := mirror.Leftover{Key: strings.TrimPrefix(u.Key, s.prefix), ID: u.UploadID, Started: u.Initiated, Kind: "incomplete upload"}
+	// The size of the parts held, for the report.
+	for marker := 0; ; {
+		parts, err := core.ListObjectParts(ctx, s.bucket, u.Key, u.UploadID, marker, 1000)
+		if err != nil {
+			break // the size is for the report only
+		}
+		for _, p := range parts.ObjectParts {
+			l.Size += p.Size
+		}
+		if !parts.IsTruncated {
+			break
+		}
+		marker = parts.NextPartNumberMarker
+	}
+	return l
 }
 
 // RemoveLeftover aborts an incomplete upload.
