@@ -70,6 +70,13 @@ func (e *pullError) Error() string { return "ostree " + e.args[0] + ": " + e.out
 // the summary, as a compose does.
 func commitTree(t *testing.T, repo string, n int, seed uint64, subject string) string {
 	t.Helper()
+	return commitTreeSigned(t, repo, n, seed, subject, nil)
+}
+
+// commitTreeSigned is commitTree with extra arguments to ostree commit and
+// ostree summary (--gpg-sign, --gpg-homedir).
+func commitTreeSigned(t *testing.T, repo string, n int, seed uint64, subject string, sign []string) string {
+	t.Helper()
 	tree := t.TempDir()
 	r := rand.New(rand.NewPCG(seed, seed))
 	for i := range n {
@@ -83,8 +90,8 @@ func commitTree(t *testing.T, repo string, n int, seed uint64, subject string) s
 			t.Fatal(err)
 		}
 	}
-	commit := ostreeCmd(t, "--repo="+repo, "commit", "-b", ref, "--tree=dir="+tree, "-s", subject)
-	ostreeCmd(t, "--repo="+repo, "summary", "-u")
+	commit := ostreeCmd(t, append([]string{"--repo=" + repo, "commit", "-b", ref, "--tree=dir=" + tree, "-s", subject}, sign...)...)
+	ostreeCmd(t, append([]string{"--repo=" + repo, "summary", "-u"}, sign...)...)
 	return commit
 }
 

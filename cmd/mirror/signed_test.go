@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+)
+
+// gpgKey makes a signing key in a new GnuPG home, as a release engineer's
+// key, and returns the arguments that sign ostree commits and summaries
+// with it and the exported public key.
+func gpgKey(t *testing.T) (sign []string, pub string) {
+	t.Helper()
+	if _, err := exec.LookPath("gpg"); err != nil {
+		t.Fatal("gpg not found: install the Debian package gnupg (make test does, as root)")
+	}
+	home := t.TempDir()
+	os.Chmod(home, 0o700)
+	gpg := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("gpg", append([]string{"--homedir", home, "--batch"}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("gpg %v: %v", args, err)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run() })
+	gpg("--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "Atomic Host Test <atomic@example.org>", "ed25519", "sign", "never")
+	var fpr string
+	for _, line := range strings.Split(gpg("--list-keys", "--with-colons"), "\n") {
+		if f := strings.Split(line, ":"); f[0] == "fpr" && fpr == "" {
+			fpr = f[9]
+		}
+	}
+	pub = filepath.Join(t.TempDir(), "atomic.gpg")
+	if err := os.WriteFile(pub, []byte(gpg("--export", "--armor", fpr)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--gpg-sign=" + fpr, "--gpg-homedir=" + home}, pub
+}
+
+// signedClient is a client that checks the signatures of commits and of
+// the summary. Its repository is bare-user, as a host's is: ostree uses
+// static deltas only there.
+func signedClient(t *testing.T, url, pub string) client {
+	c := client{t, filepath.Join(t.TempDir(), "client")}
+	ostreeCmd(t, "--repo="+c.repo, "init", "--mode=bare-user")
+	ostreeCmd(t, "--repo="+c.repo, "remote", "add", "--set=gpg-verify=true", "--set=gpg-verify-summary=true",
+		"--gpg-import="+pub, "origin", url)
+	return c
+}
+
+// A signed repository with a static delta goes through the mirror: a
+// client that verifies commits and summary pulls the first commit, then
+// the second through the delta, and fsck passes.
+func TestSignedRepositoryWithDelta(t *testing.T) {
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "atomic", "repo")
+	sign, pub := gpgKey(t)
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	first := commitTreeSigned(t, repo, 60, 71, "first", sign)
+	sync := []string{"sync", repo, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--progress", "none"}
+	if _, errs, code := mirrorCmd(t, sync...); code != 0 {
+		t.Fatal(errs)
+	}
+	c := signedClient(t, srv.Endpoint+"/atomic/repo", pub)
+	if got, err := c.pull(); err != nil || got != first {
+		t.Fatalf("pull: %s, %v", got, err)
+	}
+
+	second := commitTreeSigned(t, repo, 60, 72, "second", sign)
+	ostreeCmd(t, "--repo="+repo, "static-delta", "generate", "--from="+first, "--to="+second)
+	ostreeCmd(t, append([]string{"--repo=" + repo, "summary", "-u"}, sign...)...)
+	if _, errs, code := mirrorCmd(t, sync...); code != 0 {
+		t.Fatal(errs)
+	}
+	// --require-static-deltas: the pull fails unless it goes through the
+	// delta the mirror published.
+	ostreeCmd(t, "--repo="+c.repo, "pull", "--require-static-deltas", "origin", ref)
+	ostreeCmd(t, "--repo="+c.repo, "fsck")
+	if got := ostreeCmd(t, "--repo="+c.repo, "rev-parse", "origin:"+ref); got != second {
+		t.Fatalf("client at %s, want %s", got, second)
+	}
+}
+
+// The window between summary and summary.sig, measured: a client that
+// clears its summary cache pulls in a loop while 20 signed commits are
+// synced. ostree signs its summary in a second file, so no order of two
+// uploads closes the window; the mirror makes it as short as two requests.
+// Any failure must be that window (a signature that does not match), never
+// a missing object.
+func TestSummaryWindow(t *testing.T) {
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "atomic", "repo")
+	sign, pub := gpgKey(t)
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	commitTreeSigned(t, repo, 20, 80, "0", sign)
+	syncArgs := []string{"sync", repo, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--progress", "none", "--json"}
+	if _, errs, code := mirrorCmd(t, syncArgs...); code != 0 {
+		t.Fatal(errs)
+	}
+	c := signedClient(t, srv.Endpoint+"/atomic/repo", pub)
+
+	stop := make(chan struct{})
+	var pulls, failures int
+	var failed []string
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			os.RemoveAll(filepath.Join(c.repo, "tmp", "cache"))
+			out, err := exec.Command("ostree", "--repo="+c.repo, "pull", "origin", ref).CombinedOutput()
+			pulls++
+			if err != nil {
+				failures++
+				failed = append(failed, strings.TrimSpace(string(out)))
+			}
+		}
+	})
+	var last string
+	var maxGap float64
+	for i := 1; i <= 20; i++ {
+		last = commitTreeSigned(t, repo, 20, 80+uint64(i), "commit", sign)
+		out, errs, code := mirrorCmd(t, syncArgs...)
+		if code != 0 {
+			t.Fatalf("sync %d: %s", i, errs)
+		}
+		var rep struct {
+			Gap float64 `json:"signed_pair_gap_seconds"`
+		}
+		json.Unmarshal([]byte(out), &rep)
+		maxGap = max(maxGap, rep.Gap)
+	}
+	close(stop)
+	wg.Wait()
+	for _, f := range failed {
+		if strings.Contains(f, "404") || !strings.Contains(strings.ToLower(f), "signature") {
+			t.Errorf("a pull failed for a reason other than the summary window: %s", f)
+		}
+	}
+	if got, err := c.pull(); err != nil || got != last {
+		t.Fatalf("final pull: %s, %v; want %s", got, err, last)
+	}
+	t.Logf("figure: summary window: %d pulls during 20 signed syncs, %d failed with a signature mismatch; largest gap between summary and summary.sig %.1f ms",
+		pulls, failures, maxGap*1000)
+	if pulls < 20 {
+		t.Errorf("only %d pulls: the window was not exercised", pulls)
+	}
+}
