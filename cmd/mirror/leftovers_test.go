@@ -59,17 +59,18 @@ func sha256Of(r io.ReadCloser, err error) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// killDuring kills syncs of args at seeded moments, and returns how many
-// were still running when killed.
-func killDuring(t *testing.T, seed uint64, kills int, args ...string) int {
+// killDuring kills syncs of args at seeded moments within [from,
+// from+span), and returns how many were still running when killed, and the
+// most leftovers any kill left (each run removes the last one's).
+func killDuring(t *testing.T, seed uint64, kills int, from, span time.Duration, leftovers func() int, args ...string) (mid, most int) {
 	rng := rand.New(rand.NewPCG(seed, seed))
-	mid := 0
 	for range kills {
-		if killAfter(mirrorProcess(t, args...), 300*time.Millisecond+time.Duration(rng.Float64()*float64(2*time.Second))) {
+		if killAfter(mirrorProcess(t, args...), from+time.Duration(rng.Float64()*float64(span))) {
 			mid++
 		}
+		most = max(most, leftovers())
 	}
-	return mid
+	return mid, most
 }
 
 type cleanedReport struct {
@@ -86,9 +87,16 @@ func TestKilledMultipartUploadLeavesNothing(t *testing.T) {
 	store := srv.Bucket(t, "atomic", "images")
 	dir, sum := bigImage(t)
 	sync := []string{"sync", dir, "s3://atomic/images", "--endpoint", srv.Endpoint, "--progress", "none", "--json"}
-	mid := killDuring(t, 3, 3, sync...)
 	ctx := context.Background()
 	image := []mirror.Object{{Key: "fedora-atomic-28.raw.xz", Size: 1 << 30}}
+	uploads := func() int {
+		l, err := store.Leftovers(ctx, image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(l)
+	}
+	mid, most := killDuring(t, 3, 3, 300*time.Millisecond, 2*time.Second, uploads, sync...)
 	left, err := store.Leftovers(ctx, image)
 	if err != nil {
 		t.Fatal(err)
@@ -117,10 +125,10 @@ func TestKilledMultipartUploadLeavesNothing(t *testing.T) {
 	if after, err := store.Leftovers(ctx, image); err != nil || len(after) != 0 {
 		t.Errorf("after the rerun: %d incomplete uploads (%v)", len(after), err)
 	}
-	t.Logf("figure: 1 GiB multipart upload: %d kills (%d mid-run) left %d incomplete uploads holding %d MiB; the rerun aborted them all",
+	t.Logf("figure: 1 GiB multipart upload: %d kills (%d mid-run) left %d incomplete uploads holding %d MiB before the rerun; the rerun aborted them all",
 		3, mid, len(left), leftBytes>>20)
-	if mid > 0 && len(left) == 0 {
-		t.Error("kills mid-upload left no incomplete upload: the test no longer exercises the cleanup")
+	if most == 0 {
+		t.Error("no kill left an incomplete upload: the test no longer exercises the cleanup")
 	}
 }
 
@@ -130,21 +138,19 @@ func TestKilledLocalCopyLeavesNothing(t *testing.T) {
 	dir, sum := bigImage(t)
 	dst := filepath.Join(t.TempDir(), "mirror")
 	sync := []string{"sync", dir, dst, "--progress", "none", "--json"}
-	// A slow disk is not to be had here: kill early, while the copy runs.
-	rng := rand.New(rand.NewPCG(4, 4))
-	mid := 0
-	for range 3 {
-		if killAfter(mirrorProcess(t, sync...), 50*time.Millisecond+time.Duration(rng.Float64()*float64(250*time.Millisecond))) {
-			mid++
-		}
+	countTemps := func() int {
+		n := 0
+		filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+			if err == nil && strings.HasPrefix(d.Name(), ".mirror-tmp-") {
+				n++
+			}
+			return nil
+		})
+		return n
 	}
-	var temps int
-	filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), ".mirror-tmp-") {
-			temps++
-		}
-		return nil
-	})
+	// A slow disk is not to be had here: kill early, while the copy runs.
+	mid, most := killDuring(t, 4, 3, 50*time.Millisecond, 250*time.Millisecond, countTemps, sync...)
+	temps := countTemps()
 	if temps > 0 {
 		out, _, code := mirrorCmd(t, "verify", dst)
 		if code == 0 || !strings.Contains(out, "temporary file") {
@@ -165,8 +171,8 @@ func TestKilledLocalCopyLeavesNothing(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("figure: 1 GiB local copy: 3 kills (%d mid-run) left %d temporary files; the rerun removed them", mid, temps)
-	if mid > 0 && temps == 0 {
-		t.Error("kills mid-copy left no temporary file: the test no longer exercises the cleanup")
+	t.Logf("figure: 1 GiB local copy: 3 kills (%d mid-run) left %d temporary files before the rerun; the rerun removed them", mid, temps)
+	if most == 0 {
+		t.Error("no kill left a temporary file: the test no longer exercises the cleanup")
 	}
 }
