@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -309,5 +310,32 @@ func TestSymlinkOutOfSourceRefused(t *testing.T) {
 	store.List(context.Background(), nil, func(o mirror.Object) error { n++; return nil })
 	if n != 0 {
 		t.Errorf("%d objects published from a source with a link out", n)
+	}
+}
+
+// With no credentials anywhere, the run says so in one line before it
+// tries anonymous access; --json carries the error of the failed run.
+func TestNoCredentialsSaidAndJSONError(t *testing.T) {
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "atomic", "repo")
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "image.raw.xz"), []byte("image"), 0o644)
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN", "AWS_SHARED_CREDENTIALS_FILE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HOME", t.TempDir())
+	out, errs, code := mirrorCmd(t, "sync", src, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--progress", "none", "--json")
+	if code == 0 {
+		t.Fatal("an anonymous sync into a private bucket succeeded")
+	}
+	if !strings.Contains(errs, "no credentials found") {
+		t.Errorf("stderr does not say no credentials were found:\n%s", errs)
+	}
+	var rep struct {
+		Complete bool   `json:"complete"`
+		Error    string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Complete || !strings.Contains(rep.Error, "Access Denied") {
+		t.Errorf("--json = %s (%v), want complete false and the error", out, err)
 	}
 }

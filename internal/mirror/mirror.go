@@ -390,7 +390,7 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	}
 	for i, files := range plan.Uploads {
 		name := plan.Source.Phases[i]
-		if i == plan.Source.FirstPointer && i > 0 {
+		if i == plan.Source.FirstPointer && i > 0 && plan.publishesPointers() {
 			if err := checkWhole(ctx, plan, dst, jobs); err != nil {
 				return finish(err)
 			}
@@ -493,6 +493,18 @@ func putJSON(ctx context.Context, dst Store, key string, v any) error {
 		return fmt.Errorf("write %s: %w", key, err)
 	}
 	return nil
+}
+
+// publishesPointers reports whether the plan sends any file of the phases
+// that name commits (refs, summary): only then must the refs be whole
+// first.
+func (p *Plan) publishesPointers() bool {
+	for i := p.Source.FirstPointer; i < len(p.Uploads); i++ {
+		if len(p.Uploads[i]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // upload is how f goes up, with data when it was read before.
