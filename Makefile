@@ -47,8 +47,10 @@ fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/importer -run '^$$' -fuzz '^FuzzParseChecksum$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ostree -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/gvariant -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 
 # Speed and memory figures, each printed beside its target.
 bench: deps
+	scripts/deps.sh --bench
 	$(GO) run ./bench/sitebench
 	$(GO) run ./bench/mirrorbench

@@ -46,3 +46,18 @@ if [ ! -d "$npmdir/node_modules/@netlify/redirects" ]; then
 	mkdir -p "$npmdir"
 	npm install --silent --prefix "$npmdir" @netlify/redirects@4.0.2 >&2
 fi
+
+# s5cmd, the peer the mirror's speed is measured against (make bench only:
+# scripts/deps.sh --bench). Its version list is refused by the module proxy
+# here, so it is built from an exact version inside a throwaway module.
+if [ "${1:-}" = "--bench" ] && [ ! -x "$tools/s5cmd" ]; then
+	echo "deps: building s5cmd v2.3.0 into $tools" >&2
+	mod="$(mktemp -d)"
+	(
+		cd "$mod"
+		go mod init s5cmd-build >/dev/null 2>&1
+		GOTOOLCHAIN=local GOFLAGS=-mod=mod go get github.com/peak/s5cmd/v2@v2.3.0 >&2
+		GOTOOLCHAIN=local go build -o "$tools/s5cmd" github.com/peak/s5cmd/v2 >&2
+	)
+	rm -rf "$mod"
+fi

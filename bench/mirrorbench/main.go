@@ -28,17 +28,30 @@ import (
 
 func main() {
 	files := flag.Int("files", 19500, "files in the generated tree (about 20,000 objects with dirtrees)")
+	netFiles := flag.Int("net-files", 3000, "files in the repository of the network figures")
 	bigFiles := flag.Int("rss-objects", 100000, "objects in the repository for the memory figure")
-	jobs := flag.Int("jobs", 16, "parallel transfers, for every tool")
+	planKeys := flag.Int("plan-keys", 1000000, "destination keys for the planning figure")
+	image := flag.Int64("image-size", 2<<30, "bytes of the image for the throughput figure")
+	jobs := flag.Int("jobs", 16, "parallel transfers of rclone and of the bare loop in the loopback figures")
 	ceilingOnly := flag.String("ceiling-only", "", "ENDPOINT,BUCKET,DIR: only time the bare loop (for experiments)")
+	planChild := flag.String("plan-child", "", "FILES,KEYS: only plan (the child process of the planning figure)")
 	flag.Parse()
-	if *ceilingOnly != "" {
+	switch {
+	case *ceilingOnly != "":
 		parts := strings.SplitN(*ceilingOnly, ",", 3)
 		d, err := bareLoop(context.Background(), parts[0], parts[1], parts[2], *jobs)
 		fmt.Println("bare loop:", secs(d), err)
 		return
+	case *planChild != "":
+		var f, k int
+		fmt.Sscanf(*planChild, "%d,%d", &f, &k)
+		if err := planOnly(f, k); err != nil {
+			fmt.Fprintln(os.Stderr, "mirrorbench:", err)
+			os.Exit(1)
+		}
+		return
 	}
-	if err := run(*files, *bigFiles, *jobs); err != nil {
+	if err := benchAll(*files, *netFiles, *bigFiles, *planKeys, *image, *jobs); err != nil {
 		fmt.Fprintln(os.Stderr, "mirrorbench:", err)
 		os.Exit(1)
 	}
@@ -46,12 +59,16 @@ func main() {
 
 const ref = "fedora/28/x86_64/atomic-host"
 
-func run(nfiles, rssObjects, jobs int) error {
+func benchAll(nfiles, netFiles, rssObjects, planKeys int, imageSize int64, jobs int) error {
 	os.Setenv("AWS_CA_BUNDLE", "") // breaks rclone over plain http
 	for _, tool := range []string{"ostree", "rclone"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s not found: run scripts/deps.sh", tool)
 		}
+	}
+	s5, err := findS5cmd()
+	if err != nil {
+		return err
 	}
 	work, err := os.MkdirTemp("", "mirrorbench-*")
 	if err != nil {
@@ -70,81 +87,95 @@ func run(nfiles, rssObjects, jobs int) error {
 	if out, err := exec.Command("go", "build", "-o", mirrorBin, "./cmd/mirror").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
+	p := peers{mirror: mirrorBin, s5cmd: s5, srv: srv}
+	ctx := context.Background()
+	if err := loopback(ctx, p, work, nfiles, jobs); err != nil {
+		return err
+	}
+	for _, delay := range []time.Duration{0, 40 * time.Millisecond} {
+		if err := p.network(ctx, work, netFiles, delay); err != nil {
+			return err
+		}
+	}
+	return scale(ctx, p, work, rssObjects, planKeys, imageSize)
+}
 
+// loopback is the large repository on loopback: the mirror with its
+// defaults, rclone with jobs transfers and checkers, s5cmd with its
+// defaults, and the server's ceiling (a bare loop of the same PUTs).
+func loopback(ctx context.Context, p peers, work string, nfiles, jobs int) error {
+	srv := p.srv
 	repo := filepath.Join(work, "repo")
 	start := time.Now()
 	if err := makeRepo(repo, filepath.Join(work, "tree"), nfiles, 1, 7000); err != nil {
 		return err
 	}
 	objects, bytes := count(repo)
-	fmt.Printf("repository: %d files, %.0f MB (ostree commit, made in %s); %d parallel transfers\n",
+	fmt.Printf("loopback: repository of %d files, %.0f MB (ostree commit, made in %s); rclone and the bare loop with %d transfers\n",
 		objects, float64(bytes)/1e6, time.Since(start).Round(time.Second), jobs)
-
-	ctx := context.Background()
-	for _, b := range []string{"mirror", "rclone", "ceiling"} {
+	for _, b := range []string{"mirror", "rclone", "ceiling", "s5cmd"} {
 		if _, err := srv.NewBucket(ctx, b, ""); err != nil {
 			return err
 		}
 	}
-	rcloneEnv := []string{
-		"RCLONE_CONFIG_BENCH_TYPE=s3", "RCLONE_CONFIG_BENCH_PROVIDER=Minio",
-		"RCLONE_CONFIG_BENCH_ENDPOINT=" + srv.Endpoint,
-		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=" + miniotest.AccessKey,
-		"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=" + miniotest.SecretKey,
-		"AWS_CA_BUNDLE=",
-	}
-	mirrorSync := func() (time.Duration, int64, error) {
-		return timed(nil, mirrorBin, "sync", repo, "s3://mirror/repo", "--endpoint", srv.Endpoint,
-			"--jobs", fmt.Sprint(jobs), "--progress", "none")
-	}
-	rclone := func(extra ...string) (time.Duration, int64, error) {
+	mirrorSync := func() (run, error) { return p.sync("mirror", srv.Endpoint, repo, "mirror") }
+	s5Sync := func() (run, error) { return p.sync("s5cmd", srv.Endpoint, repo, "s5cmd") }
+	rclone := func(extra ...string) (run, error) {
 		args := append([]string{"sync", repo, "bench:rclone/repo", "--transfers", fmt.Sprint(jobs), "--checkers", fmt.Sprint(jobs)}, extra...)
-		return timed(rcloneEnv, "rclone", args...)
+		return timed(rcloneEnv(srv.Endpoint), "rclone", args...)
 	}
-
-	// 1. Initial sync, and the server's ceiling for the same PUTs.
-	mInit, _, err := mirrorSync()
-	if err != nil {
+	var m, r, s [3]run
+	var err error
+	if m[0], err = mirrorSync(); err != nil {
 		return err
 	}
-	rInit, _, err := rclone()
-	if err != nil {
+	if r[0], err = rclone(); err != nil {
+		return err
+	}
+	if s[0], err = s5Sync(); err != nil {
 		return err
 	}
 	ceiling, err := bareLoop(ctx, srv.Endpoint, "ceiling", repo, jobs)
 	if err != nil {
 		return err
 	}
-
-	// 2. No-op re-sync; rclone at its best.
-	mNoop, _, err := mirrorSync()
-	if err != nil {
+	if m[1], err = mirrorSync(); err != nil {
 		return err
 	}
-	rNoop, _, err := rclone("--size-only", "--fast-list")
-	if err != nil {
+	if r[1], err = rclone("--size-only", "--fast-list"); err != nil {
 		return err
 	}
-	rNoopDefault, _, err := rclone()
-	if err != nil {
+	if s[1], err = s5Sync(); err != nil {
 		return err
 	}
-
-	// 3. After one more commit.
 	if err := makeRepo(repo, filepath.Join(work, "tree"), nfiles/10, 2, 7000); err != nil {
 		return err
 	}
-	mNext, _, err := mirrorSync()
-	if err != nil {
+	if m[2], err = mirrorSync(); err != nil {
 		return err
 	}
-	rNext, _, err := rclone()
-	if err != nil {
+	if r[2], err = rclone(); err != nil {
 		return err
 	}
+	if s[2], err = s5Sync(); err != nil {
+		return err
+	}
+	fmt.Println()
+	for i, name := range []string{"initial", "no-op", "one more commit"} {
+		row(name+": mirror / s5cmd / rclone", fmt.Sprintf("%s / %s / %s", secs(m[i].wall), secs(s[i].wall), secs(r[i].wall)), "", "")
+		ratio(name+": mirror / rclone", m[i].wall, r[i].wall, 0.75)
+		ratio(name+": mirror / s5cmd", m[i].wall, s[i].wall, 1.0)
+	}
+	row("initial: bare minio-go loop (the server's ceiling)", secs(ceiling), "", "")
+	ratio("initial: mirror / ceiling", m[0].wall, ceiling, 1.15)
+	return nil
+}
 
-	// 4. Memory with many objects: a repository of rssObjects small
-	// files, synced to an empty bucket, then again (no-op).
+// scale gives the memory and throughput figures: syncing rssObjects
+// objects, planning against planKeys listed keys, and one large image.
+func scale(ctx context.Context, p peers, work string, rssObjects, planKeys int, imageSize int64) error {
+	srv := p.srv
+	fmt.Println()
 	big := filepath.Join(work, "big")
 	if err := makeRepo(big, filepath.Join(work, "bigtree"), rssObjects, 3, 64); err != nil {
 		return err
@@ -153,30 +184,48 @@ func run(nfiles, rssObjects, jobs int) error {
 	if _, err := srv.NewBucket(ctx, "big", ""); err != nil {
 		return err
 	}
-	_, rssInit, err := timed(nil, mirrorBin, "sync", big, "s3://big/repo", "--endpoint", srv.Endpoint, "--jobs", fmt.Sprint(jobs), "--progress", "none")
+	first, err := p.sync("mirror", srv.Endpoint, big, "big")
 	if err != nil {
 		return err
 	}
-	_, rssNoop, err := timed(nil, mirrorBin, "sync", big, "s3://big/repo", "--endpoint", srv.Endpoint, "--jobs", fmt.Sprint(jobs), "--progress", "none")
+	again, err := p.sync("mirror", srv.Endpoint, big, "big")
 	if err != nil {
 		return err
 	}
-
-	fmt.Println()
-	row("initial: mirror", secs(mInit), "", "")
-	row("initial: rclone sync", secs(rInit), "", "")
-	row("initial: bare minio-go loop (the server's ceiling)", secs(ceiling), "", "")
-	ratio("initial: mirror / rclone", mInit, rInit, 0.8)
-	ratio("initial: mirror / ceiling", mInit, ceiling, 1.15)
-	row("no-op: mirror", secs(mNoop), "", "")
-	row("no-op: rclone --size-only --fast-list", secs(rNoop), "", "")
-	row("no-op: rclone (defaults, for reference)", secs(rNoopDefault), "", "")
-	ratio("no-op: mirror / rclone at its best", mNoop, rNoop, 1.0)
-	row("one more commit: mirror", secs(mNext), "", "")
-	row("one more commit: rclone sync", secs(rNext), "", "")
-	ratio("one more commit: mirror / rclone", mNext, rNext, 1.0)
-	peak := max(rssInit, rssNoop)
+	peak := max(first.rss, again.rss)
 	row(fmt.Sprintf("peak RSS, %d objects (initial and no-op sync)", bigObjects), fmt.Sprintf("%d MB", peak/1024), "<= 150 MB", verdict(peak <= 150*1024))
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	planned, err := timed(nil, self, "-plan-child", fmt.Sprintf("%d,%d", 100000, planKeys))
+	if err != nil {
+		return err
+	}
+	row(fmt.Sprintf("plan against %d listed keys (--delete): time", planKeys), secs(planned.wall), "", "")
+	row(fmt.Sprintf("plan against %d listed keys (--delete): peak RSS", planKeys), fmt.Sprintf("%d MB", planned.rss/1024), "<= 1024 MB", verdict(planned.rss <= 1<<20))
+
+	dir := filepath.Join(work, "image")
+	if err := bigFile(filepath.Join(dir, "fedora-atomic.raw"), imageSize); err != nil {
+		return err
+	}
+	gib := float64(imageSize) / (1 << 30)
+	got := map[string]run{}
+	for _, t := range toolNames {
+		if _, err := srv.NewBucket(ctx, "image-"+t, ""); err != nil {
+			return err
+		}
+		r, err := p.sync(t, srv.Endpoint, dir, "image-"+t)
+		if err != nil {
+			return err
+		}
+		got[t] = r
+		row(fmt.Sprintf("%.0f GiB image, loopback: %s", gib, t), fmt.Sprintf("%.0f MB/s", float64(imageSize)/1e6/r.wall.Seconds()),
+			"", fmt.Sprintf("%.1f CPU s/GiB", r.cpu.Seconds()/gib))
+	}
+	ratio("image: mirror / s5cmd", got["mirror"].wall, got["s5cmd"].wall, 1.0)
+	ratio("image: mirror / rclone", got["mirror"].wall, got["rclone"].wall, 0.75)
 	return nil
 }
 
@@ -275,22 +324,29 @@ func bareLoop(ctx context.Context, endpoint, bucket, dir string, jobs int) (time
 	return time.Since(start), firstErr
 }
 
-// timed runs a command and returns its wall time and peak RSS in KiB.
-func timed(env []string, name string, args ...string) (time.Duration, int64, error) {
+// run is what a command cost: wall time, CPU time and peak RSS in KiB.
+type run struct {
+	wall, cpu time.Duration
+	rss       int64
+	out       string
+}
+
+// timed runs a command and returns what it cost.
+func timed(env []string, name string, args ...string) (run, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+		return run{}, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
-	d := time.Since(start)
-	var kb int64
+	r := run{wall: time.Since(start), out: stdout.String()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		kb = ru.Maxrss
+		r.rss = ru.Maxrss
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	return d, kb, nil
+	return r, nil
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }

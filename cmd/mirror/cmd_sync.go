@@ -217,7 +217,8 @@ func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptio
 		return nil, err
 	}
 	defer d.Close()
-	dst := retried(d)
+	pacer := mirror.NewPacer(so.jobs)
+	dst := retried(d, pacer)
 	var lease mirror.Lease
 	var cleaned mirror.Cleaned
 	if !opts.dryRun && !opts.noLock {
@@ -244,7 +245,7 @@ func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptio
 	}
 	prog := newProgress(opts.progress, dest, stderr)
 	defer prog.Close()
-	rep, err := mirror.Execute(ctx, plan, dst, mirror.Options{Jobs: so.jobs, Progress: prog, Headers: mirror.Headers,
+	rep, err := mirror.Execute(ctx, plan, dst, mirror.Options{Jobs: so.jobs, Pacer: pacer, Progress: prog, Headers: mirror.Headers,
 		Trace: opts.run.trace(dest), Lease: lease, Cleaned: cleaned})
 	if cause := context.Cause(ctx); err != nil && errors.Is(cause, mirror.ErrLeaseLost) {
 		err = fmt.Errorf("%w (%w)", cause, err)

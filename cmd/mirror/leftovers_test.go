@@ -138,18 +138,41 @@ func TestKilledLocalCopyLeavesNothing(t *testing.T) {
 	dir, sum := bigImage(t)
 	dst := filepath.Join(t.TempDir(), "mirror")
 	sync := []string{"sync", dir, dst, "--progress", "none", "--json"}
-	countTemps := func() int {
-		n := 0
+	tempFiles := func() map[string]bool {
+		names := map[string]bool{}
 		filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
 			if err == nil && strings.HasPrefix(d.Name(), ".mirror-tmp-") {
-				n++
+				names[p] = true
 			}
 			return nil
 		})
-		return n
+		return names
 	}
-	// A slow disk is not to be had here: kill early, while the copy runs.
-	mid, most := killDuring(t, 4, 3, 50*time.Millisecond, 250*time.Millisecond, countTemps, sync...)
+	countTemps := func() int { return len(tempFiles()) }
+	// newTemp reports whether a temporary file not in old has appeared.
+	newTemp := func(old map[string]bool) bool {
+		for p := range tempFiles() {
+			if !old[p] {
+				return true
+			}
+		}
+		return false
+	}
+	// A copy from the page cache takes a fraction of a second: each kill
+	// waits for the copy to begin, then comes at a seeded moment.
+	rng := rand.New(rand.NewPCG(4, 4))
+	mid, most := 0, 0
+	for range 3 {
+		old := tempFiles()
+		cmd := mirrorProcess(t, sync...)
+		for deadline := time.Now().Add(10 * time.Second); !newTemp(old) && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		if killAfter(cmd, time.Duration(rng.Float64()*float64(20*time.Millisecond))) {
+			mid++
+		}
+		most = max(most, countTemps())
+	}
 	temps := countTemps()
 	if temps > 0 {
 		out, _, code := mirrorCmd(t, "verify", dst)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -40,7 +41,7 @@ func (o *storeOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.endpoint, "endpoint", "", "S3-compatible server URL, such as http://127.0.0.1:9000 (default: AWS S3)")
 	f.StringVar(&o.region, "region", "", "S3 region (default: the server's)")
-	f.IntVar(&o.jobs, "jobs", 16, "parallel transfers")
+	f.IntVar(&o.jobs, "jobs", 256, "most transfers at once: the mirror finds how many pay (more over long round trips), up to this")
 }
 
 // destination is what the commands need of a store.
@@ -77,12 +78,16 @@ func openDest(ctx context.Context, dest string, o storeOptions) (destination, er
 }
 
 // retried wraps a destination in retries with jittered backoff; each
-// retry is logged, as the run goes on.
-func retried(d destination) mirror.Retrying {
+// retry is logged, as the run goes on, and a throttled request slows the
+// pacer, if there is one.
+func retried(d destination, pacer *mirror.Pacer) mirror.Retrying {
 	return mirror.Retry(d, mirror.RetryOptions{
 		Attempts: 4,
 		Backoff:  500 * time.Millisecond,
 		Report: func(op, key string, err error, wait time.Duration) {
+			if pacer != nil && errors.Is(err, mirror.ErrThrottled) {
+				pacer.Throttled()
+			}
 			slog.Info("retrying", "op", op, "key", key, "err", err, "in", wait.Round(time.Millisecond))
 		},
 	})

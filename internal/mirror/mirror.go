@@ -323,6 +323,9 @@ type Options struct {
 	// Trace, when set, is written to TraceKey after a run that completed,
 	// last of all.
 	Trace *Trace
+	// Pacer, when set, chooses how many uploads run at once (at most its
+	// Max); without one, Jobs uploads run at once.
+	Pacer *Pacer
 	// Lease, when set, is checked before each phase and before deleting:
 	// a run that lost its destination's lease stops there.
 	Lease Lease
@@ -367,6 +370,10 @@ var ErrPhase = errors.New("upload failed")
 func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report, error) {
 	start := time.Now()
 	jobs := max(opts.Jobs, 1)
+	pacer := opts.Pacer
+	if pacer == nil {
+		pacer = FixedPacer(jobs)
+	}
 	rep := &Report{Source: plan.Source.Kind, Skipped: plan.Skipped, Cleaned: opts.Cleaned}
 	held := func() error {
 		if opts.Lease == nil {
@@ -417,7 +424,7 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 		if opts.Progress != nil {
 			opts.Progress.PhaseStart(name, n, b)
 		}
-		if err := runPhase(ctx, files, dst, jobs, opts); err != nil {
+		if err := runPhase(ctx, files, dst, pacer, opts); err != nil {
 			return finish(fmt.Errorf("%s: %w", name, err))
 		}
 		if opts.Progress != nil {
@@ -516,9 +523,10 @@ func (opts Options) upload(f File, data []byte) Upload {
 	return u
 }
 
-// runPhase uploads files with jobs workers. After the first failure no new
-// upload starts; those under way finish, and every failure is reported.
-func runPhase(ctx context.Context, files []File, dst Store, jobs int, opts Options) error {
+// runPhase uploads files, as many at once as the pacer allows. After the
+// first failure no new upload starts; those under way finish, and every
+// failure is reported.
+func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts Options) error {
 	var (
 		next   atomic.Int64
 		failed atomic.Bool
@@ -526,15 +534,24 @@ func runPhase(ctx context.Context, files []File, dst Store, jobs int, opts Optio
 		errs   []error
 		wg     sync.WaitGroup
 	)
-	for range min(jobs, len(files)) {
+	steerCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go pacer.steer(steerCtx)
+	for range min(pacer.Max, len(files)) {
 		wg.Go(func() {
-			for !failed.Load() && ctx.Err() == nil {
+			for !failed.Load() {
+				if !pacer.acquire(ctx) {
+					return
+				}
 				i := int(next.Add(1) - 1)
-				if i >= len(files) {
+				if i >= len(files) || failed.Load() {
+					pacer.cancel()
 					return
 				}
 				f := files[i]
-				if err := dst.Put(ctx, opts.upload(f, nil)); err != nil {
+				err := dst.Put(ctx, opts.upload(f, nil))
+				pacer.release(f.Size)
+				if err != nil {
 					failed.Store(true)
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("%w: %s: %w", ErrPhase, f.Rel, err))

@@ -132,50 +132,26 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
-// List streams every object below the prefix. The key space is split at
-// its first two levels (an ostree repository's objects/XX/) and the parts
-// are listed in parallel: one listing request at a time leaves the server
-// idle between pages. Only the parts needSum asks for are listed with
-// metadata (MinIO's extension, which costs the server a read per object),
-// so that refs and summary carry their sha256 and the bulk of objects
-// lists fast. Objects reach fn one at a time through a bounded channel.
+// List streams every object below the prefix. It starts two things at
+// once: one listing of the whole prefix, which lists a small destination
+// (one page) in one request, and the discovery of partitions, the key
+// space split at its first two levels (an ostree repository's
+// objects/XX/), each level's prefixes listed in parallel. If the single
+// listing has more than a page, it stops there and the partitions are
+// listed in parallel, from after the last key it delivered: one listing
+// request at a time would leave the server idle between pages. Only the
+// parts needSum asks for are listed with metadata (MinIO's extension,
+// which costs the server a read per object), so that refs and summary
+// carry their sha256 and the bulk of objects lists fast. Objects reach fn
+// one at a time through a bounded channel.
 func (s *Store) List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(mirror.Object) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the listing goroutines if fn fails
-	parts, err := s.partitions(ctx)
-	if err != nil {
-		return err
-	}
 	objects := make(chan mirror.Object, 1024)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(objects)
-		work := make(chan part)
-		var wg sync.WaitGroup
-		for range min(listWorkers, max(len(parts), 1)) {
-			wg.Go(func() {
-				for p := range work {
-					meta := s.metadataListing && (needSum == nil || needSum(strings.TrimPrefix(p.name, s.prefix)))
-					if err := s.listPart(ctx, p, meta, objects); err != nil {
-						select {
-						case errc <- err:
-						default:
-						}
-						cancel()
-					}
-				}
-			})
-		}
-	feed:
-		for _, p := range parts {
-			select {
-			case work <- p:
-			case <-ctx.Done():
-				break feed
-			}
-		}
-		close(work)
-		wg.Wait()
+		errc <- s.list(ctx, needSum, objects)
 	}()
 	for o := range objects {
 		if err := fn(o); err != nil {
@@ -185,46 +161,165 @@ func (s *Store) List(ctx context.Context, needSum func(keyOrPrefix string) bool,
 			return err
 		}
 	}
+	if err := <-errc; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// pageSize is S3's largest listing page.
+const pageSize = 1000
+
+func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- mirror.Object) error {
+	meta := func(name string) bool {
+		return s.metadataListing && (needSum == nil || needSum(strings.TrimPrefix(name, s.prefix)))
+	}
+	type discovery struct {
+		parts []part
+		err   error
+	}
+	dctx, dcancel := context.WithCancel(ctx)
+	defer dcancel()
+	found := make(chan discovery, 1)
+	go func() {
+		p, err := s.partitions(dctx)
+		found <- discovery{p, err}
+	}()
+
+	// One page of the whole prefix.
+	var first []mirror.Object
+	truncated := false
+	pctx, pcancel := context.WithCancel(ctx)
+	err := s.listObjects(pctx, minio.ListObjectsOptions{Prefix: s.prefix, Recursive: true, WithMetadata: meta(s.prefix)}, func(o minio.ObjectInfo) error {
+		if len(first) == pageSize {
+			truncated = true
+			return errEnough
+		}
+		first = append(first, s.object(o))
+		return nil
+	})
+	pcancel()
+	if err != nil && !errors.Is(err, errEnough) {
+		return err
+	}
+	for _, o := range first {
+		select {
+		case out <- o:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if !truncated {
+		return nil // a small destination: listed whole
+	}
+	last := s.prefix + first[len(first)-1].Key
+	d := <-found
+	if d.err != nil {
+		return d.err
+	}
+	work := make(chan part)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range min(listWorkers, max(len(d.parts), 1)) {
+		wg.Go(func() {
+			for p := range work {
+				if err := s.listPart(ctx, p, meta(p.name), out); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					dcancel()
+				}
+			}
+		})
+	}
+feed:
+	for _, p := range d.parts {
+		// Keys up to last were delivered by the single listing.
+		switch {
+		case p.single && p.name <= last:
+			continue
+		case !p.single && strings.HasPrefix(last, p.name):
+			p.after = last
+		case !p.single && last > p.name:
+			continue // every key below p sorts before last
+		}
+		select {
+		case work <- p:
+		case <-dctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
 	select {
-	case err := <-errc:
+	case err := <-errs:
 		return err
 	default:
 	}
 	return ctx.Err()
 }
 
-const listWorkers = 8
+// errEnough stops a listing that has delivered what was asked.
+var errEnough = errors.New("enough")
 
-// part is a listing task: a prefix listed recursively, or one key found
-// at a level above.
+// listWorkers bounds the listing requests in flight.
+const listWorkers = 32
+
+// part is a listing task: a prefix listed recursively (from after a key,
+// if after is set), or one key found at a level above.
 type part struct {
 	name   string
 	single bool
+	after  string
 }
 
+// partitions splits the key space at its first two levels; the prefixes
+// of a level are listed in parallel.
 func (s *Store) partitions(ctx context.Context) ([]part, error) {
-	var parts []part
+	var (
+		mu    sync.Mutex
+		parts []part
+	)
 	level := []string{s.prefix}
 	for range 2 {
 		var next []string
-		for _, pre := range level {
-			// A listing resumed after a common prefix may name it again.
-			seen := map[string]bool{}
-			err := s.listObjects(ctx, minio.ListObjectsOptions{Prefix: pre}, func(o minio.ObjectInfo) error {
-				if seen[o.Key] {
-					return nil
+		g := make(chan string)
+		errs := make(chan error, len(level))
+		var wg sync.WaitGroup
+		for range min(listWorkers, len(level)) {
+			wg.Go(func() {
+				for pre := range g {
+					// A listing resumed after a common prefix may name it again.
+					seen := map[string]bool{}
+					err := s.listObjects(ctx, minio.ListObjectsOptions{Prefix: pre}, func(o minio.ObjectInfo) error {
+						if seen[o.Key] {
+							return nil
+						}
+						seen[o.Key] = true
+						mu.Lock()
+						defer mu.Unlock()
+						if strings.HasSuffix(o.Key, "/") {
+							next = append(next, o.Key)
+						} else {
+							parts = append(parts, part{name: o.Key, single: true})
+						}
+						return nil
+					})
+					if err != nil {
+						errs <- err
+					}
 				}
-				seen[o.Key] = true
-				if strings.HasSuffix(o.Key, "/") {
-					next = append(next, o.Key)
-				} else {
-					parts = append(parts, part{name: o.Key, single: true})
-				}
-				return nil
 			})
-			if err != nil {
-				return nil, err
-			}
+		}
+		for _, pre := range level {
+			g <- pre
+		}
+		close(g)
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			return nil, err
 		}
 		level = next
 	}
@@ -234,19 +329,23 @@ func (s *Store) partitions(ctx context.Context) ([]part, error) {
 	return parts, nil
 }
 
+func (s *Store) object(o minio.ObjectInfo) mirror.Object {
+	obj := mirror.Object{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, ETag: o.ETag}
+	obj.SHA256 = metaSHA256(o.UserMetadata)
+	if obj.SHA256 == "" {
+		obj.SHA256 = metaSHA256(o.UserMetadataStripped)
+	}
+	return obj
+}
+
 func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- mirror.Object) error {
-	opts := minio.ListObjectsOptions{Prefix: p.name, Recursive: !p.single, WithMetadata: meta}
+	opts := minio.ListObjectsOptions{Prefix: p.name, Recursive: !p.single, WithMetadata: meta, StartAfter: p.after}
 	return s.listObjects(ctx, opts, func(o minio.ObjectInfo) error {
 		if p.single && o.Key != p.name {
 			return nil // a longer key with the same beginning: its own part lists it
 		}
-		obj := mirror.Object{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, ETag: o.ETag}
-		obj.SHA256 = metaSHA256(o.UserMetadata)
-		if obj.SHA256 == "" {
-			obj.SHA256 = metaSHA256(o.UserMetadataStripped)
-		}
 		select {
-		case out <- obj:
+		case out <- s.object(o):
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -346,7 +445,9 @@ func classify(err error) error {
 	}
 	r := minio.ToErrorResponse(err)
 	switch {
-	case r.Code == "SlowDown" || r.StatusCode >= 500 || r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusRequestTimeout:
+	case r.Code == "SlowDown" || r.StatusCode == http.StatusServiceUnavailable || r.StatusCode == http.StatusTooManyRequests:
+		return fmt.Errorf("%w (%w)", err, mirror.ErrThrottled)
+	case r.StatusCode >= 500 || r.StatusCode == http.StatusRequestTimeout:
 		return err
 	case r.Code == "NoSuchKey" || r.StatusCode == http.StatusNotFound && r.Code != "NoSuchBucket":
 		return fmt.Errorf("%w (%w, %w)", err, fs.ErrNotExist, mirror.ErrPermanent)

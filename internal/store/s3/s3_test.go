@@ -76,3 +76,48 @@ func TestMultipart(t *testing.T) {
 		t.Error("read back differs")
 	}
 }
+
+// A destination larger than one page is listed through its partitions,
+// from after the keys the first page delivered: every key exactly once,
+// with metadata where needSum asks. A small one is listed in one request.
+func TestListPartitions(t *testing.T) {
+	srv := miniotest.Start(t)
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(p, []byte("x"), 0o644)
+	sum := sha256.Sum256([]byte("x"))
+	for _, n := range []int{30, 1200} {
+		st := srv.Bucket(t, fmt.Sprintf("list-%d", n), "repo")
+		want := map[string]bool{}
+		keys := []string{"config", "summary", "refs/heads/fedora/28/x86_64/atomic-host", "a-first"}
+		for i := range n {
+			keys = append(keys, fmt.Sprintf("objects/%02x/%062d.filez", i%256, i))
+		}
+		for _, k := range keys {
+			want[k] = true
+			if err := st.Put(ctx, mirror.Upload{Key: k, Path: p, Size: 1, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := map[string]int{}
+		needSum := func(k string) bool { return !strings.HasPrefix(k, "objects/") }
+		err := st.List(ctx, needSum, func(o mirror.Object) error {
+			got[o.Key]++
+			if o.Key == "summary" && o.SHA256 == "" {
+				t.Errorf("%d keys: summary listed without its sha256", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range want {
+			if got[k] != 1 {
+				t.Errorf("%d keys: %s listed %d times", n, k, got[k])
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%d keys: listed %d keys, want %d", n, len(got), len(want))
+		}
+	}
+}
