@@ -108,11 +108,11 @@ func (p *Pacer) steer(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { p.cond.Broadcast() })
 	defer stop()
 	var (
-		lastUnits        = p.units.Load()
-		lastTime         = time.Now()
-		before   float64 // the rate before the last step up
-		stepped  bool    // the last interval began with a step up
-		holding  int     // intervals since the pacer settled
+		lastUnits = p.units.Load()
+		lastTime  = time.Now()
+		before    float64 // the rate before the last step up
+		stepped   bool    // the last interval began with a step up
+		holding   int     // intervals since the pacer settled
 	)
 	for {
 		select {
