@@ -49,7 +49,7 @@ func objectKey(i int, typ string) string {
 // files files, a destination listing of keys keys, and --delete's plan.
 func planOnly(files, keys int) error {
 	src := &mirror.Source{Kind: "ostree", Recognized: true, Protected: map[string]bool{},
-		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned)}
+		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned), Commits: true}
 	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
 		src.Phases = append(src.Phases, p.String())
 	}

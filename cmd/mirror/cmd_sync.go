@@ -212,27 +212,54 @@ func (o *syncOptions) deleteOptions(cmd *cobra.Command) (*mirror.DeleteOptions, 
 }
 
 func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptions, opts syncOptions, out, stderr io.Writer) (*mirror.Report, error) {
-	d, err := openDest(ctx, dest, so)
+	// A run that takes a lease learns from it whether the bucket is
+	// there; only a dry run asks first.
+	d, err := openDest(ctx, dest, so, opts.dryRun || opts.noLock)
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
 	pacer := mirror.NewPacer(so.jobs)
 	dst := retried(d, pacer)
-	var lease mirror.Lease
-	var cleaned mirror.Cleaned
-	if !opts.dryRun && !opts.noLock {
+	var (
+		lease   mirror.Lease
+		cleaned mirror.Cleaned
+		plan    *mirror.Plan
+	)
+	if opts.dryRun || opts.noLock {
+		plan, err = mirror.MakePlan(ctx, src, dst, opts.run.del)
+	} else {
 		var release func()
+		start := time.Now()
 		ctx, lease, release, err = lock(ctx, d, dest)
 		if err != nil {
 			return nil, err
 		}
 		defer release()
-		if cleaned, err = mirror.CleanLeftovers(ctx, d, time.Now(), mirror.Candidates(src.Files)); err != nil {
-			return nil, fmt.Errorf("%s: %w", dest, err)
+		slog.Debug("took the lease", "dest", dest, "took", time.Since(start))
+		pacer.StartFor(time.Since(start)) // taking the lease is one round trip
+		// The check that the store honours conditional writes, the
+		// leftovers and the listing, at once: each is a round trip or
+		// more, and nothing is uploaded before all three are back.
+		var ready, clean error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			ready = lease.Ready(ctx)
+			slog.Debug("lease ready", "took", time.Since(start))
+		})
+		wg.Go(func() {
+			cleaned, clean = mirror.CleanLeftovers(ctx, d, start, mirror.Candidates(src.Files))
+			slog.Debug("looked for leftovers", "took", time.Since(start))
+		})
+		plan, err = mirror.MakePlan(ctx, src, dst, opts.run.del)
+		wg.Wait()
+		switch {
+		case ready != nil:
+			err = ready
+		case clean != nil:
+			err = fmt.Errorf("%s: %w", dest, clean)
 		}
 	}
-	plan, err := mirror.MakePlan(ctx, src, dst, opts.run.del)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ kernel releases when its process ends: unlock only says who holds it.`,
 }
 
 func runUnlock(ctx context.Context, cmd *cobra.Command, so storeOptions, dest string, yes bool) error {
-	d, err := openDest(ctx, dest, so)
+	d, err := openDest(ctx, dest, so, true)
 	if err != nil {
 		return err
 	}

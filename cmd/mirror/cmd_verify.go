@@ -52,7 +52,7 @@ their manifests (with --keys, the manifests' signatures too).`,
 }
 
 func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest string) error {
-	dst, err := openDest(ctx, dest, opts.storeOptions)
+	dst, err := openDest(ctx, dest, opts.storeOptions, true)
 	if err != nil {
 		return err
 	}

@@ -56,8 +56,9 @@ var (
 	_ destination = (*local.Store)(nil)
 )
 
-// openDest opens s3://BUCKET/PREFIX, or a local directory.
-func openDest(ctx context.Context, dest string, o storeOptions) (destination, error) {
+// openDest opens s3://BUCKET/PREFIX, or a local directory; with check,
+// it confirms that the bucket is there and the credentials work.
+func openDest(ctx context.Context, dest string, o storeOptions, check bool) (destination, error) {
 	if o.jobs < 1 {
 		return nil, cli.Usagef("--jobs %d: want at least 1", o.jobs)
 	}
@@ -71,8 +72,10 @@ func openDest(ctx context.Context, dest string, o storeOptions) (destination, er
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Check(ctx); err != nil {
-		return nil, err
+	if check {
+		if err := s.Check(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

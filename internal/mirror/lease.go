@@ -57,6 +57,11 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // Lease is a destination held by this run.
 type Lease interface {
+	// Ready waits until the lease is known to exclude other runs (on S3,
+	// until the check that the store honours conditional writes, made
+	// while the run lists the destination, is back). Nothing may be
+	// written before.
+	Ready(ctx context.Context) error
 	// Check confirms, with a request, that the lease is still this run's.
 	Check(ctx context.Context) error
 	// Release gives the lease up.
@@ -118,6 +123,7 @@ func Lock(ctx context.Context, dst any, dest string, h Holder, opts LeaseOptions
 
 type noLease struct{}
 
+func (noLease) Ready(context.Context) error   { return nil }
 func (noLease) Check(context.Context) error   { return nil }
 func (noLease) Release(context.Context) error { return nil }
 
@@ -216,17 +222,24 @@ func acquireLease(ctx context.Context, ls LeaseStore, dest string, h Holder, opt
 	if err != nil {
 		return ctx, nil, fmt.Errorf("%s: take lease %s: %w", dest, LockKey, err)
 	}
-	l := &s3Lease{ls: ls, dest: dest, h: h, etag: etag, opts: opts}
-	// A store that ignores If-Match lets this write through: then it
-	// would let another run's If-None-Match through too.
-	probe := func() (string, error) { return ls.ReplaceLease(ctx, "00000000000000000000000000000000", h) }
-	if _, err := try(ctx, probe); !errors.Is(err, ErrConflict) {
-		ls.DeleteLease(ctx)
-		if err == nil {
-			err = ErrNoConditionalWrites
+	l := &s3Lease{ls: ls, dest: dest, h: h, etag: etag, opts: opts, probed: make(chan error, 1)}
+	// A store that ignores If-Match lets a write with a wrong ETag
+	// through: then it would let another run's If-None-Match through too.
+	// Asked while the run lists the destination; Ready waits for it.
+	go func() {
+		probe := func() (string, error) { return ls.ReplaceLease(ctx, "00000000000000000000000000000000", h) }
+		_, err := try(ctx, probe)
+		switch {
+		case errors.Is(err, ErrConflict):
+			err = nil
+		case err == nil:
+			ls.DeleteLease(ctx)
+			err = fmt.Errorf("%s: %w", dest, ErrNoConditionalWrites)
+		default:
+			err = fmt.Errorf("%s: check the lease: %w", dest, err)
 		}
-		return ctx, nil, fmt.Errorf("%s: %w", dest, err)
-	}
+		l.probed <- err
+	}()
 	runCtx, cancel := context.WithCancelCause(ctx)
 	l.cancel = cancel
 	l.stopped = make(chan struct{})
@@ -249,6 +262,22 @@ type s3Lease struct {
 
 	quit, stopped chan struct{}
 	once          sync.Once
+
+	probed    chan error // the conditional-write check, once
+	readyOnce sync.Once
+	readyErr  error
+}
+
+// Ready waits for the check that the store honours conditional writes.
+func (l *s3Lease) Ready(ctx context.Context) error {
+	l.readyOnce.Do(func() {
+		select {
+		case l.readyErr = <-l.probed:
+		case <-ctx.Done():
+			l.readyErr = ctx.Err()
+		}
+	})
+	return l.readyErr
 }
 
 // renew extends the lease every sixth of its duration: several renewals
@@ -320,7 +349,10 @@ func (l *s3Lease) Check(ctx context.Context) error {
 	return nil
 }
 
-// Release stops renewing and removes the lease if it is still this run's.
+// Release stops renewing and removes the lease if it is still this run's:
+// certainly so while it is in its first half (nobody takes over a lease
+// before it expires; only mirror unlock, meant for dead runs, removes
+// one), else once read back.
 func (l *s3Lease) Release(ctx context.Context) error {
 	var err error
 	l.once.Do(func() {
@@ -328,7 +360,10 @@ func (l *s3Lease) Release(ctx context.Context) error {
 		close(l.quit)
 		<-l.stopped
 		defer l.cancel(context.Canceled)
-		if l.Check(ctx) != nil {
+		l.mu.Lock()
+		fresh := l.lost == nil && l.opts.Now().Before(l.h.Expires.Add(-l.opts.Duration/2))
+		l.mu.Unlock()
+		if l.Ready(ctx) != nil || !fresh && l.Check(ctx) != nil {
 			return // not ours to remove
 		}
 		_, err = try(ctx, func() (struct{}, error) { return struct{}{}, l.ls.DeleteLease(ctx) })

@@ -79,6 +79,11 @@ func TestLease(t *testing.T) {
 			obj := &leaseObject{h: tt.held, ignore: tt.ignore}
 			opts := mirror.LeaseOptions{Now: func() time.Time { return now }, Alive: func(int) bool { return tt.alive }}
 			_, l, err := mirror.Lock(ctx, obj, "s3://b/p", me, opts)
+			if err == nil {
+				if err = l.Ready(ctx); err != nil {
+					l.Release(ctx)
+				}
+			}
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Lock: %v, want %v", err, tt.wantErr)
 			}

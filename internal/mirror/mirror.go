@@ -118,10 +118,13 @@ type Source struct {
 	// is never allowed to delete.
 	Recognized bool
 	// FirstPointer, when above 0, is the first phase whose files name
-	// commits (refs): before it, every ref the source has, or its summary
-	// names, is walked to check that the destination holds every object
-	// it needs.
+	// what earlier phases uploaded (refs, manifests): before it the run
+	// reads its lease back.
 	FirstPointer int
+	// Commits is set for an ostree repository: before FirstPointer,
+	// every ref the source has, or its summary names, is walked to check
+	// that the destination holds every object it needs.
+	Commits bool
 	// FirstSigned, when above 0, is the first of the last phases, whose
 	// files are signed in a second file (summary, summary.sig): they are
 	// all read before the first is sent, then sent back to back.
@@ -192,7 +195,7 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 			return nil
 		}
 		f, ok := want[o.Key]
-		if !ok && src.FirstPointer > 0 && strings.HasPrefix(o.Key, "objects/") {
+		if !ok && src.Commits && strings.HasPrefix(o.Key, "objects/") {
 			plan.elsewhere[o.Key] = struct{}{}
 		}
 		if !ok {
@@ -326,8 +329,9 @@ type Options struct {
 	// Pacer, when set, chooses how many uploads run at once (at most its
 	// Max); without one, Jobs uploads run at once.
 	Pacer *Pacer
-	// Lease, when set, is checked before each phase and before deleting:
-	// a run that lost its destination's lease stops there.
+	// Lease, when set, is read back before the first phase that names
+	// what earlier phases uploaded, and before deleting: a run that lost
+	// its destination's lease stops there.
 	Lease Lease
 	// Cleaned is what the run removed of earlier runs' leftovers, for the
 	// report.
@@ -398,14 +402,18 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	for i, files := range plan.Uploads {
 		name := plan.Source.Phases[i]
 		if i == plan.Source.FirstPointer && i > 0 && plan.publishesPointers() {
-			if err := checkWhole(ctx, plan, dst, jobs); err != nil {
-				return finish(err)
-			}
-		}
-		if i == signed {
+			// What clients follow is about to change: this run must
+			// still hold the destination, and every ref be whole.
 			if err := held(); err != nil {
 				return finish(err)
 			}
+			if plan.Source.Commits {
+				if err := checkWhole(ctx, plan, dst, jobs); err != nil {
+					return finish(err)
+				}
+			}
+		}
+		if i == signed {
 			gap, err := publishSigned(ctx, plan, dst, opts, rep)
 			if err != nil {
 				return finish(err)
@@ -417,9 +425,6 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 		rep.Phases = append(rep.Phases, PhaseReport{Name: name, Files: n, Bytes: b})
 		if n == 0 {
 			continue
-		}
-		if err := held(); err != nil {
-			return finish(err)
 		}
 		if opts.Progress != nil {
 			opts.Progress.PhaseStart(name, n, b)
@@ -437,8 +442,10 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	if len(plan.Source.Refused) > 0 {
 		return finish(errors.Join(plan.Source.Refused...))
 	}
-	if err := held(); err != nil {
-		return finish(err)
+	if plan.writePending || len(plan.Delete) > 0 {
+		if err := held(); err != nil {
+			return finish(err)
+		}
 	}
 	if plan.writePending {
 		if err := putJSON(ctx, dst, PendingKey, plan.Pending); err != nil {
@@ -466,7 +473,24 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 		}
 	}
 	if opts.Trace != nil {
-		if err := putJSON(ctx, dst, TraceKey, opts.Trace); err != nil {
+		// The run is done: the lease goes as the trace is written, one
+		// round trip for both (a run that starts meanwhile finds
+		// nothing of this one's left to do).
+		var released error
+		var wg sync.WaitGroup
+		if opts.Lease != nil {
+			wg.Go(func() { released = opts.Lease.Release(context.WithoutCancel(ctx)) })
+		}
+		// Releasing ends the run's context: the trace, the last word of a
+		// run that is done, is written without it.
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		err := putJSON(tctx, dst, TraceKey, opts.Trace)
+		cancel()
+		wg.Wait()
+		if released != nil {
+			slog.Warn("could not remove the lease; it expires by itself", "err", released)
+		}
+		if err != nil {
 			return finish(err)
 		}
 	}

@@ -46,6 +46,20 @@ func NewPacer(max int) *Pacer {
 	return p
 }
 
+// StartFor picks where to start from one request's round trip: far
+// servers need many requests in flight from the first moment.
+func (p *Pacer) StartFor(rtt time.Duration) {
+	switch {
+	case rtt >= 20*time.Millisecond:
+		p.Start = min(p.Max, 128)
+	case rtt >= 5*time.Millisecond:
+		p.Start = min(p.Max, 64)
+	default:
+		return
+	}
+	p.setLimit(p.Start)
+}
+
 // FixedPacer runs exactly n uploads at once.
 func FixedPacer(n int) *Pacer {
 	p := NewPacer(n)

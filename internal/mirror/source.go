@@ -53,7 +53,7 @@ func Open(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error)
 // OSTreeSource lists an archive-mode repository in publishing phases.
 func OSTreeSource(dir string) (*Source, error) {
 	src := &Source{Kind: "ostree", Protected: map[string]bool{}, Recognized: true,
-		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned)}
+		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned), Commits: true}
 	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
 		src.Phases = append(src.Phases, p.String())
 	}
@@ -99,9 +99,10 @@ const (
 // back whole and reported.
 func ReleaseSource(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error) {
 	src := &Source{
-		Kind:      "release files",
-		Phases:    []string{"artifacts", "manifests", "signatures"},
-		Protected: map[string]bool{},
+		Kind:         "release files",
+		Phases:       []string{"artifacts", "manifests", "signatures"},
+		FirstPointer: releaseManifests,
+		Protected:    map[string]bool{},
 		NeedSum: func(p string) bool {
 			return strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json"+trust.SigSuffix)
 		},

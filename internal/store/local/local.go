@@ -393,7 +393,9 @@ type fileLease struct {
 	once sync.Once
 }
 
-// Check has nothing to ask: a flock lasts as long as its file is open.
+// Ready and Check have nothing to ask: a flock lasts as long as its file
+// is open.
+func (l *fileLease) Ready(context.Context) error { return nil }
 func (l *fileLease) Check(context.Context) error { return nil }
 
 // Release empties the lock file and closes it, which unlocks it. The file

@@ -30,14 +30,18 @@ func (s *Store) putLease(ctx context.Context, h mirror.Holder, cond func(*minio.
 	cond(&opts)
 	info, err := s.client.PutObject(ctx, s.bucket, s.prefix+mirror.LockKey, bytes.NewReader(data), int64(len(data)), opts)
 	if err != nil {
-		return "", leaseErr(err)
+		return "", s.leaseErr(err)
 	}
 	return info.ETag, nil
 }
 
-// leaseErr maps a failed precondition to mirror.ErrConflict.
-func leaseErr(err error) error {
+// leaseErr maps a failed precondition to mirror.ErrConflict. Taking the
+// lease is a sync's first request: a missing bucket is said plainly.
+func (s *Store) leaseErr(err error) error {
 	r := minio.ToErrorResponse(err)
+	if r.Code == "NoSuchBucket" {
+		return fmt.Errorf("s3://%s: no such bucket (%w)", s.bucket, mirror.ErrPermanent)
+	}
 	if r.StatusCode == http.StatusPreconditionFailed || r.StatusCode == http.StatusConflict ||
 		r.Code == "PreconditionFailed" || r.Code == "ConditionalRequestConflict" {
 		return fmt.Errorf("%s: %w", mirror.LockKey, mirror.ErrConflict)

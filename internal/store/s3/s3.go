@@ -99,10 +99,16 @@ func New(dest string, opts Options) (*Store, error) {
 		tr.MaxIdleConnsPerHost = opts.MaxConns
 		tr.MaxIdleConns = opts.MaxConns
 	}
+	region := opts.Region
+	if region == "" && !s3utils.IsAmazonEndpoint(*u) {
+		// S3-compatible servers take any region; naming one spares a
+		// GetBucketLocation round trip before the first request.
+		region = "us-east-1"
+	}
 	client, err := minio.New(u.Host, &minio.Options{
 		Creds:     creds,
 		Secure:    u.Scheme == "https",
-		Region:    opts.Region,
+		Region:    region,
 		Transport: tr,
 		// The server checks a CRC32C trailer instead of us hashing every
 		// body for the signature: integrity at less cost.
@@ -171,6 +177,7 @@ func (s *Store) List(ctx context.Context, needSum func(keyOrPrefix string) bool,
 const pageSize = 1000
 
 func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- mirror.Object) error {
+	started := time.Now()
 	meta := func(name string) bool {
 		return s.metadataListing && (needSum == nil || needSum(strings.TrimPrefix(name, s.prefix)))
 	}
@@ -202,6 +209,7 @@ func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- 
 	if err != nil && !errors.Is(err, errEnough) {
 		return err
 	}
+	slog.Debug("listed the first page", "keys", len(first), "more", truncated, "took", time.Since(started))
 	for _, o := range first {
 		select {
 		case out <- o:
