@@ -11,6 +11,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have chromium || have chromium-browser || need+=(chromium)
 have ostree || need+=(ostree)
 have gpg && have gpg-agent || need+=(gnupg)
+have systemd-analyze || need+=(systemd)
 have rclone || need+=(rclone)
 have openssl || need+=(openssl)
 have xz || need+=(xz-utils)
@@ -60,4 +61,10 @@ if [ "${1:-}" = "--bench" ] && [ ! -x "$tools/s5cmd" ]; then
 		GOTOOLCHAIN=local go build -o "$tools/s5cmd" github.com/peak/s5cmd/v2 >&2
 	)
 	rm -rf "$mod"
+fi
+
+# actionlint, which checks the scheduled workflow docs/operations.md ships.
+if [ ! -x "$tools/actionlint" ]; then
+	echo "deps: building actionlint into $tools" >&2
+	GOTOOLCHAIN=local GOBIN="$tools" go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.7 >&2
 fi

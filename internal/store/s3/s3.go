@@ -9,9 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -185,11 +187,11 @@ func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- 
 		parts []part
 		err   error
 	}
-	dctx, dcancel := context.WithCancel(ctx)
-	defer dcancel()
+	discCtx, stopDiscovery := context.WithCancel(ctx)
+	defer stopDiscovery()
 	found := make(chan discovery, 1)
 	go func() {
-		p, err := s.partitions(dctx)
+		p, err := s.partitions(discCtx)
 		found <- discovery{p, err}
 	}()
 
@@ -221,17 +223,28 @@ func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- 
 		return nil // a small destination: listed whole
 	}
 	last := s.prefix + first[len(first)-1].Key
-	d := <-found
-	if d.err != nil {
-		return d.err
+	var parts []part
+	if ranges := s.objectRanges(last); ranges != nil {
+		stopDiscovery() // the object store's layout says enough
+		parts = ranges
+	} else {
+		d := <-found
+		if d.err != nil {
+			return d.err
+		}
+		parts = d.parts
 	}
+	dctx, dcancel := context.WithCancel(ctx) // ends the feed on a failure
+	defer dcancel()
 	work := make(chan part)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
-	for range min(listWorkers, max(len(d.parts), 1)) {
+	for range min(listWorkers, max(len(parts), 1)) {
 		wg.Go(func() {
 			for p := range work {
-				if err := s.listPart(ctx, p, meta(p.name), out); err != nil {
+				// Of the ranges, only the last reaches refs and summary.
+				m := meta(p.name) && (p.upTo == "" || p.upTo == "\xff")
+				if err := s.listPart(ctx, p, m, out); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -242,9 +255,11 @@ func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- 
 		})
 	}
 feed:
-	for _, p := range d.parts {
+	for _, p := range parts {
 		// Keys up to last were delivered by the single listing.
 		switch {
+		case p.upTo != "":
+			// a range: starts after last already
 		case p.single && p.name <= last:
 			continue
 		case !p.single && strings.HasPrefix(last, p.name):
@@ -275,11 +290,51 @@ var errEnough = errors.New("enough")
 const listWorkers = 32
 
 // part is a listing task: a prefix listed recursively (from after a key,
-// if after is set), or one key found at a level above.
+// if after is set), one key found at a level above, or a range of keys
+// (after, upTo] of the whole prefix (upTo "\xff" for the end).
 type part struct {
 	name   string
 	single bool
 	after  string
+	upTo   string
+}
+
+// objectRanges splits what follows last into ranges of about a listing
+// page each, listed in parallel, when last is an ostree object key: object
+// names are hashes, spread evenly over objects/00/ to objects/ff/, so the
+// first page tells how many keys follow. Nil for any other layout.
+func (s *Store) objectRanges(last string) []part {
+	rest, ok := strings.CutPrefix(last, s.prefix+"objects/")
+	if !ok || len(rest) < 3 || rest[2] != '/' {
+		return nil
+	}
+	at, err := strconv.ParseUint(rest[:2], 16, 8)
+	if err != nil {
+		return nil
+	}
+	// The first page reached object directory at; as many pages again
+	// fill each same share of the rest.
+	done := float64(at) + 0.5
+	pages := int(math.Ceil(float64(256-at) / done))
+	pages = min(max(pages, 1), 255-int(at)+1, 256)
+	var parts []part
+	from := last
+	for i := 1; i <= pages; i++ {
+		hex := int(at) + int(math.Round(float64(256-int(at))*float64(i)/float64(pages)))
+		to := "\xff" // the last range runs to the end: refs/, summary, …
+		if i < pages && hex < 256 {
+			to = fmt.Sprintf("%sobjects/%02x/", s.prefix, hex)
+		}
+		if to <= from && to != "\xff" {
+			continue
+		}
+		parts = append(parts, part{name: s.prefix, after: from, upTo: to})
+		from = to
+		if to == "\xff" {
+			break
+		}
+	}
+	return parts
 }
 
 // partitions splits the key space at its first two levels; the prefixes
@@ -348,9 +403,12 @@ func (s *Store) object(o minio.ObjectInfo) mirror.Object {
 
 func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- mirror.Object) error {
 	opts := minio.ListObjectsOptions{Prefix: p.name, Recursive: !p.single, WithMetadata: meta, StartAfter: p.after}
-	return s.listObjects(ctx, opts, func(o minio.ObjectInfo) error {
+	err := s.listObjects(ctx, opts, func(o minio.ObjectInfo) error {
 		if p.single && o.Key != p.name {
 			return nil // a longer key with the same beginning: its own part lists it
+		}
+		if p.upTo != "" && p.upTo != "\xff" && o.Key >= p.upTo {
+			return errEnough // the next range lists it
 		}
 		select {
 		case out <- s.object(o):
@@ -359,6 +417,10 @@ func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- mirr
 			return ctx.Err()
 		}
 	})
+	if errors.Is(err, errEnough) {
+		return nil
+	}
+	return err
 }
 
 // listAttempts bounds the tries of one listing request.
