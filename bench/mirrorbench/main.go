@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,7 @@ func main() {
 	jobs := flag.Int("jobs", 16, "parallel transfers of rclone and of the bare loop in the loopback figures")
 	ceilingOnly := flag.String("ceiling-only", "", "ENDPOINT,BUCKET,DIR: only time the bare loop (for experiments)")
 	planChild := flag.String("plan-child", "", "FILES,KEYS: only plan (the child process of the planning figure)")
+	sections := flag.String("sections", "loopback,network,scale", "which figures to measure")
 	flag.Parse()
 	switch {
 	case *ceilingOnly != "":
@@ -51,7 +53,7 @@ func main() {
 		}
 		return
 	}
-	if err := benchAll(*files, *netFiles, *bigFiles, *planKeys, *image, *jobs); err != nil {
+	if err := benchAll(strings.Split(*sections, ","), *files, *netFiles, *bigFiles, *planKeys, *image, *jobs); err != nil {
 		fmt.Fprintln(os.Stderr, "mirrorbench:", err)
 		os.Exit(1)
 	}
@@ -59,7 +61,7 @@ func main() {
 
 const ref = "fedora/28/x86_64/atomic-host"
 
-func benchAll(nfiles, netFiles, rssObjects, planKeys int, imageSize int64, jobs int) error {
+func benchAll(sections []string, nfiles, netFiles, rssObjects, planKeys int, imageSize int64, jobs int) error {
 	os.Setenv("AWS_CA_BUNDLE", "") // breaks rclone over plain http
 	for _, tool := range []string{"ostree", "rclone"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -89,15 +91,22 @@ func benchAll(nfiles, netFiles, rssObjects, planKeys int, imageSize int64, jobs 
 	}
 	p := peers{mirror: mirrorBin, s5cmd: s5, srv: srv}
 	ctx := context.Background()
-	if err := loopback(ctx, p, work, nfiles, jobs); err != nil {
-		return err
-	}
-	for _, delay := range []time.Duration{0, 40 * time.Millisecond} {
-		if err := p.network(ctx, work, netFiles, delay); err != nil {
+	if slices.Contains(sections, "loopback") {
+		if err := loopback(ctx, p, work, nfiles, jobs); err != nil {
 			return err
 		}
 	}
-	return scale(ctx, p, work, rssObjects, planKeys, imageSize)
+	if slices.Contains(sections, "network") {
+		for _, delay := range []time.Duration{0, 40 * time.Millisecond} {
+			if err := p.network(ctx, work, netFiles, delay); err != nil {
+				return err
+			}
+		}
+	}
+	if slices.Contains(sections, "scale") {
+		return scale(ctx, p, work, rssObjects, planKeys, imageSize)
+	}
+	return nil
 }
 
 // loopback is the large repository on loopback: the mirror with its

@@ -346,6 +346,8 @@ func (v *verifier) against(src *Source) {
 			v.problem("%s: %d bytes, the source has %d", f.Rel, o.Size, f.Size)
 		case f.Mutable && o.SHA256 != "" && o.SHA256 != f.SHA256:
 			v.problem("%s: differs from the source (sha256 %s, source %s)", f.Rel, o.SHA256, f.SHA256)
+		case f.Mutable && o.SHA256 == "" && isMD5(o.ETag) && strings.Trim(o.ETag, `"`) != f.MD5:
+			v.problem("%s: differs from the source (MD5 %s, source %s)", f.Rel, strings.Trim(o.ETag, `"`), f.MD5)
 		}
 	}
 }
