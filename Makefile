@@ -15,7 +15,7 @@ build:
 
 vet: cross
 	$(GO) vet ./...
-	@out=$$(gofmt -l *.go cmd internal bench); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@out=$$(gofmt -l *.go cmd internal bench deploy); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
 # Both commands must build for the systems release engineers and mirror
 # admins use, not only for this one.

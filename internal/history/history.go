@@ -97,5 +97,6 @@ func (l *Loader) Load(ctx context.Context) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
+	state.Example = example(cat, kr.Holds)
 	return &History{Config: cfg, Catalog: cat, State: state}, nil
 }

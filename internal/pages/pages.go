@@ -99,6 +99,7 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 		"title":   cfg.Title,
 		"docs":    cfg.Docs,
 		"streams": streamLinks(home.Streams),
+		"example": state.Example,
 	}
 	data, err := json.MarshalIndent(site, "", "  ")
 	if err != nil {

@@ -81,6 +81,9 @@ type Stream struct {
 type State struct {
 	Now     time.Time
 	Streams []*Stream
+	// Example is set when a build was signed with the example history's
+	// key: the site says so on every page.
+	Example bool
 }
 
 // Stream returns the named stream, or nil.

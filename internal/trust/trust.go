@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -209,4 +210,21 @@ func (s *Signer) Sign(data []byte) ([]byte, error) {
 // unencrypted PKCS#8 (readable by openssl), the public key as PKIX.
 func GenerateKey() (privPEM, pubPEM []byte, err error) {
 	return cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), cryptoutils.SkipPassword)
+}
+
+// Holds reports whether the key named name in the ring is the public key
+// in pemData (the same key, however its file is laid out).
+func (kr *Keyring) Holds(name string, pemData []byte) bool {
+	want, _ := pem.Decode(pemData)
+	if want == nil {
+		return false
+	}
+	for _, k := range kr.keys {
+		if k.Name != name {
+			continue
+		}
+		got, _ := pem.Decode(k.pem)
+		return got != nil && bytes.Equal(got.Bytes, want.Bytes)
+	}
+	return false
 }

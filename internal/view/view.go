@@ -135,7 +135,11 @@ type Build struct {
 	NotesHTML string  `json:"noteshtml,omitempty"`
 	OSTree    *OSTree `json:"ostree,omitempty"`
 	Arches    []*Arch `json:"arches"`
-	Manifest  string  `json:"manifest"` // path of the signed manifest
+	// First is the download most visitors want, shown first on the home
+	// page above the full tables, and FirstArch its architecture.
+	First     *Artifact `json:"first,omitempty"`
+	FirstArch string    `json:"firstarch,omitempty"`
+	Manifest  string    `json:"manifest"` // path of the signed manifest
 	// Checksum are the lines of the build's CHECKSUM file (a second
 	// output of its page); none for a failed build.
 	Checksum []ChecksumLine `json:"checksum,omitempty"`
@@ -343,7 +347,29 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 	for _, av := range bv.Arches {
 		slices.SortStableFunc(av.Artifacts, visitorOrder)
 	}
+	if bv.First = firstChoice(bv.Arches, "x86_64"); bv.First == nil {
+		bv.First = firstChoice(bv.Arches, "")
+	}
+	if bv.First != nil {
+		bv.FirstArch = bv.First.Arch
+	}
 	return bv, nil
+}
+
+// firstChoice is the download most visitors want: the first disk image of
+// arch (any, if empty), in the order visitors look for formats.
+func firstChoice(arches []*Arch, arch string) *Artifact {
+	for _, av := range arches {
+		if arch != "" && av.Name != arch {
+			continue
+		}
+		for _, a := range av.Artifacts {
+			if a.Role == "disk" {
+				return a
+			}
+		}
+	}
+	return nil
 }
 
 // formatOrder is how visitors look for formats: the common disk images
