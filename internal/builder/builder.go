@@ -22,6 +22,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/render"
 	"github.com/projectatomic/atomic-site/internal/siteindex"
+	"github.com/projectatomic/atomic-site/internal/sitemap"
 	"github.com/projectatomic/atomic-site/internal/trust"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
@@ -233,6 +234,12 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	slog.Debug("rendered", "took", time.Since(renderStart))
 	if perr := <-published; err == nil {
 		err = perr
+	}
+	if err == nil {
+		var parts int
+		if parts, err = sitemap.Split(b.pubDir, cfg.BaseURL, sitemap.MaxURLs); parts > 1 {
+			slog.Info("sitemap split into an index", "files", parts)
+		}
 	}
 	if err == nil && b.opts.SignKey != nil {
 		err = b.writeIndex(state.Now)
