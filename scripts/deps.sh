@@ -15,6 +15,7 @@ have systemd-analyze || need+=(systemd)
 have rclone || need+=(rclone)
 have openssl || need+=(openssl)
 have xz || need+=(xz-utils)
+have aria2c || need+=(aria2)
 have node || need+=(nodejs)
 have npm || need+=(npm)
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/metalink"
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/tomlfile"
 )
@@ -35,7 +36,9 @@ type Config struct {
 	AnnounceTo   string   `toml:"announce-to"`
 	Docs         []Link   `toml:"docs"`
 	Streams      []Stream `toml:"streams"`
-	Promote      Promote  `toml:"promote"`
+	// Mirrors copy DownloadsURL: each download's Metalink lists them.
+	Mirrors []metalink.Mirror `toml:"mirrors"`
+	Promote Promote           `toml:"promote"`
 }
 
 // Promote configures the two-week release (sitegen promote).

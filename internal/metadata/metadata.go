@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"path"
 	"html/template"
 	"maps"
 	"slices"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/metalink"
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
@@ -62,11 +64,18 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 			return nil, err
 		}
 		files = append(files, view.File{Path: "streams/" + st.Name + "/feed.xml", Data: feed})
+		links, err := Metalinks(st, cfg)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, links...)
 		for _, l := range Latest(st, cfg) {
 			// Forced (302!): Netlify applies a rule over a file at the same
 			// path only when forced, and the HTML page below is there for
 			// other servers; unforced, curl -LO would save the page.
 			redirects = append(redirects, fmt.Sprintf("%s %s 302!", l.From, l.To))
+			// Its Metalink twin.
+			redirects = append(redirects, fmt.Sprintf("%s.meta4 %s 302!", l.From, cfg.SiteURL(view.MetalinkURL(st.Name, st.Current.Release, path.Base(l.To)))))
 			page, err := redirectPage(l)
 			if err != nil {
 				return nil, err
@@ -76,6 +85,36 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 	}
 	header := "# Stable links to the current build's files, made by sitegen.\n"
 	files = append(files, view.File{Path: "_redirects", Data: []byte(header + strings.Join(redirects, "\n") + "\n")})
+	return files, nil
+}
+
+// Metalinks are the Metalink files (RFC 5854) of every file of every build
+// of st the site offers: size, sha256, and every mirror's URL.
+func Metalinks(st *release.Stream, cfg *config.Config) ([]view.File, error) {
+	var files []view.File
+	for _, b := range st.Builds {
+		if !b.Offerable() {
+			continue
+		}
+		seen := map[string]bool{}
+		for f := range b.Files() {
+			url := cfg.ArtifactURL(st.Name, f.Location)
+			name := path.Base(url)
+			if seen[name] {
+				continue // one file, listed under two platforms
+			}
+			seen[name] = true
+			var size int64
+			if f.Size != nil {
+				size = *f.Size
+			}
+			data, err := metalink.Write(name, size, f.SHA256, metalink.URLs(url, cfg.DownloadsURL, cfg.Mirrors))
+			if err != nil {
+				return nil, fmt.Errorf("%s/%s: %w", st.Name, b.Release, err)
+			}
+			files = append(files, view.File{Path: strings.TrimPrefix(view.MetalinkURL(st.Name, b.Release, name), "/"), Data: data})
+		}
+	}
 	return files, nil
 }
 

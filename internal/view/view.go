@@ -37,6 +37,9 @@ func StreamURL(stream string) string { return "/streams/" + stream + "/" }
 // BuildURL is the site path of a build's page.
 func BuildURL(stream, rel string) string { return StreamURL(stream) + rel + "/" }
 
+// MetalinkURL is the site path of the Metalink of a build's file name.
+func MetalinkURL(stream, rel, name string) string { return BuildURL(stream, rel) + name + ".meta4" }
+
 // ChecksumURL is the site path of a build's CHECKSUM file.
 func ChecksumURL(stream, rel string) string { return BuildURL(stream, rel) + "CHECKSUM" }
 
@@ -204,6 +207,9 @@ type Artifact struct {
 	SizeHuman string `json:"sizehuman"`
 	SHA256    string `json:"sha256"`
 	Signature string `json:"signature,omitempty"`
+	// Metalink is the site path of the file's Metalink, for a build the
+	// site offers.
+	Metalink string `json:"metalink,omitempty"`
 }
 
 // Image is a cloud image in one region.
@@ -427,6 +433,9 @@ func (g generator) artifact(b *release.Build, f manifest.Placed) *Artifact {
 	}
 	if a.Signature != "" {
 		v.Signature = g.cfg.ArtifactURL(b.Stream, a.Signature)
+	}
+	if b.Offerable() {
+		v.Metalink = MetalinkURL(b.Stream, b.Release, v.Name)
 	}
 	return v
 }
