@@ -143,15 +143,16 @@ func (s *Store) Check(ctx context.Context) error {
 // List streams every object below the prefix. It starts two things at
 // once: one listing of the whole prefix, which lists a small destination
 // (one page) in one request, and the discovery of partitions, the key
-// space split at its first two levels (an ostree repository's
-// objects/XX/), each level's prefixes listed in parallel. If the single
-// listing has more than a page, it stops there and the partitions are
-// listed in parallel, from after the last key it delivered: one listing
-// request at a time would leave the server idle between pages. Only the
-// parts needSum asks for are listed with metadata (MinIO's extension,
-// which costs the server a read per object), so that refs and summary
-// carry their sha256 and the bulk of objects lists fast. Objects reach fn
-// one at a time through a bounded channel.
+// space split at its first two levels, each level's prefixes listed in
+// parallel. If the single listing has more than a page, it stops there;
+// when its last key is an ostree object (names are hashes, spread evenly),
+// the rest is listed as ranges of about a page each, all at once;
+// otherwise the partitions are, from after the last key delivered. One
+// listing request at a time would leave the server idle between pages.
+// The first page and the ranges go without metadata (MinIO reads every
+// object's to list it): small mutable files are known by their MD5 ETag.
+// Only partitions needSum asks for carry it. Objects reach fn one at a
+// time through a bounded channel.
 func (s *Store) List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(mirror.Object) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the listing goroutines if fn fails
