@@ -62,15 +62,21 @@ func (o *buildOptions) builderOptions(cmd *cobra.Command) (builder.Options, erro
 func newBuildCommand() *cobra.Command {
 	var opts buildOptions
 	cmd := &cobra.Command{
-		Use:   "build --manifests DIR --keys DIR [--out DIR] [--now RFC3339] [--base-url URL]",
+		Use:   "build --manifests DIR|s3://BUCKET/PREFIX --keys DIR [--endpoint URL] [--out DIR] [--now RFC3339] [--base-url URL]",
 		Short: "Verify the manifests and build the site into --out",
 		Long: `Verify every manifest, decide each stream's state and render the site.
+
+With --manifests s3://BUCKET/PREFIX (and --endpoint for S3-compatible
+servers), the signed manifests are read from the bucket mirror sync
+published them to, after their files: no page then links a file the
+mirror lacks.
 
 If any file fails to verify, nothing is written and --out is left as it was.
 The new site is written beside --out and swapped in whole at the end. The
 same inputs and --now give byte-identical output.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer opts.done()
 			bopts, err := opts.builderOptions(cmd)
 			if err != nil {
 				return err

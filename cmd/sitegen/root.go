@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,6 +14,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/project"
+	"github.com/projectatomic/atomic-site/internal/remote"
 )
 
 // Main runs sitegen with os.Args and returns the exit code.
@@ -54,11 +57,22 @@ type stateOptions struct {
 	// built-in ones; set by historyOptions.
 	projectDir string
 	maxSize    string
+	endpoint   string
+	// cleanup removes the copy of manifests fetched from a bucket.
+	cleanup func()
+}
+
+// done removes what historyOptions fetched.
+func (o *stateOptions) done() {
+	if o.cleanup != nil {
+		o.cleanup()
+	}
 }
 
 func (o *stateOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.manifests, "manifests", "", "directory of signed manifests (<stream>/<release>.json)")
+	f.StringVar(&o.manifests, "manifests", "", "directory of signed manifests (<stream>/<release>.json), or s3://BUCKET/PREFIX, where mirror sync published them")
+	f.StringVar(&o.endpoint, "endpoint", "", "with --manifests s3://…: the S3-compatible server's URL (default: AWS S3)")
 	f.StringVar(&o.keys, "keys", "", "directory of trusted PEM public keys")
 	f.StringVar(&o.config, "config", "", "sitegen config file: streams, cadences, titles (default: PROJECT/"+config.DefaultPath+", or the defaults if it is missing)")
 	f.StringVar(&o.project, "project", "", "directory holding site/, templates/ and content/ (default: the ones built into sitegen)")
@@ -91,12 +105,32 @@ func (o *stateOptions) historyOptions(cmd *cobra.Command) (history.Options, erro
 		return opts, cli.Usagef("--max-manifest-size %q: want a size like 1MiB or 512KiB", o.maxSize)
 	}
 	opts.MaxManifestSize = max
+	switch {
+	case remote.IsRemote(o.manifests):
+		if cmd.Name() == "serve" || cmd.Name() == "promote" {
+			return opts, cli.Usagef("%s: --manifests must be a directory (%s)", cmd.Name(), map[string]string{"serve": "serve watches it", "promote": "promote writes into it"}[cmd.Name()])
+		}
+		dir, err := os.MkdirTemp("", "sitegen-manifests-*")
+		if err != nil {
+			return opts, err
+		}
+		o.cleanup = func() { os.RemoveAll(dir) }
+		n, err := remote.Fetch(cmd.Context(), o.manifests, o.endpoint, dir, max)
+		if err != nil {
+			return opts, err
+		}
+		slog.Info("fetched the signed manifests", "from", o.manifests, "files", n)
+		opts.Manifests = dir
+	case cmd.Flags().Changed("endpoint"):
+		return opts, cli.Usagef("--endpoint applies only with --manifests s3://BUCKET/PREFIX")
+	}
 	return opts, nil
 }
 
 // load verifies every manifest and computes the release state, as a build
 // does, judged now (the clock if --now is not given).
 func (o *stateOptions) load(ctx context.Context, cmd *cobra.Command) (*history.History, error) {
+	defer o.done()
 	opts, err := o.historyOptions(cmd)
 	if err != nil {
 		return nil, err

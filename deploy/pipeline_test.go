@@ -1,0 +1,194 @@
+package deploy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+)
+
+// run runs one of the built commands and fails the test on a non-zero
+// exit.
+func run(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "AWS_CA_BUNDLE=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// The release pipeline end to end, as the bot runs it (docs/operations.md),
+// on real components: a compose with a Fedora CHECKSUM, import and sign,
+// mirror sync of the release files to two buckets of a real MinIO, the
+// site built from the primary bucket's manifests, an ostree repository
+// synced, then every download link and every Metalink URL of the site
+// fetched and checked against the manifest's sha256, a real ostree pull,
+// the announcement and sitegen check.
+func TestPipeline(t *testing.T) {
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "atomic", "")
+	srv.Bucket(t, "atomic-eu", "")
+	bin := binaries(t)
+	sitegen, mirror := filepath.Join(bin, "sitegen"), filepath.Join(bin, "mirror")
+	work := t.TempDir()
+
+	// 1. A compose: two images and their CHECKSUM, laid out as the
+	// downloads directory is.
+	const release = "28.20181025.0"
+	compose := filepath.Join(work, "compose")
+	dir := filepath.Join(compose, "stable", "Fedora-Atomic-"+release, "x86_64")
+	os.MkdirAll(dir, 0o755)
+	sums := map[string]string{}
+	var checksum strings.Builder
+	r := rand.New(rand.NewPCG(28, 10))
+	for _, name := range []string{"Fedora-AtomicHost-28-20181025.0.x86_64.qcow2", "Fedora-AtomicHost-28-20181025.0.x86_64.raw.xz"} {
+		data := make([]byte, 150_000+r.IntN(100_000))
+		for i := range data {
+			data[i] = byte(r.Uint32())
+		}
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+		sum := sha256.Sum256(data)
+		sums[name] = hex.EncodeToString(sum[:])
+		fmt.Fprintf(&checksum, "# %s: %d bytes\nSHA256 (%s) = %s\n", name, len(data), name, sums[name])
+	}
+	checksumFile := filepath.Join(work, "Fedora-AtomicHost-28-20181025.0-x86_64-CHECKSUM")
+	os.WriteFile(checksumFile, []byte(checksum.String()), 0o644)
+
+	// 2. Import and sign, with a release key of the test's own.
+	keys := filepath.Join(work, "keys")
+	os.MkdirAll(keys, 0o755)
+	run(t, sitegen, "keygen", "--out", filepath.Join(work, "release"))
+	run(t, sitegen, "keygen", "--out", filepath.Join(work, "site"))
+	os.Rename(filepath.Join(work, "release.pub"), filepath.Join(keys, "release.pub"))
+	siteKeys := filepath.Join(work, "sitekeys")
+	os.MkdirAll(siteKeys, 0o755)
+	os.Rename(filepath.Join(work, "site.pub"), filepath.Join(siteKeys, "site.pub"))
+	manifestFile := filepath.Join(compose, "stable", release+".json")
+	base := srv.Endpoint + "/atomic/stable/Fedora-Atomic-" + release + "/x86_64/"
+	run(t, sitegen, "import", "checksum", checksumFile, "--stream", "stable", "--release", release, "--base-url", base, "--out", manifestFile)
+	run(t, sitegen, "sign", "--key", filepath.Join(work, "release.key"), manifestFile)
+
+	// 3. The release files to the primary and to a second mirror: the
+	// manifest goes up after the images.
+	for _, b := range []string{"s3://atomic", "s3://atomic-eu"} {
+		run(t, mirror, "sync", compose, b, "--endpoint", srv.Endpoint, "--keys", keys, "--progress", "none")
+	}
+
+	// 4. The site, from the primary's manifests.
+	cfg := filepath.Join(work, "sitegen.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`title = "Fedora Atomic Host"
+base-url = "https://atomic.example.org/"
+downloads-url = %q
+
+[[streams]]
+name = "stable"
+title = "Fedora Atomic Host 28"
+
+[[mirrors]]
+name = "EU"
+base-url = %q
+country = "de"
+priority = 2
+`, srv.Endpoint+"/atomic/", srv.Endpoint+"/atomic-eu/")), 0o644)
+	site := filepath.Join(work, "site")
+	const now = "2018-10-26T00:00:00Z"
+	run(t, sitegen, "build", "--manifests", "s3://atomic", "--endpoint", srv.Endpoint, "--keys", keys, "--config", cfg,
+		"--out", site, "--now", now, "--sign-key", filepath.Join(work, "site.key"))
+
+	// 5. An ostree repository with a test commit.
+	repo := filepath.Join(work, "repo")
+	ostree(t, "--repo="+repo, "init", "--mode=archive")
+	tree := filepath.Join(work, "tree", "usr", "bin")
+	os.MkdirAll(tree, 0o755)
+	os.WriteFile(filepath.Join(tree, "hello"), []byte("hello\n"), 0o755)
+	commit := ostree(t, "--repo="+repo, "commit", "-b", "fedora/28/x86_64/atomic-host", "--tree=dir="+filepath.Dir(filepath.Dir(tree)), "-s", "test")
+	ostree(t, "--repo="+repo, "summary", "-u")
+	run(t, mirror, "sync", repo, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--progress", "none")
+
+	// 6. Every download link and every Metalink URL gives the bytes the
+	// manifest names.
+	page, err := os.ReadFile(filepath.Join(site, "streams", "stable", release, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	check := func(url string) {
+		t.Helper()
+		name := url[strings.LastIndex(url, "/")+1:]
+		want, ok := sums[name]
+		if !ok {
+			t.Errorf("%s: not a file of the compose", url)
+			return
+		}
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Errorf("%s: %v", url, err)
+			return
+		}
+		defer resp.Body.Close()
+		h := sha256.New()
+		io.Copy(h, resp.Body)
+		if got := hex.EncodeToString(h.Sum(nil)); resp.StatusCode != 200 || got != want {
+			t.Errorf("%s: %s, sha256 %s, want %s", url, resp.Status, got, want)
+		}
+		checked++
+	}
+	links := regexp.MustCompile(`<a href="([^"]+)" aria-label="Download `).FindAllStringSubmatch(string(page), -1)
+	if len(links) != len(sums) {
+		t.Errorf("build page links %d downloads, want %d", len(links), len(sums))
+	}
+	for _, l := range links {
+		check(l[1])
+	}
+	metalinks, _ := filepath.Glob(filepath.Join(site, "streams", "stable", release, "*.meta4"))
+	if len(metalinks) != len(sums) {
+		t.Errorf("%d metalinks, want %d", len(metalinks), len(sums))
+	}
+	for _, ml := range metalinks {
+		data, _ := os.ReadFile(ml)
+		urls := regexp.MustCompile(`<url[^>]*>([^<]+)</url>`).FindAllStringSubmatch(string(data), -1)
+		if len(urls) != 2 {
+			t.Errorf("%s lists %d URLs, want the primary and the second mirror", ml, len(urls))
+		}
+		for _, u := range urls {
+			check(u[1])
+		}
+	}
+	t.Logf("figure: pipeline: %d download and Metalink URLs fetched, every one with the manifest's sha256", checked)
+
+	// A real client pulls the commit from the mirror.
+	client := filepath.Join(work, "client")
+	ostree(t, "--repo="+client, "init", "--mode=archive")
+	ostree(t, "--repo="+client, "remote", "add", "--no-gpg-verify", "origin", srv.Endpoint+"/atomic/repo")
+	ostree(t, "--repo="+client, "pull", "origin", "fedora/28/x86_64/atomic-host")
+	if got := ostree(t, "--repo="+client, "rev-parse", "origin:fedora/28/x86_64/atomic-host"); got != commit {
+		t.Errorf("client at %s, want %s", got, commit)
+	}
+
+	if out := run(t, sitegen, "announce", "--stream", "stable", "--keys", keys, "--manifests", "s3://atomic", "--endpoint", srv.Endpoint, "--config", cfg, "--now", now); !strings.Contains(out, release) {
+		t.Errorf("announcement does not name %s:\n%s", release, out)
+	}
+	run(t, sitegen, "check", site, "--keys", siteKeys, "--now", now)
+}
+
+func ostree(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("ostree", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ostree %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
