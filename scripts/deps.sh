@@ -48,6 +48,14 @@ if [ ! -d "$npmdir/node_modules/@netlify/redirects" ]; then
 	mkdir -p "$npmdir"
 	npm install --silent --prefix "$npmdir" @netlify/redirects@4.0.2 >&2
 fi
+# playwright-core drives Debian's Chromium for axe-core's accessibility
+# checks at desktop and phone widths (no browser download: it uses
+# /usr/bin/chromium).
+if [ ! -d "$npmdir/node_modules/playwright-core" ] || [ ! -d "$npmdir/node_modules/axe-core" ]; then
+	echo "deps: installing playwright-core and axe-core into $npmdir" >&2
+	mkdir -p "$npmdir"
+	npm install --silent --prefix "$npmdir" playwright-core@1.48.2 axe-core@4.10.2 >&2
+fi
 
 # s5cmd, the peer the mirror's speed is measured against (make bench only:
 # scripts/deps.sh --bench). Its version list is refused by the module proxy
