@@ -6,7 +6,8 @@
 // Figures: a full `sitegen build` (a fresh process, signature checks
 // included); Hugo alone rendering the same generated pages (a fresh
 // process, the floor); one rebuild after one new manifest, as serve does
-// it; and the peak RSS of the full build.
+// it; and the peak RSS of the full build. Then the same, once each, at
+// 1,000, 3,000 and 10,000 builds (-sizes), with the heaviest page.
 package main
 
 import (
@@ -35,6 +36,7 @@ func main() {
 	hugoOut := flag.String("hugo-out", "", "internal: where -hugo-only publishes")
 	runs := flag.Int("runs", 5, "runs per figure; the median is printed")
 	keep := flag.String("keep", "", "keep the generated history in this directory, for profiling")
+	sizes := flag.String("sizes", "1000,3000,10000", "history sizes of the scale figures")
 	flag.Parse()
 	if *hugoOnly != "" {
 		if err := renderOnly(*hugoOnly, *hugoOut); err != nil {
@@ -43,7 +45,16 @@ func main() {
 		}
 		return
 	}
-	if err := run(*runs, *keep); err != nil {
+	var ns []int
+	for _, f := range strings.Split(*sizes, ",") {
+		var n int
+		if _, err := fmt.Sscan(f, &n); err != nil || n < 3 {
+			fmt.Fprintf(os.Stderr, "sitebench: -sizes %q: want numbers of builds, such as 1000,3000\n", *sizes)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+	if err := run(*runs, *keep, ns); err != nil {
 		fmt.Fprintln(os.Stderr, "sitebench:", err)
 		os.Exit(1)
 	}
@@ -51,7 +62,7 @@ func main() {
 
 var now = time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
 
-func run(runs int, keep string) error {
+func run(runs int, keep string, sizes []int) error {
 	root, err := filepath.Abs(".")
 	if err != nil {
 		return err
@@ -65,8 +76,6 @@ func run(runs int, keep string) error {
 	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
-
-	// The history: 1,000 builds x 3 architectures x 8 artifacts, 3 streams.
 	priv, pub, err := trust.GenerateKey()
 	if err != nil {
 		return err
@@ -79,71 +88,117 @@ func run(runs int, keep string) error {
 	if err != nil {
 		return err
 	}
-	manifests := filepath.Join(work, "manifests")
-	spec := synth.Spec{
-		Streams: []string{"stable", "testing", "next"}, Builds: 1000,
-		Arches: []string{"x86_64", "aarch64", "ppc64le"},
-		Start:  now.AddDate(0, 0, -340), FailEvery: 17, RevokeEvery: 41,
-	}
-	if _, err := synth.History(manifests, signer, spec); err != nil {
-		return err
-	}
-	fmt.Printf("history: %d builds x %d architectures x 8 artifacts over %d streams, signed (ECDSA P-256)\n",
-		spec.Builds, len(spec.Arches), len(spec.Streams))
-
 	bin := filepath.Join(work, "sitegen")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/sitegen").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
-	self, err := os.Executable()
+	b := bench{root: root, work: work, keys: keys, bin: bin, signer: signer}
+
+	// The figures of the 1,000-build history, the median of runs.
+	m, err := b.measure(1000, runs)
 	if err != nil {
 		return err
 	}
-	opts := builder.Options{ProjectDir: root, History: history.Options{
-		Manifests: manifests, Keys: keys,
-		Config: filepath.Join(root, "site", "sitegen.toml"), Now: now,
-	}}
+	fmt.Println()
+	report("full sitegen build (verify 1,000 signed manifests + render)", secs(m.full), "<= 2.00 s", m.full <= 2*time.Second)
+	report("Hugo alone, same generated pages", secs(m.hugo), "(the floor)", true)
+	ratio := float64(m.full) / float64(m.hugo)
+	report("full build / Hugo alone", fmt.Sprintf("%.2fx", ratio), "<= 1.30x", ratio <= 1.3)
+	report("serve: rebuild after one new manifest", ms(m.rebuild), "<= 300 ms", m.rebuild <= 300*time.Millisecond)
+	report("peak RSS of the full build", fmt.Sprintf("%d MB", m.rss/1024), "<= 500 MB", m.rss <= 500*1024)
 
-	// The generated tree Hugo alone renders: exactly what sitegen renders.
-	gen, err := generated(opts, filepath.Join(work, "generated"))
-	if err != nil {
-		return err
-	}
-
-	var full, hugo []time.Duration
-	var rss []int64
-	for i := range runs {
-		out := filepath.Join(work, fmt.Sprintf("public-%d", i))
-		d, kb, err := timed(exec.Command(bin, "build", "--project", root, "--manifests", manifests, "--keys", keys,
-			"--now", now.Format(time.RFC3339), "--out", out))
+	// Ten years of history: one run at each size.
+	fmt.Println()
+	for _, n := range sizes {
+		m, err := b.measure(n, 1)
 		if err != nil {
 			return err
 		}
-		full, rss = append(full, d), append(rss, kb)
-		d, _, err = timed(exec.Command(self, "-hugo-only", gen, "-hugo-out", filepath.Join(work, fmt.Sprintf("hugo-%d", i))))
+		ratio := float64(m.full) / float64(m.hugo)
+		report(fmt.Sprintf("%d builds: full build / Hugo alone (%s / %s)", n, secs(m.full), secs(m.hugo)), fmt.Sprintf("%.2fx", ratio), "<= 1.15x", ratio <= 1.15)
+		report(fmt.Sprintf("%d builds: peak RSS (%d KB per build)", n, m.rss/int64(n)), fmt.Sprintf("%d MB", m.rss/1024), "<= 800 MB", m.rss <= 800*1024)
+		report(fmt.Sprintf("%d builds: serve, one new manifest rebuilt", n), ms(m.rebuild), "<= 250 ms", m.rebuild <= 250*time.Millisecond)
+		report(fmt.Sprintf("%d builds: heaviest page (%s)", n, m.heaviestPath), fmt.Sprintf("%d KB", m.heaviest/1024), "<= 150 KB", m.heaviest <= 150*1024)
+	}
+	return nil
+}
+
+// bench holds what every measurement shares.
+type bench struct {
+	root, work, keys, bin string
+	signer                *trust.Signer
+}
+
+type measured struct {
+	full, hugo, rebuild time.Duration
+	rss                 int64 // KiB
+	heaviest            int64
+	heaviestPath        string
+}
+
+// measure generates a history of n builds (3 streams, 3 architectures, 8
+// artifacts each, dates ending at now) and measures it runs times.
+func (b bench) measure(n, runs int) (measured, error) {
+	var m measured
+	dir, err := os.MkdirTemp(b.work, fmt.Sprintf("h%d-*", n))
+	if err != nil {
+		return m, err
+	}
+	manifests := filepath.Join(dir, "manifests")
+	streams := []string{"stable", "testing", "next"}
+	spec := synth.Spec{
+		Streams: streams, Builds: n,
+		Arches: []string{"x86_64", "aarch64", "ppc64le"},
+		Start:  now.AddDate(0, 0, -(n/len(streams) + 5)), FailEvery: 17, RevokeEvery: 41,
+	}
+	if _, err := synth.History(manifests, b.signer, spec); err != nil {
+		return m, err
+	}
+	fmt.Printf("history: %d builds x %d architectures x 8 artifacts over %d streams, signed (ECDSA P-256)\n",
+		spec.Builds, len(spec.Arches), len(spec.Streams))
+	self, err := os.Executable()
+	if err != nil {
+		return m, err
+	}
+	opts := builder.Options{ProjectDir: b.root, History: history.Options{
+		Manifests: manifests, Keys: b.keys,
+		Config: filepath.Join(b.root, "site", "sitegen.toml"), Now: now,
+	}}
+	// The generated tree Hugo alone renders: exactly what sitegen renders.
+	gen, err := generated(opts, filepath.Join(dir, "generated"))
+	if err != nil {
+		return m, err
+	}
+	var full, hugo []time.Duration
+	var last string
+	for i := range runs {
+		last = filepath.Join(dir, fmt.Sprintf("public-%d", i))
+		d, kb, err := timed(exec.Command(b.bin, "build", "--project", b.root, "--manifests", manifests, "--keys", b.keys,
+			"--now", now.Format(time.RFC3339), "--out", last))
 		if err != nil {
-			return err
+			return m, err
+		}
+		full, m.rss = append(full, d), max(m.rss, kb)
+		d, _, err = timed(exec.Command(self, "-hugo-only", gen, "-hugo-out", filepath.Join(dir, fmt.Sprintf("hugo-%d", i))))
+		if err != nil {
+			return m, err
 		}
 		hugo = append(hugo, d)
 		// Outputs are removed at the end, not between runs: deleting
 		// tens of thousands of files keeps the disk busy for a while.
 	}
-
-	rebuild, err := rebuildAfterOneManifest(opts, signer, filepath.Join(work, "serve"))
-	if err != nil {
-		return err
-	}
-
-	fmt.Println()
-	f, h := median(full), median(hugo)
-	report("full sitegen build (verify 1,000 signed manifests + render)", secs(f), "<= 2.00 s", f <= 2*time.Second)
-	report("Hugo alone, same generated pages", secs(h), "(the floor)", true)
-	ratio := float64(f) / float64(h)
-	report("full build / Hugo alone", fmt.Sprintf("%.2fx", ratio), "<= 1.30x", ratio <= 1.3)
-	report("serve: rebuild after one new manifest", ms(rebuild), "<= 300 ms", rebuild <= 300*time.Millisecond)
-	peak := slices.Max(rss)
-	report("peak RSS of the full build", fmt.Sprintf("%d MB", peak/1024), "<= 500 MB", peak <= 500*1024)
-	return nil
+	m.full, m.hugo = median(full), median(hugo)
+	filepath.WalkDir(last, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".html") {
+			if fi, err := d.Info(); err == nil && fi.Size() > m.heaviest {
+				m.heaviest = fi.Size()
+				m.heaviestPath, _ = filepath.Rel(last, p)
+			}
+		}
+		return nil
+	})
+	m.rebuild, err = rebuildAfterOneManifest(opts, b.signer, filepath.Join(dir, "serve"))
+	return m, err
 }
 
 // generated writes the generated tree that sitegen renders to a directory,

@@ -88,12 +88,16 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 	return files, nil
 }
 
-// Metalinks are the Metalink files (RFC 5854) of every file of every build
-// of st the site offers: size, sha256, and every mirror's URL.
+// Metalinks are the Metalink files (RFC 5854) of every file of the builds
+// of st that view.HasMetalinks names: size, sha256, and every mirror's URL.
 func Metalinks(st *release.Stream, cfg *config.Config) ([]view.File, error) {
 	var files []view.File
-	for _, b := range st.Builds {
-		if !b.Offerable() {
+	builds := st.Builds[:min(view.HistoryLimit, len(st.Builds))]
+	if st.Current != nil && !slices.Contains(builds, st.Current) {
+		builds = append(slices.Clone(builds), st.Current)
+	}
+	for _, b := range builds {
+		if !view.HasMetalinks(st, b) {
 			continue
 		}
 		seen := map[string]bool{}

@@ -5,6 +5,7 @@
 package metalink
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"strings"
@@ -20,29 +21,15 @@ type Mirror struct {
 
 // URL is one place to download the file from.
 type URL struct {
-	Location string `xml:"location,attr,omitempty"`
-	Priority int    `xml:"priority,attr,omitempty"`
-	URL      string `xml:",chardata"`
+	Location string // ISO 3166-1 alpha-2, lower case
+	Priority int    // 1 is tried first
+	URL      string
 }
 
-type hash struct {
-	Type string `xml:"type,attr"`
-	Sum  string `xml:",chardata"`
-}
-
-type file struct {
-	Name string `xml:"name,attr"`
-	Size int64  `xml:"size,omitempty"`
-	Hash hash   `xml:"hash"`
-	URLs []URL  `xml:"url"`
-}
-
-type metalink struct {
-	XMLName xml.Name `xml:"urn:ietf:params:xml:ns:metalink metalink"`
-	File    file     `xml:"file"`
-}
-
-// Write returns the Metalink of one file. size 0 means unknown.
+// Write returns the Metalink of one file. size 0 means unknown. It is
+// written by hand, not by encoding/xml: a site writes one per file of
+// every build, tens of thousands, and reflection made them cost more than
+// the pages.
 func Write(name string, size int64, sha256 string, urls []URL) ([]byte, error) {
 	if name == "" || strings.ContainsAny(name, "/\\") {
 		return nil, fmt.Errorf("metalink: bad file name %q", name)
@@ -50,11 +37,34 @@ func Write(name string, size int64, sha256 string, urls []URL) ([]byte, error) {
 	if len(urls) == 0 {
 		return nil, fmt.Errorf("metalink: %s: no URL", name)
 	}
-	data, err := xml.MarshalIndent(metalink{File: file{Name: name, Size: size, Hash: hash{Type: "sha-256", Sum: sha256}, URLs: urls}}, "", "  ")
-	if err != nil {
-		return nil, err
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	b.WriteString(`<metalink xmlns="urn:ietf:params:xml:ns:metalink">` + "\n")
+	b.WriteString(`  <file name="`)
+	xml.EscapeText(&b, []byte(name))
+	b.WriteString("\">\n")
+	if size > 0 {
+		fmt.Fprintf(&b, "    <size>%d</size>\n", size)
 	}
-	return append([]byte(xml.Header), append(data, '\n')...), nil
+	b.WriteString(`    <hash type="sha-256">`)
+	xml.EscapeText(&b, []byte(sha256))
+	b.WriteString("</hash>\n")
+	for _, u := range urls {
+		b.WriteString("    <url")
+		if u.Location != "" {
+			b.WriteString(` location="`)
+			xml.EscapeText(&b, []byte(u.Location))
+			b.WriteString(`"`)
+		}
+		if u.Priority > 0 {
+			fmt.Fprintf(&b, ` priority="%d"`, u.Priority)
+		}
+		b.WriteString(">")
+		xml.EscapeText(&b, []byte(u.URL))
+		b.WriteString("</url>\n")
+	}
+	b.WriteString("  </file>\n</metalink>\n")
+	return b.Bytes(), nil
 }
 
 // URLs lists where a file is: at url itself, first, and, when url lies

@@ -348,7 +348,11 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 		}
 	}
 	for f := range b.Files() {
-		arches[f.Arch].Artifacts = append(arches[f.Arch].Artifacts, g.artifact(b, f))
+		a := g.artifact(b, f)
+		if HasMetalinks(st, b) {
+			a.Metalink = MetalinkURL(b.Stream, b.Release, a.Name)
+		}
+		arches[f.Arch].Artifacts = append(arches[f.Arch].Artifacts, a)
 	}
 	for _, av := range bv.Arches {
 		slices.SortStableFunc(av.Artifacts, visitorOrder)
@@ -434,10 +438,28 @@ func (g generator) artifact(b *release.Build, f manifest.Placed) *Artifact {
 	if a.Signature != "" {
 		v.Signature = g.cfg.ArtifactURL(b.Stream, a.Signature)
 	}
-	if b.Offerable() {
-		v.Metalink = MetalinkURL(b.Stream, b.Release, v.Name)
-	}
 	return v
+}
+
+// HasMetalinks reports whether the site writes Metalinks for b's files:
+// for the builds a stream's page lists (the current one and the newest
+// HistoryLimit) that the site offers. Older builds' pages link their
+// files directly: a Metalink per file of ten years of builds would be
+// hundreds of thousands of files, whose writing alone costs more than
+// rendering the site.
+func HasMetalinks(st *release.Stream, b *release.Build) bool {
+	if !b.Offerable() {
+		return false
+	}
+	if b == st.Current {
+		return true
+	}
+	for _, x := range st.Builds[:min(HistoryLimit, len(st.Builds))] {
+		if x == b {
+			return true
+		}
+	}
+	return false
 }
 
 func humanDuration(d time.Duration) string {
