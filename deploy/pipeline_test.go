@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 )
 
@@ -110,12 +111,12 @@ priority = 2
 
 	// 5. An ostree repository with a test commit.
 	repo := filepath.Join(work, "repo")
-	ostree(t, "--repo="+repo, "init", "--mode=archive")
+	fixture.Command(t, "ostree", "--repo="+repo, "init", "--mode=archive")
 	tree := filepath.Join(work, "tree", "usr", "bin")
 	os.MkdirAll(tree, 0o755)
 	os.WriteFile(filepath.Join(tree, "hello"), []byte("hello\n"), 0o755)
-	commit := ostree(t, "--repo="+repo, "commit", "-b", "fedora/28/x86_64/atomic-host", "--tree=dir="+filepath.Dir(filepath.Dir(tree)), "-s", "test")
-	ostree(t, "--repo="+repo, "summary", "-u")
+	commit := fixture.Command(t, "ostree", "--repo="+repo, "commit", "-b", "fedora/28/x86_64/atomic-host", "--tree=dir="+filepath.Dir(filepath.Dir(tree)), "-s", "test")
+	fixture.Command(t, "ostree", "--repo="+repo, "summary", "-u")
 	run(t, mirror, "sync", repo, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--progress", "none")
 
 	// 6. Every download link and every Metalink URL gives the bytes the
@@ -171,10 +172,10 @@ priority = 2
 
 	// A real client pulls the commit from the mirror.
 	client := filepath.Join(work, "client")
-	ostree(t, "--repo="+client, "init", "--mode=archive")
-	ostree(t, "--repo="+client, "remote", "add", "--no-gpg-verify", "origin", srv.Endpoint+"/atomic/repo")
-	ostree(t, "--repo="+client, "pull", "origin", "fedora/28/x86_64/atomic-host")
-	if got := ostree(t, "--repo="+client, "rev-parse", "origin:fedora/28/x86_64/atomic-host"); got != commit {
+	fixture.Command(t, "ostree", "--repo="+client, "init", "--mode=archive")
+	fixture.Command(t, "ostree", "--repo="+client, "remote", "add", "--no-gpg-verify", "origin", srv.Endpoint+"/atomic/repo")
+	fixture.Command(t, "ostree", "--repo="+client, "pull", "origin", "fedora/28/x86_64/atomic-host")
+	if got := fixture.Command(t, "ostree", "--repo="+client, "rev-parse", "origin:fedora/28/x86_64/atomic-host"); got != commit {
 		t.Errorf("client at %s, want %s", got, commit)
 	}
 
@@ -182,13 +183,4 @@ priority = 2
 		t.Errorf("announcement does not name %s:\n%s", release, out)
 	}
 	run(t, sitegen, "check", site, "--keys", siteKeys, "--now", now)
-}
-
-func ostree(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("ostree", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ostree %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -25,15 +26,7 @@ const ref = "fedora/28/x86_64/atomic-host"
 
 func ostreeCmd(t *testing.T, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("ostree")
-	if err != nil {
-		t.Fatal("ostree not found: install the Debian package ostree (make test does, as root)")
-	}
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ostree %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return fixture.Command(t, "ostree", args...)
 }
 
 // client is a real ostree client of a mirror.

@@ -11,21 +11,10 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
-
-func command(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Fatalf("%s not found: make test installs it (scripts/deps.sh)", name)
-	}
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 // gpgKey makes a throwaway signing key and returns its home and id.
 func gpgKey(t *testing.T) (home, id string) {
@@ -33,9 +22,9 @@ func gpgKey(t *testing.T) (home, id string) {
 	home = t.TempDir()
 	batch := filepath.Join(home, "batch")
 	os.WriteFile(batch, []byte("%no-protection\nKey-Type: RSA\nKey-Length: 2048\nName-Real: Atomic Host test\nName-Email: test@example.org\nExpire-Date: 0\n%commit\n"), 0o600)
-	command(t, "gpg", "--homedir", home, "--batch", "--gen-key", batch)
+	fixture.Command(t, "gpg", "--homedir", home, "--batch", "--gen-key", batch)
 	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
-	for _, line := range strings.Split(command(t, "gpg", "--homedir", home, "--list-keys", "--with-colons"), "\n") {
+	for _, line := range strings.Split(fixture.Command(t, "gpg", "--homedir", home, "--list-keys", "--with-colons"), "\n") {
 		if f := strings.Split(line, ":"); f[0] == "fpr" {
 			return home, f[9]
 		}
@@ -53,7 +42,7 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 	const testingRef, stableRef = "fedora/28/x86_64/testing/atomic-host", "fedora/28/x86_64/atomic-host"
 	home, key := gpgKey(t)
 	repo := filepath.Join(t.TempDir(), "repo")
-	command(t, "ostree", "--repo="+repo, "init", "--mode=archive")
+	fixture.Command(t, "ostree", "--repo="+repo, "init", "--mode=archive")
 	manifests := filepath.Join(t.TempDir(), "manifests")
 	signer, err := trust.LoadSigner(testKey)
 	if err != nil {
@@ -72,7 +61,7 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 		if d != 1 {
 			args = append(args, "--bind-ref="+stableRef)
 		}
-		c := command(t, "ostree", args...)
+		c := fixture.Command(t, "ostree", args...)
 		commits = append(commits, c)
 		b := synth.Build("testing", candidateRelease(d), at(d, 0))
 		b.OSTree.Ref, b.OSTree.Commit = testingRef, c
@@ -86,7 +75,7 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 	}
 	sign(candidates[0])
 	sign(candidates[1])
-	command(t, "ostree", "--repo="+repo, "summary", "-u", "--gpg-sign="+key, "--gpg-homedir="+home)
+	fixture.Command(t, "ostree", "--repo="+repo, "summary", "-u", "--gpg-sign="+key, "--gpg-homedir="+home)
 
 	promote := func(d int, extra ...string) (string, string, int) {
 		return sitegen(append([]string{"promote", "--from", "testing", "--to", "stable", "--key", testKey,
@@ -107,10 +96,10 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("promote: exit %d\n%s%s", code, out, errs)
 	}
-	if got := command(t, "ostree", "--repo="+repo, "rev-parse", stableRef); got != commits[2] {
+	if got := fixture.Command(t, "ostree", "--repo="+repo, "rev-parse", stableRef); got != commits[2] {
 		t.Fatalf("%s is at %s, want the promoted commit %s", stableRef, got, commits[2])
 	}
-	if view := command(t, "ostree", "--repo="+repo, "summary", "--view"); !strings.Contains(view, stableRef) || !strings.Contains(view, commits[2]) {
+	if view := fixture.Command(t, "ostree", "--repo="+repo, "summary", "--view"); !strings.Contains(view, stableRef) || !strings.Contains(view, commits[2]) {
 		t.Errorf("summary --view does not list %s at %s:\n%s", stableRef, commits[2], view)
 	}
 
@@ -118,14 +107,14 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 	srv := httptest.NewServer(http.FileServer(http.Dir(repo)))
 	defer srv.Close()
 	pub := filepath.Join(t.TempDir(), "key.asc")
-	os.WriteFile(pub, []byte(command(t, "gpg", "--homedir", home, "--armor", "--export", key)), 0o644)
+	os.WriteFile(pub, []byte(fixture.Command(t, "gpg", "--homedir", home, "--armor", "--export", key)), 0o644)
 	client := filepath.Join(t.TempDir(), "client")
-	command(t, "ostree", "--repo="+client, "init", "--mode=archive")
-	command(t, "ostree", "--repo="+client, "remote", "add", "--set=gpg-verify=true", "--set=gpg-verify-summary=true",
+	fixture.Command(t, "ostree", "--repo="+client, "init", "--mode=archive")
+	fixture.Command(t, "ostree", "--repo="+client, "remote", "add", "--set=gpg-verify=true", "--set=gpg-verify-summary=true",
 		"--gpg-import="+pub, "origin", srv.URL)
-	command(t, "ostree", "--repo="+client, "pull", "origin", stableRef)
-	command(t, "ostree", "--repo="+client, "fsck")
-	if got := command(t, "ostree", "--repo="+client, "rev-parse", "origin:"+stableRef); got != commits[2] {
+	fixture.Command(t, "ostree", "--repo="+client, "pull", "origin", stableRef)
+	fixture.Command(t, "ostree", "--repo="+client, "fsck")
+	if got := fixture.Command(t, "ostree", "--repo="+client, "rev-parse", "origin:"+stableRef); got != commits[2] {
 		t.Errorf("client pulled %s, want %s", got, commits[2])
 	}
 
@@ -142,7 +131,7 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(manifests, "stable", candidateRelease(20)+".json")); err == nil {
 		t.Error("its manifest was written")
 	}
-	if got := command(t, "ostree", "--repo="+repo, "rev-parse", stableRef); got != commits[2] {
+	if got := fixture.Command(t, "ostree", "--repo="+repo, "rev-parse", stableRef); got != commits[2] {
 		t.Errorf("the ref moved to %s", got)
 	}
 }

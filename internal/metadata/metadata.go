@@ -92,11 +92,7 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 // of st that view.HasMetalinks names: size, sha256, and every mirror's URL.
 func Metalinks(st *release.Stream, cfg *config.Config) ([]view.File, error) {
 	var files []view.File
-	builds := st.Builds[:min(view.HistoryLimit, len(st.Builds))]
-	if st.Current != nil && !slices.Contains(builds, st.Current) {
-		builds = append(slices.Clone(builds), st.Current)
-	}
-	for _, b := range builds {
+	for _, b := range st.Builds {
 		if !view.HasMetalinks(st, b) {
 			continue
 		}
