@@ -52,6 +52,10 @@ type Signer interface {
 type Result struct {
 	State *release.State
 	Pages int
+	// Rendered is how many pages Hugo rendered (each output of a page
+	// once): every page on a first build, what the change touched on a
+	// rebuild.
+	Rendered int
 	// Leftovers is how many staging directories of killed builds were
 	// removed, and Freed how many bytes they held.
 	Leftovers int
@@ -248,7 +252,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		return nil, err
 	}
 	b.prev = next // serve: the next rebuild must not roll this back
-	return &Result{State: state, Pages: b.site.Pages()}, nil
+	return &Result{State: state, Pages: b.site.Pages(), Rendered: b.site.Rendered()}, nil
 }
 
 // Generated returns the generated files for opts, as a build renders them

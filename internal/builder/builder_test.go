@@ -224,7 +224,7 @@ func TestStates(t *testing.T) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180508.0", day(8))))
 			must(t, synth.WriteRevocation(dir, s, "stable", "28.20180508.0", bug+"7", day(9)))
 		}, day(10), "streams/stable/28.20180508.0/index.html",
-			[]string{"This build was withdrawn", "on 2018-05-09", bug + "7", `Download <a href="/streams/stable/28.20180501.0/">28.20180501.0</a> instead`, "not offered for download"},
+			[]string{"This build was withdrawn", "on 2018-05-09", bug + "7", `When it was withdrawn, <a href="/streams/stable/28.20180501.0/">28.20180501.0</a> was offered in its place`, `The stream's current build is on <a href="/streams/stable/">its page</a>`, "not offered for download"},
 			[]string{"Download Fedora-AtomicHost"}},
 		{"all revoked", func(t *testing.T, dir string, s *trust.Signer) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))

@@ -407,9 +407,9 @@ func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
 				Link: AtomLink{Href: u}, Summary: title + " " + b.Release + " passed its tests and is published."}})
 		}
 		if b.Revoked() {
-			instead := "Nothing is offered in its place."
+			instead := "Nothing could be offered in its place."
 			if b.ReplacedBy != nil {
-				instead = b.ReplacedBy.Release + " is offered instead."
+				instead = b.ReplacedBy.Release + " was offered in its place."
 			}
 			events = append(events, event{b.Revocation.RevokedAt, AtomEntry{ID: u + "#withdrawn", Title: b.Release + " withdrawn",
 				Link: AtomLink{Href: b.Revocation.Reason}, Summary: "Withdrawn: " + b.Revocation.Reason + ". " + instead}})

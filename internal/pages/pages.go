@@ -58,13 +58,13 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 		// in a headless page it reads. Hugo re-renders every page below a
 		// section whose _index changes (its cascade might have), so the
 		// state must not live there.
-		f, err := contentFile(path.Join("content", "streams", st.Name, "_index.md"), map[string]any{
-			"title": sv.Title, "layout": "stream", "params": map[string]any{"state": stateStream(st.Name)}})
+		f, err := contentFile(path.Join("content", "streams", st.Name, "_index.md"), withDate(map[string]any{
+			"title": sv.Title, "layout": "stream", "params": map[string]any{"state": stateStream(st.Name)}}, oldest(st)))
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
-		if f, err = stateFile(stateStream(st.Name), map[string]any{"stream": sv}); err != nil {
+		if f, err = stateFile(stateStream(st.Name), map[string]any{"stream": sv}, newest(st)); err != nil {
 			return nil, err
 		}
 		files = append(files, f)
@@ -85,16 +85,21 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 			files = append(files, f)
 		}
 	}
-	f, err := contentFile("content/_index.md", map[string]any{"title": cfg.Title, "params": map[string]any{"state": stateHome}})
+	first, last := oldest(streams...), newest(streams...)
+	f, err := contentFile("content/_index.md", withDate(map[string]any{"title": cfg.Title, "params": map[string]any{"state": stateHome}}, first))
 	if err != nil {
 		return nil, err
 	}
 	files = append(files, f)
-	if f, err = stateFile(stateHome, map[string]any{"home": home}); err != nil {
+	if f, err = stateFile(stateHome, map[string]any{"home": home}, last); err != nil {
 		return nil, err
 	}
 	files = append(files, f)
-	files = append(files, view.File{Path: "content/state/_index.md", Data: []byte(`{"title":"state","build":{"render":"never","list":"never"}}` + "\n")})
+	if f, err = contentFile("content/state/_index.md", withDate(map[string]any{"title": "state",
+		"build": map[string]any{"render": "never", "list": "never"}}, first)); err != nil {
+		return nil, err
+	}
+	files = append(files, f)
 	site := map[string]any{
 		"title":   cfg.Title,
 		"docs":    cfg.Docs,
@@ -132,10 +137,44 @@ const stateHome = "/state/home"
 func stateStream(name string) string { return "/state/stream-" + name }
 
 // stateFile writes a headless page: never rendered or listed, read by the
-// template of the page it belongs to.
-func stateFile(page string, params map[string]any) (view.File, error) {
-	return contentFile("content"+page+".md", map[string]any{
-		"title": page, "params": params, "build": map[string]any{"render": "never", "list": "never"}})
+// template of the page it belongs to. Its date is when what it holds last
+// changed: the sitemap's lastmod of that page.
+func stateFile(page string, params map[string]any, date time.Time) (view.File, error) {
+	return contentFile("content"+page+".md", withDate(map[string]any{
+		"title": page, "params": params, "build": map[string]any{"render": "never", "list": "never"}}, date))
+}
+
+// withDate dates a page. The home page and the sections carry a date that
+// does not move, their first build's: left undated, Hugo dates them by
+// their newest page, and re-renders every section on every change to
+// keep that date right. When they last changed is in their state page.
+func withDate(fm map[string]any, t time.Time) map[string]any {
+	if !t.IsZero() {
+		fm["date"] = t.UTC().Format(time.RFC3339)
+	}
+	return fm
+}
+
+// oldest is the date of the oldest build of streams; zero if none.
+func oldest(streams ...*release.Stream) time.Time {
+	var t time.Time
+	for _, st := range streams {
+		if n := len(st.Builds); n > 0 && (t.IsZero() || st.Builds[n-1].Date.Before(t)) {
+			t = st.Builds[n-1].Date // newest first
+		}
+	}
+	return t
+}
+
+// newest is the date of the newest build of streams; zero if none.
+func newest(streams ...*release.Stream) time.Time {
+	var t time.Time
+	for _, st := range streams {
+		if len(st.Builds) > 0 && st.Builds[0].Date.After(t) {
+			t = st.Builds[0].Date
+		}
+	}
+	return t
 }
 
 // contentFile writes a Hugo content file with JSON front matter and no

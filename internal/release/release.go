@@ -33,8 +33,10 @@ var (
 type Build struct {
 	*catalog.Build
 	Revocation *catalog.Revocation // nil unless withdrawn
-	// ReplacedBy is, for a revoked build, what the stream offers instead
-	// (its current build); nil when nothing is left to offer.
+	// ReplacedBy is, for a revoked build, what the stream offered instead
+	// when it was withdrawn; nil when nothing was left to offer. It is
+	// fixed then, so that newer builds never change an old build's page:
+	// what the stream offers now is on the stream's own page.
 	ReplacedBy *Build
 }
 
@@ -246,9 +248,24 @@ func (st *Stream) settle(now time.Time) {
 	}
 	for _, b := range st.Builds {
 		if b.Revoked() {
-			b.ReplacedBy = st.Current
+			b.ReplacedBy = st.offeredAt(b.Revocation.RevokedAt, b)
 		}
 	}
+}
+
+// offeredAt is the build the stream offered at t, leaving out except: the
+// newest build dated by then that neither failed nor was revoked by then.
+func (st *Stream) offeredAt(t time.Time, except *Build) *Build {
+	for _, b := range st.Builds { // newest first
+		if b == except || b.Failed() || b.Date.After(t) {
+			continue
+		}
+		if b.Revoked() && !b.Revocation.RevokedAt.After(t) {
+			continue
+		}
+		return b
+	}
+	return nil
 }
 
 // Newer orders builds newest first: by date, then by release string, each

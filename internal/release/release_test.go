@@ -27,9 +27,9 @@ func b(stream, spec string, day int) *catalog.Build {
 	return &catalog.Build{Build: m, Signed: catalog.Signed{Path: stream + "/" + rel + ".json"}}
 }
 
-func r(stream, rel string) *catalog.Revocation {
+func r(stream, rel string, at int) *catalog.Revocation {
 	return &catalog.Revocation{
-		Revocation: &manifest.Revocation{Stream: stream, Release: rel, Reason: "https://bugzilla.example.org/why-" + rel},
+		Revocation: &manifest.Revocation{Stream: stream, Release: rel, Reason: "https://bugzilla.example.org/why-" + rel, RevokedAt: day(at)},
 		Signed:     catalog.Signed{Path: stream + "/" + rel + ".revoked.json"},
 	}
 }
@@ -112,7 +112,7 @@ func TestCompute(t *testing.T) {
 		{
 			name:        "revoked current falls back to the previous good build",
 			builds:      []*catalog.Build{b("s", "1", 1), b("s", "2", 8), b("s", "3", 15)},
-			revs:        []*catalog.Revocation{r("s", "3")},
+			revs:        []*catalog.Revocation{r("s", "3", 16)},
 			now:         day(16),
 			wantCurrent: "2", wantFailure: "-", wantWithdr: "3", wantOrder: "3 2 1",
 			wantReplace: map[string]string{"3": "2"},
@@ -120,7 +120,7 @@ func TestCompute(t *testing.T) {
 		{
 			name:        "an old revoked build is not news on the stream",
 			builds:      []*catalog.Build{b("s", "1", 1), b("s", "2", 8)},
-			revs:        []*catalog.Revocation{r("s", "1")},
+			revs:        []*catalog.Revocation{r("s", "1", 9)},
 			now:         day(9),
 			wantCurrent: "2", wantFailure: "-", wantOrder: "2 1",
 			wantReplace: map[string]string{"1": "2"},
@@ -128,7 +128,7 @@ func TestCompute(t *testing.T) {
 		{
 			name:        "revoked fallback may itself be stale",
 			builds:      []*catalog.Build{b("s", "1", 1), b("s", "2", 20)},
-			revs:        []*catalog.Revocation{r("s", "2")},
+			revs:        []*catalog.Revocation{r("s", "2", 21)},
 			now:         day(21),
 			wantCurrent: "1", wantStale: true, wantSince: day(15), wantFailure: "-", wantWithdr: "2", wantOrder: "2 1",
 			wantReplace: map[string]string{"2": "1"},
@@ -136,10 +136,28 @@ func TestCompute(t *testing.T) {
 		{
 			name:        "all revoked",
 			builds:      []*catalog.Build{b("s", "1", 1), b("s", "2", 8)},
-			revs:        []*catalog.Revocation{r("s", "1"), r("s", "2")},
+			revs:        []*catalog.Revocation{r("s", "1", 9), r("s", "2", 9)},
 			now:         day(9),
 			wantCurrent: "-", wantFailure: "-", wantWithdr: "2 1", wantOrder: "2 1",
 			wantReplace: map[string]string{"1": "-", "2": "-"},
+		},
+		{
+			// A newer build does not change what an old build's page
+			// says replaced it: that is fixed when it is withdrawn.
+			name:        "the replacement is fixed when the build is withdrawn",
+			builds:      []*catalog.Build{b("s", "1", 1), b("s", "2", 8), b("s", "3", 15)},
+			revs:        []*catalog.Revocation{r("s", "2", 9)},
+			now:         day(16),
+			wantCurrent: "3", wantFailure: "-", wantOrder: "3 2 1",
+			wantReplace: map[string]string{"2": "1"},
+		},
+		{
+			name:        "withdrawn one after the other",
+			builds:      []*catalog.Build{b("s", "1", 1), b("s", "2", 8), b("s", "3", 15)},
+			revs:        []*catalog.Revocation{r("s", "3", 16), r("s", "2", 17)},
+			now:         day(18),
+			wantCurrent: "1", wantStale: true, wantFailure: "-", wantWithdr: "3 2", wantOrder: "3 2 1",
+			wantReplace: map[string]string{"3": "2", "2": "1"},
 		},
 		{
 			name:        "failed only",
@@ -150,7 +168,7 @@ func TestCompute(t *testing.T) {
 		{
 			name:        "a revoked failed build is a failure, not a withdrawal",
 			builds:      []*catalog.Build{b("s", "1", 1), b("s", "2 failed", 8)},
-			revs:        []*catalog.Revocation{r("s", "2")},
+			revs:        []*catalog.Revocation{r("s", "2", 9)},
 			now:         day(9),
 			wantCurrent: "1", wantFailure: "2", wantOrder: "2 1",
 			wantReplace: map[string]string{"2": "1"},
@@ -261,10 +279,10 @@ func TestComputeErrors(t *testing.T) {
 		{"two files claim one build", catalog.Catalog{Builds: []*catalog.Build{b("s", "1", 1), dup}},
 			release.ErrConflict, []string{"s/1.json", "s/copy-of-1.json", "s/1"}},
 		{"two revocations of one build", catalog.Catalog{Builds: []*catalog.Build{b("s", "1", 1)},
-			Revocations: []*catalog.Revocation{r("s", "1"), func() *catalog.Revocation { x := r("s", "1"); x.Path = "s/again.revoked.json"; return x }()}},
+			Revocations: []*catalog.Revocation{r("s", "1", 2), func() *catalog.Revocation { x := r("s", "1", 2); x.Path = "s/again.revoked.json"; return x }()}},
 			release.ErrConflict, []string{"s/1.revoked.json", "s/again.revoked.json"}},
 		{"revocation of an unknown build", catalog.Catalog{Builds: []*catalog.Build{b("s", "1", 1)},
-			Revocations: []*catalog.Revocation{r("s", "2")}},
+			Revocations: []*catalog.Revocation{r("s", "2", 2)}},
 			release.ErrUnknownBuild, []string{"s/2.revoked.json"}},
 	}
 	for _, tt := range tests {

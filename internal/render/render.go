@@ -10,9 +10,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
 
 	"github.com/bep/logg"
 	"github.com/fsnotify/fsnotify"
@@ -55,6 +60,9 @@ type Site struct {
 	gen    afero.Fs          // the in-memory layer holding genRoot
 	have   map[string][]byte // generated files in gen, by path
 	builds int
+	// rendered is Hugo's own count of the pages its last build rendered,
+	// read from the figures it logs at the end of its render step.
+	rendered atomic.Int64
 }
 
 // New loads the Hugo configuration and prepares the site.
@@ -82,12 +90,15 @@ func New(opts Options) (*Site, error) {
 		{"source": "templates", "target": "layouts"},
 		{"source": "site/assets", "target": "assets"},
 	}})
+	s := &Site{opts: opts, have: map[string][]byte{}}
 	logger := loggers.New(loggers.Options{
-		Level: logg.LevelWarn,
-		// Hugo's chatter ("Source changed …") goes to its stdout.
+		// Info, for the render step's page count; only warnings and
+		// errors reach opts.Log.
+		Level:         logg.LevelInfo,
 		StdOut:        io.Discard,
-		StdErr:        opts.Log,
+		StdErr:        &warnings{w: opts.Log},
 		DistinctLevel: logg.LevelWarn,
+		HandlerPost:   s.count,
 	})
 	gen := afero.NewMemMapFs()
 	for _, d := range []string{"content", "data"} {
@@ -114,16 +125,65 @@ func New(opts Options) (*Site, error) {
 	}
 	h, err := hugolib.NewHugoSites(deps.DepsCfg{
 		Configs:  res,
-		Fs:       hugofs.NewFromSourceAndDestination(src, afs, res.LoadingInfo.Cfg),
-		LogLevel: logger.Level(),
-		StdOut:   io.Discard,
-		StdErr:   opts.Log,
+		Fs: hugofs.NewFromSourceAndDestination(src, afs, res.LoadingInfo.Cfg),
+		// Hugo's only way to take a logger it did not make: the sites
+		// must log to ours, for the page count.
+		TestLogger: logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hugo: %w", err)
 	}
-	return &Site{opts: opts, h: h, gen: gen, have: map[string][]byte{}}, nil
+	s.h, s.gen = h, gen
+	return s, nil
 }
+
+// count keeps the page count of the render step's closing log entry.
+func (s *Site) count(e *logg.Entry) error {
+	var render bool
+	var pages int64 = -1
+	for _, f := range e.Fields {
+		switch {
+		case f.Name == "step" && f.Value == "render":
+			render = true
+		case f.Name == "pages":
+			if n, ok := f.Value.(uint64); ok {
+				pages = int64(n)
+			}
+		}
+	}
+	if render && pages >= 0 {
+		s.rendered.Store(pages)
+	}
+	return nil
+}
+
+// warnings passes Hugo's warnings and errors to w and drops its info
+// lines, which its log handlers write to the same writer, a line in several
+// writes (always under the handler's lock).
+type warnings struct {
+	w    io.Writer
+	line []byte
+}
+
+func (w *warnings) Write(p []byte) (int, error) {
+	w.line = append(w.line, p...)
+	for {
+		i := bytes.IndexByte(w.line, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := w.line[:i+1]
+		if !bytes.HasPrefix(ansi.ReplaceAll(line, nil), []byte("INFO")) {
+			if _, err := w.w.Write(line); err != nil {
+				return len(p), err
+			}
+		}
+		w.line = w.line[i+1:]
+	}
+}
+
+// ansi matches the colour codes Hugo's terminal handler writes.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // Build renders the site into PublishDir from the project and the
 // generated files (paths relative to the generated tree: content/… or
@@ -138,7 +198,7 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 	first := s.builds == 0
 	var events []fsnotify.Event
 	keep := make(map[string]bool, len(generated))
-	for _, f := range generated {
+	for _, f := range s.withDecoys(generated) {
 		p := genRoot + "/" + f.Path
 		keep[p] = true
 		old, ok := s.have[p]
@@ -172,14 +232,65 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 		}
 		events = append(events, fsnotify.Event{Name: p, Op: op})
 	}
+	static := filepath.Join(s.opts.ProjectDir, "site", "static")
+	if !first {
+		if len(events) == 0 {
+			// Nothing changed: Hugo would render every page again.
+			s.rendered.Store(0)
+			return nil
+		}
+		if !slices.ContainsFunc(changed, func(p string) bool { return within(static, p) }) {
+			static = ""
+		}
+	}
 	if first {
 		events = nil
 	}
 	s.builds++
+	s.rendered.Store(-1)
 	if err := s.h.Build(hugolib.BuildCfg{NoBuildLock: true}, events...); err != nil {
 		return fmt.Errorf("hugo: %w", err)
 	}
-	return copyStatic(filepath.Join(s.opts.ProjectDir, "site", "static"), s.opts.PublishDir)
+	if static == "" {
+		return nil
+	}
+	return copyStatic(static, s.opts.PublishDir)
+}
+
+// decoys is how many headless pages each generated content directory
+// starts with: one more than Hugo samples. Given a new page, Hugo also
+// re-renders the first ten siblings of its section (in path order), in case
+// a template lists them (site.RegularPages and the like). These templates
+// list nothing Hugo knows of; the lists come from generated data. So that a
+// new build renders only the pages it changes, not ten old build pages as
+// well, the siblings Hugo samples are pages that are never rendered and
+// that nothing reads. (hugolib: pageTrees.collectIdentitiesSurrounding.)
+const decoys = 11
+
+// withDecoys adds the decoy pages to each content directory of generated.
+func (s *Site) withDecoys(generated []view.File) []view.File {
+	dirs := map[string]bool{}
+	for _, f := range generated {
+		if d := path.Dir(f.Path); strings.HasPrefix(d, "content/") && strings.HasSuffix(f.Path, ".md") {
+			dirs[d] = true
+		}
+	}
+	out := generated
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
+		for i := range decoys {
+			// "!" sorts before every letter and digit.
+			out = append(out, view.File{Path: fmt.Sprintf("%s/!decoy-%02d.md", d, i), Data: decoyPage})
+		}
+	}
+	return out
+}
+
+var decoyPage = []byte(`{"title":"decoy","build":{"render":"never","list":"never","publishResources":false}}` + "\n")
+
+// within reports whether p is dir or below it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // Pages is how many pages the last build rendered.
@@ -190,6 +301,10 @@ func (s *Site) Pages() int {
 	}
 	return n
 }
+
+// Rendered is how many pages Hugo says its last build rendered (each
+// output format of a page counts once), or -1 if it did not say.
+func (s *Site) Rendered() int { return int(s.rendered.Load()) }
 
 func copyStatic(src, dst string) error {
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {

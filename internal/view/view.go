@@ -291,7 +291,7 @@ func (g generator) summary(st *release.Stream, b *release.Build) *Summary {
 		s.Status = "revoked"
 		s.Revocation = &Revocation{Reason: b.Revocation.Reason, At: b.Revocation.RevokedAt.Format(day)}
 		if r := b.ReplacedBy; r != nil {
-			s.Revocation.ReplacedBy = &Summary{Release: r.Release, URL: BuildURL(st.Name, r.Release), Date: r.Date.Format(day), Status: r.Status, Current: true}
+			s.Revocation.ReplacedBy = &Summary{Release: r.Release, URL: BuildURL(st.Name, r.Release), Date: r.Date.Format(day), Status: r.Status}
 		}
 	}
 	return s
@@ -442,24 +442,14 @@ func (g generator) artifact(b *release.Build, f manifest.Placed) *Artifact {
 }
 
 // HasMetalinks reports whether the site writes Metalinks for b's files:
-// for the builds a stream's page lists (the current one and the newest
-// HistoryLimit) that the site offers. Older builds' pages link their
-// files directly: a Metalink per file of ten years of builds would be
-// hundreds of thousands of files, whose writing alone costs more than
-// rendering the site.
+// for each stream's current build, which the /latest/ links also lead to.
+// Older builds' pages link their files directly. A Metalink per file of
+// ten years of builds would be hundreds of thousands of files, whose
+// writing alone costs more than rendering the site; and a window of the
+// newest builds would re-render an old build's page whenever a new one
+// pushes it out.
 func HasMetalinks(st *release.Stream, b *release.Build) bool {
-	if !b.Offerable() {
-		return false
-	}
-	if b == st.Current {
-		return true
-	}
-	for _, x := range st.Builds[:min(HistoryLimit, len(st.Builds))] {
-		if x == b {
-			return true
-		}
-	}
-	return false
+	return b == st.Current
 }
 
 func humanDuration(d time.Duration) string {
