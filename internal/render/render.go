@@ -124,8 +124,8 @@ func New(opts Options) (*Site, error) {
 		return nil, fmt.Errorf("hugo config: %w", err)
 	}
 	h, err := hugolib.NewHugoSites(deps.DepsCfg{
-		Configs:  res,
-		Fs: hugofs.NewFromSourceAndDestination(src, afs, res.LoadingInfo.Cfg),
+		Configs: res,
+		Fs:      hugofs.NewFromSourceAndDestination(src, afs, res.LoadingInfo.Cfg),
 		// Hugo's only way to take a logger it did not make: the sites
 		// must log to ours, for the page count.
 		TestLogger: logger,
