@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -72,9 +74,13 @@ func Load(ctx context.Context, dir string, v Verifier) (*Catalog, error) {
 }
 
 // Loader loads a manifests directory again and again, as serve does, and
-// remembers what it verified: a file whose bytes and signature are the same
-// as last time is not verified and parsed again. The bytes are read every
-// time; only the work on identical bytes is saved.
+// remembers what it verified. A file whose size, modification time and
+// inode (and on Linux, change time) are those it had when it was read,
+// beside a signature whose are too, is not read again; one whose bytes and
+// signature hash the same as last time is not verified and parsed again.
+// A file modified less than a second before it was read is read again
+// each time, as a second write within the file system's clock tick would
+// not change its stamp.
 type Loader struct {
 	// OnlyManifests reads the manifests of a directory that holds other
 	// files too (release files with their images): directories below the
@@ -87,11 +93,33 @@ type Loader struct {
 	v     Verifier
 	mu    sync.Mutex
 	known map[string]loaded // by path
+	// scan is when the running Load began.
+	scan  time.Time
+	reads atomic.Int64 // files read, for tests
 }
 
 type loaded struct {
 	file *manifest.File
 	Signed
+	// data and sig are the files' stamps when they were read, at readAt.
+	data, sig stamp
+	readAt    time.Time
+}
+
+// stamp is what a write to a file changes: its size and times, and the
+// inode a rename brings.
+type stamp struct {
+	size         int64
+	mtime, ctime int64
+	ino          uint64
+}
+
+// trusted reports whether files stamped data and sig still hold the bytes
+// l read: neither changed since, and neither was modified within a second
+// of the read.
+func (l loaded) trusted(data, sig stamp) bool {
+	racy := l.readAt.Add(-time.Second).UnixNano()
+	return l.data == data && l.sig == sig && data.mtime < racy && sig.mtime < racy
 }
 
 // NewLoader returns a Loader that verifies with v.
@@ -101,6 +129,7 @@ func NewLoader(v Verifier) *Loader {
 
 // Load is Load with the Loader's memory.
 func (l *Loader) Load(ctx context.Context, dir string) (*Catalog, error) {
+	l.scan = time.Now()
 	paths, errs := list(dir, l.OnlyManifests)
 	cat := &Catalog{Dir: dir}
 	type result struct {
@@ -215,6 +244,16 @@ func (l *Loader) loadFile(dir, rel string) (loaded, error) {
 	if max == 0 {
 		max = manifest.DefaultMaxSize
 	}
+	// Stamped before reading: a write after the stat changes the stamp.
+	dataStamp, dataErr := stampOf(p)
+	sigStamp, sigErr := stampOf(p + trust.SigSuffix)
+	l.mu.Lock()
+	prev, ok := l.known[rel]
+	l.mu.Unlock()
+	if ok && dataErr == nil && sigErr == nil && prev.trusted(dataStamp, sigStamp) {
+		return prev, nil
+	}
+	l.reads.Add(1)
 	data, err := readCapped(p, max)
 	if err != nil {
 		return loaded{}, err
@@ -227,17 +266,26 @@ func (l *Loader) loadFile(dir, rel string) (loaded, error) {
 		return loaded{}, err
 	}
 	sum := sha256.Sum256(data)
-	l.mu.Lock()
-	prev, ok := l.known[rel]
-	l.mu.Unlock()
 	if ok && prev.SHA256 == hex.EncodeToString(sum[:]) && bytes.Equal(prev.Sig, sig) {
+		prev.data, prev.sig, prev.readAt = dataStamp, sigStamp, l.scan
 		return prev, nil
 	}
 	f, signed, err := Check(l.v, p, rel, data, sig)
 	if err != nil {
 		return loaded{}, err
 	}
-	return loaded{file: f, Signed: signed}, nil
+	return loaded{file: f, Signed: signed, data: dataStamp, sig: sigStamp, readAt: l.scan}, nil
+}
+
+// stampOf stats p.
+func stampOf(p string) (stamp, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return stamp{}, err
+	}
+	s := stamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	sysStamp(fi, &s)
+	return s, nil
 }
 
 // readCapped reads a file that must not be larger than max bytes: a

@@ -3,11 +3,14 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -172,5 +175,69 @@ func TestLoaderRemembers(t *testing.T) {
 	}
 	if string(cat.Builds[len(cat.Builds)-1].Data) != string(data) {
 		t.Error("catalog does not carry the verified bytes")
+	}
+}
+
+// A Loader does not read again a manifest whose stamp (size, times, inode)
+// has not changed since it was read; any write changes the stamp, even one
+// that keeps the size and puts the modification time back. A file modified
+// within a second of its read is read each time.
+func TestLoaderStamps(t *testing.T) {
+	dir := copyExample(t)
+	old := time.Now().Add(-time.Hour)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			err = os.Chtimes(p, old, old)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &countingVerifier{Verifier: keyring(t)}
+	l := catalog.NewLoader(v)
+	load := func(wantReads int64) error {
+		t.Helper()
+		before := l.Reads()
+		_, err := l.Load(context.Background(), dir)
+		if got := l.Reads() - before; got != wantReads {
+			t.Errorf("load read %d files, want %d", got, wantReads)
+		}
+		return err
+	}
+	if err := load(8); err != nil {
+		t.Fatal(err)
+	}
+	if err := load(0); err != nil {
+		t.Fatal(err)
+	}
+
+	// Same size, modification time put back: the change time gives it away
+	// (where the system has one; elsewhere the size and time are all).
+	p := filepath.Join(dir, "testing", "28.20180604.1.json")
+	data, _ := os.ReadFile(p)
+	data[50] ^= 1
+	write(t, p, data)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS == "linux" {
+		if err := load(1); !errors.Is(err, trust.ErrBadSignature) {
+			t.Fatalf("a tampered file with its old size and time: err = %v", err)
+		}
+	}
+
+	// Modified just now: read at each load until it is a second old.
+	data[50] ^= 1
+	write(t, p, data)
+	if err := load(1); err != nil {
+		t.Fatal(err)
+	}
+	verified := v.n.Load()
+	if err := load(1); err != nil {
+		t.Fatal(err)
+	}
+	if v.n.Load() != verified {
+		t.Error("a file read again with the same bytes was verified again")
 	}
 }
