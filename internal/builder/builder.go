@@ -100,8 +100,11 @@ type Builder struct {
 	pubDir string
 	site   *render.Site
 	watch  bool
-	// history remembers verified files between rebuilds.
-	history *history.Loader
+	// history remembers verified files between rebuilds, and pages the
+	// build pages made from them.
+	history      *history.Loader
+	pages        pages.Cache
+	outputsCache metadata.Cache
 	// prev is what the site published before, for the rollback check.
 	prev      *previous
 	published map[string]string // manifests in pubDir: path → sha256
@@ -190,11 +193,11 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	}
 	cfg, cat, state := h.Config, h.Catalog, h.State
 	slog.Debug("verified manifests", "builds", len(cat.Builds), "took", time.Since(start))
-	files, err := pages.Generate(state, cfg)
+	files, err := pages.Generate(state, cfg, &b.pages)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := metadata.Generate(state, cfg)
+	outs, err := metadata.Generate(state, cfg, &b.outputsCache)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +242,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if perr := <-published; err == nil {
 		err = perr
 	}
-	if err == nil {
+	if err == nil && b.site.Rendered() != 0 { // else the sitemap is as it was
 		var parts int
 		if parts, err = sitemap.Split(b.pubDir, cfg.BaseURL, sitemap.MaxURLs); parts > 1 {
 			slog.Info("sitemap split into an index", "files", parts)
@@ -262,7 +265,7 @@ func Generated(ctx context.Context, opts Options) ([]view.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pages.Generate(h.State, h.Config)
+	return pages.Generate(h.State, h.Config, nil)
 }
 
 // publishManifests writes every verified file and its signature under

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -20,6 +21,8 @@ type previous struct {
 	name    string
 	read    func(p string) ([]byte, error)
 	streams []string // known before reading; the new site's are added
+	// files are the metadata, when a Builder made them.
+	files map[string][]byte
 }
 
 // openPrevious opens what Options.Previous names, or out when it holds a
@@ -62,7 +65,8 @@ func memPrevious(files []view.File) *previous {
 		paths = append(paths, f.Path)
 	}
 	return &previous{
-		name: "the last build",
+		files: m,
+		name:  "the last build",
 		read: func(p string) ([]byte, error) {
 			if d, ok := m[p]; ok {
 				return d, nil
@@ -75,6 +79,9 @@ func memPrevious(files []view.File) *previous {
 
 // checkRollback compares what prev published with what next would.
 func checkRollback(prev, next *previous) error {
+	if sameReleases(prev, next) {
+		return nil // serve, and no release index changed
+	}
 	streams := append(slices.Clone(prev.streams), next.streams...)
 	slices.Sort(streams)
 	old, err := rollback.Read(prev.read, slices.Compact(streams))
@@ -86,4 +93,20 @@ func checkRollback(prev, next *previous) error {
 		return err
 	}
 	return rollback.Check(old, now)
+}
+
+// sameReleases reports whether prev and next, both made by a Builder, have
+// the same release indexes, which are all a rollback is judged from.
+func sameReleases(prev, next *previous) bool {
+	if prev.files == nil || next.files == nil {
+		return false
+	}
+	for _, m := range []map[string][]byte{prev.files, next.files} {
+		for p := range m {
+			if strings.HasPrefix(p, rollback.ReleasesDir) && !bytes.Equal(prev.files[p], next.files[p]) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -32,60 +32,134 @@ import (
 // Generator names what wrote the stream metadata.
 const Generator = "atomic-site sitegen"
 
-// Generate returns every output for state.
-func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
+// Generate returns every output for state. A cache kept between calls
+// (serve) saves making again the outputs of streams that did not change;
+// nil makes them all.
+func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.File, error) {
+	if cache == nil {
+		cache = &Cache{}
+	}
+	conf, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	next := map[string]streamOutputs{}
 	var files []view.File
 	var redirects []string
+	for _, st := range state.Streams {
+		k := streamKey(st, conf)
+		out, ok := cache.streams[k]
+		if !ok {
+			if out, err = makeStream(st, cfg); err != nil {
+				return nil, err
+			}
+		}
+		next[k] = out
+		files = append(files, out.files...)
+		redirects = append(redirects, out.redirects...)
+	}
+	cache.streams = next
+	header := "# Stable links to the current build's files, made by sitegen.\n"
+	files = append(files, view.File{Path: "_redirects", Data: []byte(header + strings.Join(redirects, "\n") + "\n")})
+	return files, nil
+}
+
+// Checksum is a build's CHECKSUM file, in Fedora's format, for
+// sha256sum -c: each file once, with its size where the manifest gives it.
+func Checksum(b *manifest.Build, cfg *config.Config) []byte {
+	var buf bytes.Buffer
+	for _, l := range view.ChecksumLines(b, cfg) {
+		if l.Bytes != "" {
+			fmt.Fprintf(&buf, "# %s: %s bytes\n", l.Name, l.Bytes)
+		}
+		fmt.Fprintf(&buf, "SHA256 (%s) = %s\n", l.Name, l.SHA256)
+	}
+	return buf.Bytes()
+}
+
+// Cache keeps the outputs of each stream made by the last Generate, under
+// what they are made from.
+type Cache struct {
+	streams map[string]streamOutputs
+}
+
+type streamOutputs struct {
+	files     []view.File
+	redirects []string
+}
+
+// streamKey sums everything a stream's outputs are made from: the config,
+// the signed bytes of its manifests and revocations, and its staleness.
+func streamKey(st *release.Stream, conf []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%t %d\x00", conf, st.Name, st.Stale, st.StaleSince.UnixNano())
+	if f := st.Failure; f != nil {
+		fmt.Fprintf(h, "failure %s\x00", f.SHA256)
+	}
+	for _, b := range st.Builds {
+		h.Write([]byte(b.SHA256))
+		if r := b.Revocation; r != nil {
+			h.Write([]byte(r.SHA256))
+		}
+		h.Write([]byte{0})
+	}
+	return string(h.Sum(nil))
+}
+
+// makeStream makes the outputs of one stream.
+func makeStream(st *release.Stream, cfg *config.Config) (streamOutputs, error) {
+	var out streamOutputs
 	add := func(p string, v any) error {
 		data, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		files = append(files, view.File{Path: p, Data: append(data, '\n')})
+		out.files = append(out.files, view.File{Path: p, Data: append(data, '\n')})
 		return nil
 	}
-	for _, st := range state.Streams {
-		if err := add("streams/"+st.Name+".json", StreamMetadata(st, cfg)); err != nil {
-			return nil, err
-		}
-		// The same bytes under a name with their digest in it: a client
-		// that read the signed index fetches exactly what it signed, even
-		// while a CDN serves a mix of old and new files.
-		sm := files[len(files)-1]
-		files = append(files, view.File{Path: DigestPath(st.Name, sm.Data), Data: sm.Data})
-		if err := add("releases/"+st.Name+".json", ReleaseIndex(st, cfg)); err != nil {
-			return nil, err
-		}
-		if err := add("updates/"+st.Name+".json", Updates(st)); err != nil {
-			return nil, err
-		}
-		feed, err := Feed(st, cfg)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, view.File{Path: "streams/" + st.Name + "/feed.xml", Data: feed})
-		links, err := Metalinks(st, cfg)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, links...)
-		for _, l := range Latest(st, cfg) {
-			// Forced (302!): Netlify applies a rule over a file at the same
-			// path only when forced, and the HTML page below is there for
-			// other servers; unforced, curl -LO would save the page.
-			redirects = append(redirects, fmt.Sprintf("%s %s 302!", l.From, l.To))
-			// Its Metalink twin.
-			redirects = append(redirects, fmt.Sprintf("%s.meta4 %s 302!", l.From, cfg.SiteURL(view.MetalinkURL(st.Name, st.Current.Release, path.Base(l.To)))))
-			page, err := redirectPage(l)
-			if err != nil {
-				return nil, err
-			}
-			files = append(files, view.File{Path: strings.TrimPrefix(l.From, "/") + "/index.html", Data: page})
+	if err := add("streams/"+st.Name+".json", StreamMetadata(st, cfg)); err != nil {
+		return out, err
+	}
+	// The same bytes under a name with their digest in it: a client
+	// that read the signed index fetches exactly what it signed, even
+	// while a CDN serves a mix of old and new files.
+	sm := out.files[len(out.files)-1]
+	out.files = append(out.files, view.File{Path: DigestPath(st.Name, sm.Data), Data: sm.Data})
+	if err := add("releases/"+st.Name+".json", ReleaseIndex(st, cfg)); err != nil {
+		return out, err
+	}
+	if err := add("updates/"+st.Name+".json", Updates(st)); err != nil {
+		return out, err
+	}
+	feed, err := Feed(st, cfg)
+	if err != nil {
+		return out, err
+	}
+	out.files = append(out.files, view.File{Path: "streams/" + st.Name + "/feed.xml", Data: feed})
+	links, err := Metalinks(st, cfg)
+	if err != nil {
+		return out, err
+	}
+	out.files = append(out.files, links...)
+	for _, b := range st.Builds {
+		if !b.Failed() {
+			out.files = append(out.files, view.File{Path: strings.TrimPrefix(view.ChecksumURL(st.Name, b.Release), "/"), Data: Checksum(b.Build.Build, cfg)})
 		}
 	}
-	header := "# Stable links to the current build's files, made by sitegen.\n"
-	files = append(files, view.File{Path: "_redirects", Data: []byte(header + strings.Join(redirects, "\n") + "\n")})
-	return files, nil
+	for _, l := range Latest(st, cfg) {
+		// Forced (302!): Netlify applies a rule over a file at the same
+		// path only when forced, and the HTML page below is there for
+		// other servers; unforced, curl -LO would save the page.
+		out.redirects = append(out.redirects, fmt.Sprintf("%s %s 302!", l.From, l.To))
+		// Its Metalink twin.
+		out.redirects = append(out.redirects, fmt.Sprintf("%s.meta4 %s 302!", l.From, cfg.SiteURL(view.MetalinkURL(st.Name, st.Current.Release, path.Base(l.To)))))
+		page, err := redirectPage(l)
+		if err != nil {
+			return out, err
+		}
+		out.files = append(out.files, view.File{Path: strings.TrimPrefix(l.From, "/") + "/index.html", Data: page})
+	}
+	return out, nil
 }
 
 // Metalinks are the Metalink files (RFC 5854) of every file of the builds

@@ -24,7 +24,7 @@ func realdata(t *testing.T, name string) []byte { return fixture.Realdata(t, nam
 func files(t *testing.T) map[string][]byte {
 	t.Helper()
 	state, cfg := fixture.ExampleState(t)
-	fs, err := metadata.Generate(state, cfg)
+	fs, err := metadata.Generate(state, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,16 @@ import (
 
 // Generate returns every generated file for state (paths relative to
 // the generated tree: content/… or data/…), in a stable order with
-// stable bytes: the same state gives the same files.
-func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
+// stable bytes: the same state gives the same files. A cache kept between
+// calls (serve) saves making again the pages of builds that did not
+// change; nil makes every page.
+func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.File, error) {
+	if cache == nil {
+		cache = &Cache{}
+	}
+	if err := cache.begin(cfg); err != nil {
+		return nil, err
+	}
 	streams := orderStreams(state, cfg)
 	var files []view.File
 	home := Home{}
@@ -34,21 +42,7 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 		brief.History = nil
 		home.Streams = append(home.Streams, &brief)
 		for _, b := range st.Builds {
-			bv, err := view.NewBuild(st, b, cfg)
-			if err != nil {
-				return nil, err
-			}
-			fm := map[string]any{
-				"title":  b.Release + " · " + bv.Title,
-				"layout": "build",
-				"params": map[string]any{"build": bv, "streamtitle": sv.Title},
-				// The date orders the page and gives the sitemap its lastmod.
-				"date": b.Date.UTC().Format(time.RFC3339),
-			}
-			if !b.Failed() {
-				fm["outputs"] = []string{"html", "checksum"}
-			}
-			f, err := contentFile(path.Join("content", "streams", st.Name, b.Release+".md"), fm)
+			f, err := cache.build(st, b, sv.Title, func() (view.File, error) { return buildPage(st, b, sv.Title, cfg) })
 			if err != nil {
 				return nil, err
 			}
@@ -112,6 +106,75 @@ func Generate(state *release.State, cfg *config.Config) ([]view.File, error) {
 	}
 	files = append(files, view.File{Path: "data/sitegen.json", Data: append(data, '\n')})
 	return files, nil
+}
+
+// buildPage is the content file of a build's page.
+func buildPage(st *release.Stream, b *release.Build, streamTitle string, cfg *config.Config) (view.File, error) {
+	bv, err := view.NewBuild(st, b, cfg)
+	if err != nil {
+		return view.File{}, err
+	}
+	fm := map[string]any{
+		"title":  b.Release + " · " + bv.Title,
+		"layout": "build",
+		"url":    view.BuildURL(st.Name, b.Release),
+		"params": map[string]any{"build": bv, "streamtitle": streamTitle},
+		// The date orders the page and gives the sitemap its lastmod.
+		"date": b.Date.UTC().Format(time.RFC3339),
+	}
+	// A level below the stream's page, which keeps the URL: Hugo samples
+	// the pages beside a new one at its section's own level (see render).
+	return contentFile(path.Join("content", "streams", st.Name, "builds", b.Release+".md"), fm)
+}
+
+// Cache keeps the build pages made by the last Generate, each under what
+// its page is made from.
+type Cache struct {
+	config string // the config they were made with, as JSON
+	pages  map[buildKey]view.File
+	next   map[buildKey]view.File
+}
+
+// buildKey is everything a build's page is made from besides the config:
+// the signed bytes of its manifest and of its revocation, whether it is
+// current, and what replaced it. Releases are unique in a stream.
+type buildKey struct {
+	stream, title, manifest, revocation, replacedBy string
+	current                                         bool
+}
+
+func (c *Cache) begin(cfg *config.Config) error {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if c.next != nil {
+		c.pages = c.next // what the last Generate used, and only that
+	}
+	if string(data) != c.config {
+		c.config, c.pages = string(data), nil
+	}
+	c.next = map[buildKey]view.File{}
+	return nil
+}
+
+func (c *Cache) build(st *release.Stream, b *release.Build, title string, make func() (view.File, error)) (view.File, error) {
+	k := buildKey{stream: st.Name, title: title, manifest: b.SHA256, current: b == st.Current}
+	if b.Revocation != nil {
+		k.revocation = b.Revocation.SHA256
+	}
+	if r := b.ReplacedBy; r != nil {
+		k.replacedBy = r.SHA256
+	}
+	f, ok := c.pages[k]
+	if !ok {
+		var err error
+		if f, err = make(); err != nil {
+			return view.File{}, err
+		}
+	}
+	c.next[k] = f
+	return f, nil
 }
 
 // orderStreams puts configured streams first, in config order, then the

@@ -57,8 +57,8 @@ const genRoot = "/.sitegen-generated"
 type Site struct {
 	opts   Options
 	h      *hugolib.HugoSites
-	gen    afero.Fs          // the in-memory layer holding genRoot
-	have   map[string][]byte // generated files in gen, by path
+	gen    *genFS            // the layer holding genRoot
+	have   map[string][]byte // generated files in gen, by path (the same bytes)
 	builds int
 	// rendered is Hugo's own count of the pages its last build rendered,
 	// read from the figures it logs at the end of its render step.
@@ -100,7 +100,7 @@ func New(opts Options) (*Site, error) {
 		DistinctLevel: logg.LevelWarn,
 		HandlerPost:   s.count,
 	})
-	gen := afero.NewMemMapFs()
+	gen := newGenFS()
 	for _, d := range []string{"content", "data"} {
 		if err := gen.MkdirAll(genRoot+"/"+d, 0o755); err != nil {
 			return nil, err
@@ -139,6 +139,9 @@ func New(opts Options) (*Site, error) {
 
 // count keeps the page count of the render step's closing log entry.
 func (s *Site) count(e *logg.Entry) error {
+	if os.Getenv("SITEGEN_HUGO_TRACE") != "" {
+		fmt.Fprintln(os.Stderr, "HUGO", e.Message, e.Fields)
+	}
 	var render bool
 	var pages int64 = -1
 	for _, f := range e.Fields {
@@ -205,12 +208,7 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 		if ok && bytes.Equal(old, f.Data) {
 			continue
 		}
-		if err := s.gen.MkdirAll(path.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := afero.WriteFile(s.gen, p, f.Data, 0o644); err != nil {
-			return err
-		}
+		s.gen.set(p, f.Data)
 		s.have[p] = f.Data
 		op := fsnotify.Write
 		if !ok {
@@ -220,7 +218,7 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 	}
 	for p := range s.have {
 		if !keep[p] {
-			s.gen.Remove(p)
+			s.gen.del(p)
 			delete(s.have, p)
 			events = append(events, fsnotify.Event{Name: p, Op: fsnotify.Remove})
 		}
@@ -257,29 +255,42 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 	return copyStatic(static, s.opts.PublishDir)
 }
 
-// decoys is how many headless pages each generated content directory
-// starts with: one more than Hugo samples. Given a new page, Hugo also
-// re-renders the first ten siblings of its section (in path order), in case
-// a template lists them (site.RegularPages and the like). These templates
+// Decoys: given a new page, Hugo also re-renders up to eleven pages beside
+// it (the first, in path order, at its section's own level), in case a
+// template lists them (site.RegularPages and the like). These templates
 // list nothing Hugo knows of; the lists come from generated data. So that a
-// new build renders only the pages it changes, not ten old build pages as
-// well, the siblings Hugo samples are pages that are never rendered and
-// that nothing reads. (hugolib: pageTrees.collectIdentitiesSurrounding.)
-const decoys = 11
+// new build renders only the pages it changes, not old build pages as
+// well, the pages Hugo samples are decoys: never rendered, read by
+// nothing. A generated section whose pages sit in directories below it
+// gets one ("!" sorts before every letter and digit), and Hugo samples
+// only it; one with pages of its own gets eleven, all Hugo samples. Each
+// page sampled costs a search through every page's dependencies.
+// (hugolib: pageTrees.collectIdentitiesSurrounding.)
+const maxSampled = 11
 
-// withDecoys adds the decoy pages to each content directory of generated.
+// withDecoys adds the decoy pages to each generated section.
 func (s *Site) withDecoys(generated []view.File) []view.File {
-	dirs := map[string]bool{}
+	sections := map[string]bool{} // by directory: has pages of its own
 	for _, f := range generated {
-		if d := path.Dir(f.Path); strings.HasPrefix(d, "content/") && strings.HasSuffix(f.Path, ".md") {
-			dirs[d] = true
+		if d, name := path.Split(f.Path); name == "_index.md" {
+			sections[d] = sections[d] || false
+		}
+	}
+	for _, f := range generated {
+		if d, name := path.Split(f.Path); name != "_index.md" && strings.HasSuffix(name, ".md") {
+			if _, ok := sections[d]; ok {
+				sections[d] = true
+			}
 		}
 	}
 	out := generated
-	for _, d := range slices.Sorted(maps.Keys(dirs)) {
-		for i := range decoys {
-			// "!" sorts before every letter and digit.
-			out = append(out, view.File{Path: fmt.Sprintf("%s/!decoy-%02d.md", d, i), Data: decoyPage})
+	for _, d := range slices.Sorted(maps.Keys(sections)) {
+		n := 1
+		if sections[d] {
+			n = maxSampled
+		}
+		for i := range n {
+			out = append(out, view.File{Path: fmt.Sprintf("%s!decoy-%02d.md", d, i), Data: decoyPage})
 		}
 	}
 	return out

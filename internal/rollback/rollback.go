@@ -38,6 +38,10 @@ type Stream struct {
 // Published is what a site published, by stream.
 type Published map[string]*Stream
 
+// ReleasesDir holds a site's release indexes, releases/<stream>.json: all
+// that a rollback is judged from.
+const ReleasesDir = "releases/"
+
 // Read reads what a site published through read, which returns an error
 // wrapping fs.ErrNotExist for a file the site does not have. streams names
 // the streams to look for; a stream without a release index was never
@@ -45,7 +49,7 @@ type Published map[string]*Stream
 func Read(read func(p string) ([]byte, error), streams []string) (Published, error) {
 	p := Published{}
 	for _, name := range streams {
-		idx, err := read("releases/" + name + ".json")
+		idx, err := read(ReleasesDir + name + ".json")
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -98,7 +102,7 @@ func Read(read func(p string) ([]byte, error), streams []string) (Published, err
 func Streams(paths []string) []string {
 	var names []string
 	for _, p := range paths {
-		if dir, file := path.Split(p); dir == "releases/" && strings.HasSuffix(file, ".json") {
+		if dir, file := path.Split(p); dir == ReleasesDir && strings.HasSuffix(file, ".json") {
 			names = append(names, strings.TrimSuffix(file, ".json"))
 		}
 	}

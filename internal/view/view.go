@@ -143,9 +143,6 @@ type Build struct {
 	First     *Artifact `json:"first,omitempty"`
 	FirstArch string    `json:"firstarch,omitempty"`
 	Manifest  string    `json:"manifest"` // path of the signed manifest
-	// Checksum are the lines of the build's CHECKSUM file (a second
-	// output of its page); none for a failed build.
-	Checksum []ChecksumLine `json:"checksum,omitempty"`
 }
 
 // ChecksumLine is one file in Fedora's CHECKSUM format:
@@ -308,9 +305,6 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 	}
 	if bv.Title == "" {
 		bv.Title = g.cfg.Stream(st.Name).Title
-	}
-	if withNotes && !b.Failed() { // the build's own page: its CHECKSUM too
-		bv.Checksum = ChecksumLines(b.Build.Build, g.cfg)
 	}
 	if withNotes && b.Notes != "" {
 		bv.Notes = strings.TrimSpace(b.Notes)
