@@ -278,7 +278,7 @@ func rebuildAfterOneManifest(opts builder.Options, s *trust.Signer, pub string) 
 			return 0, err
 		}
 		took = append(took, time.Since(start))
-		if cur := res.State.Stream("stable").Current; cur == nil || cur.Release != nb.Release {
+		if cur := res.Streams["stable"]; cur != nb.Release {
 			return 0, fmt.Errorf("rebuild did not pick up %s", nb.Release)
 		}
 		if _, err := os.Stat(filepath.Join(pub, "streams", "stable", nb.Release, "index.html")); err != nil {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,6 +83,7 @@ same inputs and --now give byte-identical output.`,
 			if err != nil {
 				return err
 			}
+			limitMemory()
 			res, err := builder.Build(cmd.Context(), bopts, opts.out)
 			if err != nil {
 				return err
@@ -89,11 +92,26 @@ same inputs and --now give byte-identical output.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "removed %d staging directories left by killed builds, freeing %s\n", res.Leftovers, bytesize.Format(res.Freed))
 			}
 			abs, _ := filepath.Abs(opts.out)
-			fmt.Fprintf(cmd.OutOrStdout(), "built %d pages for %s into %s\n", res.Pages, plural(len(res.State.Streams), "stream"), abs)
+			fmt.Fprintf(cmd.OutOrStdout(), "built %d pages for %s into %s\n", res.Pages, plural(len(res.Streams), "stream"), abs)
 			return nil
 		},
 	}
 	opts.addFlags(cmd)
 	cmd.Flags().StringVar(&opts.out, "out", "public", "directory to write the site to")
 	return cmd
+}
+
+// buildMemoryLimit is the Go heap a build keeps to, unless GOMEMLIMIT
+// says otherwise: ten years of history (10,000 builds) fit in it, and past
+// it the collector works harder rather than the process growing (Hugo
+// holds every page at once; collected only at twice the live heap, a
+// build at that size took 1.2 GB, and 760 MB with this limit, in the same
+// time). serve sets none: it keeps more between rebuilds, and a limit
+// below that makes every rebuild collect again and again.
+const buildMemoryLimit = 700 << 20
+
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(buildMemoryLimit)
+	}
 }

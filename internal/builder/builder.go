@@ -19,7 +19,6 @@ import (
 	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/metadata"
 	"github.com/projectatomic/atomic-site/internal/pages"
-	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/render"
 	"github.com/projectatomic/atomic-site/internal/siteindex"
 	"github.com/projectatomic/atomic-site/internal/sitemap"
@@ -50,8 +49,10 @@ type Signer interface {
 
 // Result says what a build produced.
 type Result struct {
-	State *release.State
-	Pages int
+	// Streams are the streams built, each with its current build's
+	// release ("" when it has none).
+	Streams map[string]string
+	Pages   int
 	// Rendered is how many pages Hugo rendered (each output of a page
 	// once): every page on a first build, what the change touched on a
 	// rebuild.
@@ -193,13 +194,32 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	}
 	cfg, cat, state := h.Config, h.Catalog, h.State
 	slog.Debug("verified manifests", "builds", len(cat.Builds), "took", time.Since(start))
-	files, err := pages.Generate(state, cfg, &b.pages)
+	pageCache, outCache := &b.pages, &b.outputsCache
+	if !b.watch {
+		// Built once: keep nothing for a next time.
+		pageCache, outCache = nil, nil
+	}
+	files, err := pages.Generate(state, cfg, pageCache)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := metadata.Generate(state, cfg, &b.outputsCache)
+	outs, err := metadata.Generate(state, cfg, outCache)
 	if err != nil {
 		return nil, err
+	}
+	res := &Result{Streams: map[string]string{}}
+	for _, st := range state.Streams {
+		res.Streams[st.Name] = ""
+		if st.Current != nil {
+			res.Streams[st.Name] = st.Current.Release
+		}
+	}
+	signed, now := cat.Signed(), state.Now
+	if !b.watch {
+		// Past this point only the signed bytes are needed: let the parsed
+		// history go (h, cat and state are not used below) before Hugo
+		// takes its share of memory.
+		b.history = history.NewLoader(b.opts.History)
 	}
 	slog.Debug("generated pages", "files", len(files), "outputs", len(outs), "took", time.Since(start))
 	next := memPrevious(outs)
@@ -231,7 +251,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	// meanwhile.
 	published := make(chan error, 1)
 	go func() {
-		err := b.publishManifests(cat)
+		err := b.publishManifests(signed)
 		if err == nil {
 			err = b.publishOutputs(outs)
 		}
@@ -249,13 +269,14 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		}
 	}
 	if err == nil && b.opts.SignKey != nil {
-		err = b.writeIndex(state.Now)
+		err = b.writeIndex(now)
 	}
 	if err != nil {
 		return nil, err
 	}
 	b.prev = next // serve: the next rebuild must not roll this back
-	return &Result{State: state, Pages: b.site.Pages(), Rendered: b.site.Rendered()}, nil
+	res.Pages, res.Rendered = b.site.Pages(), b.site.Rendered()
+	return res, nil
 }
 
 // Generated returns the generated files for opts, as a build renders them
@@ -271,15 +292,8 @@ func Generated(ctx context.Context, opts Options) ([]view.File, error) {
 // publishManifests writes every verified file and its signature under
 // manifests/, so that visitors and tools can check what the pages were made
 // from. It writes the bytes that were verified, not a second read.
-func (b *Builder) publishManifests(cat *catalog.Catalog) error {
+func (b *Builder) publishManifests(files []catalog.Signed) error {
 	dst := filepath.Join(b.pubDir, "manifests")
-	var files []catalog.Signed
-	for _, x := range cat.Builds {
-		files = append(files, x.Signed)
-	}
-	for _, x := range cat.Revocations {
-		files = append(files, x.Signed)
-	}
 	keep := make(map[string]bool, len(files))
 	for _, f := range files {
 		keep[f.Path] = true
@@ -290,7 +304,7 @@ func (b *Builder) publishManifests(cat *catalog.Catalog) error {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
-		src := filepath.Join(cat.Dir, filepath.FromSlash(f.Path))
+		src := filepath.Join(b.opts.History.Manifests, filepath.FromSlash(f.Path))
 		if err := place(src, target, f.Data); err != nil {
 			return err
 		}
@@ -341,7 +355,9 @@ func (b *Builder) publishOutputs(files []view.File) error {
 		if err := os.WriteFile(target, f.Data, 0o644); err != nil {
 			return err
 		}
-		b.outputs[f.Path] = f.Data
+		if b.watch {
+			b.outputs[f.Path] = f.Data
+		}
 	}
 	for p := range b.outputs {
 		if !keep[p] {

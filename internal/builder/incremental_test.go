@@ -46,7 +46,7 @@ func TestIncrementalRebuilds(t *testing.T) {
 		t.Fatalf("first build rendered %d of %d pages", res.Rendered, res.Pages)
 	}
 	before := snapshot(t, pub)
-	current := res.State.Stream("stable").Current.Release
+	current := res.Streams["stable"]
 
 	step := func(name string, change func(), wantRendered int, wantHugo []string) {
 		t.Helper()

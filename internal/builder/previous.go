@@ -56,11 +56,15 @@ func openPrevious(ctx context.Context, prev, out string) (*previous, error) {
 	return p, nil
 }
 
-// memPrevious is the metadata a Builder last published.
+// memPrevious is the metadata a Builder last published: its release
+// indexes, all that a rollback is judged from.
 func memPrevious(files []view.File) *previous {
 	m := map[string][]byte{}
 	var paths []string
 	for _, f := range files {
+		if !strings.HasPrefix(f.Path, rollback.ReleasesDir) {
+			continue
+		}
 		m[f.Path] = f.Data
 		paths = append(paths, f.Path)
 	}

@@ -58,6 +58,18 @@ type Catalog struct {
 	Revocations []*Revocation
 }
 
+// Signed lists every verified file, builds first.
+func (c *Catalog) Signed() []Signed {
+	files := make([]Signed, 0, len(c.Builds)+len(c.Revocations))
+	for _, x := range c.Builds {
+		files = append(files, x.Signed)
+	}
+	for _, x := range c.Revocations {
+		files = append(files, x.Signed)
+	}
+	return files
+}
+
 // Verifier checks a file's bytes against the contents of its .sig and names
 // the key that signed it. *trust.Keyring is one.
 type Verifier interface {

@@ -67,14 +67,14 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 // Checksum is a build's CHECKSUM file, in Fedora's format, for
 // sha256sum -c: each file once, with its size where the manifest gives it.
 func Checksum(b *manifest.Build, cfg *config.Config) []byte {
-	var buf bytes.Buffer
+	var buf []byte
 	for _, l := range view.ChecksumLines(b, cfg) {
 		if l.Bytes != "" {
-			fmt.Fprintf(&buf, "# %s: %s bytes\n", l.Name, l.Bytes)
+			buf = fmt.Appendf(buf, "# %s: %s bytes\n", l.Name, l.Bytes)
 		}
-		fmt.Fprintf(&buf, "SHA256 (%s) = %s\n", l.Name, l.SHA256)
+		buf = fmt.Appendf(buf, "SHA256 (%s) = %s\n", l.Name, l.SHA256)
 	}
-	return buf.Bytes()
+	return slices.Clone(buf) // kept until written: without spare capacity
 }
 
 // Cache keeps the outputs of each stream made by the last Generate, under

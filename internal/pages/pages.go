@@ -5,6 +5,8 @@
 package pages
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -42,11 +44,11 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 		brief.History = nil
 		home.Streams = append(home.Streams, &brief)
 		for _, b := range st.Builds {
-			f, err := cache.build(st, b, sv.Title, func() (view.File, error) { return buildPage(st, b, sv.Title, cfg) })
+			f, err := cache.build(st, b, sv.Title, func() ([]view.File, error) { return buildPage(st, b, sv.Title, cfg) })
 			if err != nil {
 				return nil, err
 			}
-			files = append(files, f)
+			files = append(files, f...)
 		}
 		// The stream's page is constant; what changes with each build is
 		// in a headless page it reads. Hugo re-renders every page below a
@@ -108,31 +110,54 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 	return files, nil
 }
 
-// buildPage is the content file of a build's page.
-func buildPage(st *release.Stream, b *release.Build, streamTitle string, cfg *config.Config) (view.File, error) {
+// buildPage is the content file of a build's page, and the build's data
+// that its template reads as a resource: the page's front matter stays
+// small, so that Hugo, which keeps every page's front matter in memory,
+// does not hold ten years of builds' files and images at once; it loads
+// each build's data as it renders the page, into a cache of bounded size.
+func buildPage(st *release.Stream, b *release.Build, streamTitle string, cfg *config.Config) ([]view.File, error) {
 	bv, err := view.NewBuild(st, b, cfg)
 	if err != nil {
-		return view.File{}, err
+		return nil, err
 	}
+	data, err := json.Marshal(bv)
+	if err != nil {
+		return nil, fmt.Errorf("generate the data of %s: %w", b.Path, err)
+	}
+	asset := path.Join(BuildDataDir, st.Name, b.Release+".json")
 	fm := map[string]any{
 		"title":  b.Release + " · " + bv.Title,
 		"layout": "build",
 		"url":    view.BuildURL(st.Name, b.Release),
-		"params": map[string]any{"build": bv, "streamtitle": streamTitle},
+		// The data's digest: a change to the data is a change to the page.
+		"params": map[string]any{"data": asset, "digest": digest(data), "streamtitle": streamTitle},
 		// The date orders the page and gives the sitemap its lastmod.
 		"date": b.Date.UTC().Format(time.RFC3339),
 	}
 	// A level below the stream's page, which keeps the URL: Hugo samples
 	// the pages beside a new one at its section's own level (see render).
-	return contentFile(path.Join("content", "streams", st.Name, "builds", b.Release+".md"), fm)
+	page, err := contentFile(path.Join("content", "streams", st.Name, "builds", b.Release+".md"), fm)
+	if err != nil {
+		return nil, err
+	}
+	return []view.File{page, {Path: path.Join("assets", asset), Data: append(data, '\n')}}, nil
+}
+
+// BuildDataDir holds each build's data, below the assets
+// (sitegen/builds/<stream>/<release>.json).
+const BuildDataDir = "sitegen/builds"
+
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
 }
 
 // Cache keeps the build pages made by the last Generate, each under what
 // its page is made from.
 type Cache struct {
 	config string // the config they were made with, as JSON
-	pages  map[buildKey]view.File
-	next   map[buildKey]view.File
+	pages  map[buildKey][]view.File
+	next   map[buildKey][]view.File
 }
 
 // buildKey is everything a build's page is made from besides the config:
@@ -154,11 +179,11 @@ func (c *Cache) begin(cfg *config.Config) error {
 	if string(data) != c.config {
 		c.config, c.pages = string(data), nil
 	}
-	c.next = map[buildKey]view.File{}
+	c.next = map[buildKey][]view.File{}
 	return nil
 }
 
-func (c *Cache) build(st *release.Stream, b *release.Build, title string, make func() (view.File, error)) (view.File, error) {
+func (c *Cache) build(st *release.Stream, b *release.Build, title string, make func() ([]view.File, error)) ([]view.File, error) {
 	k := buildKey{stream: st.Name, title: title, manifest: b.SHA256, current: b == st.Current}
 	if b.Revocation != nil {
 		k.revocation = b.Revocation.SHA256
@@ -170,7 +195,7 @@ func (c *Cache) build(st *release.Stream, b *release.Build, title string, make f
 	if !ok {
 		var err error
 		if f, err = make(); err != nil {
-			return view.File{}, err
+			return nil, err
 		}
 	}
 	c.next[k] = f

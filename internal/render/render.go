@@ -89,6 +89,7 @@ func New(opts Options) (*Site, error) {
 		{"source": genRoot + "/data", "target": "data"},
 		{"source": "templates", "target": "layouts"},
 		{"source": "site/assets", "target": "assets"},
+		{"source": genRoot + "/assets", "target": "assets"},
 	}})
 	s := &Site{opts: opts, have: map[string][]byte{}}
 	logger := loggers.New(loggers.Options{
@@ -101,7 +102,7 @@ func New(opts Options) (*Site, error) {
 		HandlerPost:   s.count,
 	})
 	gen := newGenFS()
-	for _, d := range []string{"content", "data"} {
+	for _, d := range []string{"content", "data", "assets"} {
 		if err := gen.MkdirAll(genRoot+"/"+d, 0o755); err != nil {
 			return nil, err
 		}
