@@ -24,7 +24,7 @@ func main() {
 	slog.SetLogLoggerLevel(slog.LevelDebug)
 	root, _ := filepath.Abs(".")
 	opts := builder.Options{ProjectDir: root, History: history.Options{
-		Manifests: filepath.Join(*dir, "manifests"), Keys: "/tmp/sb/keys",
+		Manifests: filepath.Join(*dir, "manifests"), Keys: os.Getenv("KEYS"),
 		Config: filepath.Join(root, "site", "sitegen.toml"), Now: time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC),
 	}}
 	go func() {

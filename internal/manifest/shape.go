@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,44 +36,69 @@ func checkShape(name string, data []byte) error {
 		}
 		return invalid(name, "", "invalid UTF-8 at byte %d", off)
 	}
+	// A level is an object or array being read. Paths, for errors only,
+	// are made from the stack when one is needed: every manifest goes
+	// through here, and making one per value cost more than the rest.
 	type level struct {
 		object    bool
 		expectKey bool
-		keys      map[string]bool
+		keys      [][]byte        // read so far (unescaped), for duplicates
+		keySet    map[string]bool // the same, once there are many
 		count     int
-		path, key string
+		key       []byte // the current key
+		// where the level sits in its parent: a key or an index
+		inKey   []byte
+		inIndex int
 	}
 	var stack []*level
+	var scalar level // where a scalar sits: not kept
+	path := func(depth int) string {
+		var b strings.Builder
+		for _, l := range stack[1:depth] {
+			if l.inKey != nil {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.Write(l.inKey)
+			} else {
+				b.WriteString("[" + strconv.Itoa(l.inIndex) + "]")
+			}
+		}
+		return b.String()
+	}
 	// value notes that a value (of any kind) was read in the current
-	// container, and returns the path a container value would have.
-	value := func() (string, error) {
+	// container; where is the level a container value would be.
+	value := func(where *level) error {
 		if len(stack) == 0 {
-			return "", nil
+			return nil
 		}
 		top := stack[len(stack)-1]
 		if top.object {
 			top.expectKey = true
-			return joinPath(top.path, top.key), nil
+			where.inKey = top.key
+			return nil
 		}
 		top.count++
 		if top.count > maxElements {
-			return "", invalid(name, top.path, "more than %d elements", maxElements)
+			return invalid(name, path(len(stack)), "more than %d elements", maxElements)
 		}
-		return top.path + "[" + strconv.Itoa(top.count-1) + "]", nil
+		where.inIndex = top.count - 1
+		return nil
 	}
 	for i := 0; i < len(data); {
 		switch c := data[i]; c {
 		case ' ', '\t', '\n', '\r', ',', ':':
 			i++
 		case '{', '[':
-			p, err := value()
-			if err != nil {
+			l := &level{object: c == '{', expectKey: c == '{'}
+			if err := value(l); err != nil {
 				return err
 			}
 			if len(stack) == maxDepth {
-				return invalid(name, p, "nested more than %d levels deep", maxDepth)
+				stack = append(stack, l)
+				return invalid(name, path(len(stack)), "nested more than %d levels deep", maxDepth)
 			}
-			stack = append(stack, &level{object: c == '{', expectKey: c == '{', path: p})
+			stack = append(stack, l)
 			i++
 		case '}', ']':
 			if len(stack) == 0 {
@@ -94,24 +120,36 @@ func checkShape(name string, data []byte) error {
 				return nil // unterminated: the decoder reports it
 			}
 			if top := last(stack); top != nil && top.object && top.expectKey {
-				k := string(data[i+1 : j])
+				k := data[i+1 : j]
 				if escaped { // "a" and "\u0061" are the same key
-					if json.Unmarshal(data[i:j+1], &k) != nil {
+					var u string
+					if json.Unmarshal(data[i:j+1], &u) != nil {
 						return nil
 					}
+					k = []byte(u)
 				}
-				if top.keys == nil {
-					top.keys = map[string]bool{}
+				dup := top.keySet[string(k)]
+				for _, seen := range top.keys {
+					dup = dup || bytes.Equal(seen, k)
 				}
-				if top.keys[k] {
-					return invalid(name, joinPath(top.path, k), "appears twice in one object: signed JSON must mean one thing")
+				if dup {
+					return invalid(name, joinPath(path(len(stack)), string(k)), "appears twice in one object: signed JSON must mean one thing")
 				}
-				top.keys[k] = true
+				if top.keys = append(top.keys, k); len(top.keys) > 32 {
+					// Past a few keys, a set: a scan would be quadratic.
+					if top.keySet == nil {
+						top.keySet = map[string]bool{}
+					}
+					for _, k := range top.keys {
+						top.keySet[string(k)] = true
+					}
+					top.keys = top.keys[:0]
+				}
 				if top.count++; top.count > maxElements {
-					return invalid(name, top.path, "more than %d keys", maxElements)
+					return invalid(name, path(len(stack)), "more than %d keys", maxElements)
 				}
 				top.key, top.expectKey = k, false
-			} else if _, err := value(); err != nil {
+			} else if err := value(&scalar); err != nil {
 				return err
 			}
 			i = j + 1
@@ -120,7 +158,7 @@ func checkShape(name string, data []byte) error {
 			for j < len(data) && !strings.ContainsRune(" \t\n\r,:}]", rune(data[j])) {
 				j++
 			}
-			if _, err := value(); err != nil {
+			if err := value(&scalar); err != nil {
 				return err
 			}
 			i = max(j, i+1)

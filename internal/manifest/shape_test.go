@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -58,4 +59,23 @@ func BenchmarkParseExample(b *testing.B) {
 			Parse("stable/28.20180508.0.json", data)
 		}
 	})
+}
+
+// Past the keys an object's duplicates are found by scanning, a set finds
+// them, however far apart.
+func TestShapeManyKeys(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"x": {`)
+	for i := range 100 {
+		fmt.Fprintf(&b, `"k%d": %d, `, i, i)
+	}
+	ok := b.String() + `"last": 0}}`
+	if err := checkShape("m.json", []byte(ok)); err != nil {
+		t.Errorf("100 distinct keys: %v", err)
+	}
+	for _, dup := range []string{"k3", "k99"} {
+		if err := checkShape("m.json", []byte(b.String()+`"`+dup+`": 0}}`)); err == nil || !strings.Contains(err.Error(), "x."+dup+": appears twice") {
+			t.Errorf("%s again after 100 keys: %v", dup, err)
+		}
+	}
 }

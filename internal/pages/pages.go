@@ -8,9 +8,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/config"
@@ -43,13 +47,11 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 		brief := *sv
 		brief.History = nil
 		home.Streams = append(home.Streams, &brief)
-		for _, b := range st.Builds {
-			f, err := cache.build(st, b, sv.Title, func() ([]view.File, error) { return buildPage(st, b, sv.Title, cfg) })
-			if err != nil {
-				return nil, err
-			}
-			files = append(files, f...)
+		bf, err := cache.builds(st, sv.Title, cfg)
+		if err != nil {
+			return nil, err
 		}
+		files = append(files, bf...)
 		// The stream's page is constant; what changes with each build is
 		// in a headless page it reads. Hugo re-renders every page below a
 		// section whose _index changes (its cascade might have), so the
@@ -183,23 +185,48 @@ func (c *Cache) begin(cfg *config.Config) error {
 	return nil
 }
 
-func (c *Cache) build(st *release.Stream, b *release.Build, title string, make func() ([]view.File, error)) ([]view.File, error) {
-	k := buildKey{stream: st.Name, title: title, manifest: b.SHA256, current: b == st.Current}
-	if b.Revocation != nil {
-		k.revocation = b.Revocation.SHA256
-	}
-	if r := b.ReplacedBy; r != nil {
-		k.replacedBy = r.SHA256
-	}
-	f, ok := c.pages[k]
-	if !ok {
-		var err error
-		if f, err = make(); err != nil {
-			return nil, err
+// builds returns the pages of st's builds, in order, from the cache or
+// made anew on every core.
+func (c *Cache) builds(st *release.Stream, title string, cfg *config.Config) ([]view.File, error) {
+	keys := make([]buildKey, len(st.Builds))
+	made := make([][]view.File, len(st.Builds))
+	errs := make([]error, len(st.Builds))
+	var todo []int
+	for i, b := range st.Builds {
+		k := buildKey{stream: st.Name, title: title, manifest: b.SHA256, current: b == st.Current}
+		if b.Revocation != nil {
+			k.revocation = b.Revocation.SHA256
+		}
+		if r := b.ReplacedBy; r != nil {
+			k.replacedBy = r.SHA256
+		}
+		keys[i] = k
+		if f, ok := c.pages[k]; ok {
+			made[i] = f
+		} else {
+			todo = append(todo, i)
 		}
 	}
-	c.next[k] = f
-	return f, nil
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			for j := int(next.Add(1)) - 1; j < len(todo); j = int(next.Add(1)) - 1 {
+				i := todo[j]
+				made[i], errs[i] = buildPage(st, st.Builds[i], title, cfg)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var files []view.File
+	for i, f := range made {
+		c.next[keys[i]] = f
+		files = append(files, f...)
+	}
+	return files, nil
 }
 
 // orderStreams puts configured streams first, in config order, then the
