@@ -264,7 +264,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	}
 	if err == nil && b.site.Rendered() != 0 { // else the sitemap is as it was
 		var parts int
-		if parts, err = sitemap.Split(b.pubDir, cfg.BaseURL, sitemap.MaxURLs); parts > 1 {
+		if parts, err = sitemap.Write(b.pubDir, cfg.BaseURL, b.site.Sitemap(), sitemap.MaxURLs); parts > 1 {
 			slog.Info("sitemap split into an index", "files", parts)
 		}
 	}

@@ -56,13 +56,13 @@ func openPrevious(ctx context.Context, prev, out string) (*previous, error) {
 	return p, nil
 }
 
-// memPrevious is the metadata a Builder last published: its release
-// indexes, all that a rollback is judged from.
+// memPrevious is the metadata a Builder last published: the files a
+// rollback is judged from.
 func memPrevious(files []view.File) *previous {
 	m := map[string][]byte{}
 	var paths []string
 	for _, f := range files {
-		if !strings.HasPrefix(f.Path, rollback.ReleasesDir) {
+		if !rollback.Judged(f.Path) {
 			continue
 		}
 		m[f.Path] = f.Data
@@ -100,14 +100,14 @@ func checkRollback(prev, next *previous) error {
 }
 
 // sameReleases reports whether prev and next, both made by a Builder, have
-// the same release indexes, which are all a rollback is judged from.
+// the same files a rollback is judged from.
 func sameReleases(prev, next *previous) bool {
 	if prev.files == nil || next.files == nil {
 		return false
 	}
 	for _, m := range []map[string][]byte{prev.files, next.files} {
 		for p := range m {
-			if strings.HasPrefix(p, rollback.ReleasesDir) && !bytes.Equal(prev.files[p], next.files[p]) {
+			if !bytes.Equal(prev.files[p], next.files[p]) {
 				return false
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/bep/logg"
 	"github.com/fsnotify/fsnotify"
@@ -29,6 +30,7 @@ import (
 	"github.com/gohugoio/hugo/hugolib"
 	"github.com/spf13/afero"
 
+	"github.com/projectatomic/atomic-site/internal/sitemap"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
 
@@ -312,6 +314,41 @@ func (s *Site) Pages() int {
 		n += len(site.Pages())
 	}
 	return n
+}
+
+// Sitemap lists the pages of the last build for the sitemap, in Hugo's
+// order, with when each last changed: for a page drawn from a state page
+// (the home page, a stream's), and for a section, when that state did.
+// Hugo's own sitemap template did the same at a cost that grew with the
+// history on every rebuild.
+func (s *Site) Sitemap() []sitemap.URL {
+	site := s.h.Sites[0]
+	lastmod := func(ref string) time.Time {
+		if p, err := site.GetPage(ref); err == nil && p != nil {
+			return p.Lastmod()
+		}
+		return time.Time{}
+	}
+	home := lastmod("/state/home")
+	var urls []sitemap.URL
+	for _, p := range site.Pages() {
+		link := p.Permalink()
+		if link == "" || p.Sitemap().Disable {
+			continue
+		}
+		t := p.Lastmod()
+		if ref, ok := p.Params()["state"].(string); ok {
+			t = lastmod(ref)
+		} else if p.IsSection() {
+			t = home
+		}
+		u := sitemap.URL{Loc: link}
+		if !t.IsZero() {
+			u.LastMod = t.Format("2006-01-02T15:04:05-07:00")
+		}
+		urls = append(urls, u)
+	}
+	return urls
 }
 
 // Rendered is how many pages Hugo says its last build rendered (each

@@ -38,9 +38,16 @@ type Stream struct {
 // Published is what a site published, by stream.
 type Published map[string]*Stream
 
-// ReleasesDir holds a site's release indexes, releases/<stream>.json: all
-// that a rollback is judged from.
+// ReleasesDir holds a site's release indexes, releases/<stream>.json.
 const ReleasesDir = "releases/"
+
+// Judged reports whether Read may read the site's file p: a stream's
+// release index, update graph or stream metadata
+// (releases/, updates/, streams/<stream>.json).
+func Judged(p string) bool {
+	dir, file := path.Split(p)
+	return (dir == ReleasesDir || dir == "updates/" || dir == "streams/") && strings.HasSuffix(file, ".json")
+}
 
 // Read reads what a site published through read, which returns an error
 // wrapping fs.ErrNotExist for a file the site does not have. streams names

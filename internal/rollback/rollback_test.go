@@ -2,6 +2,7 @@ package rollback_test
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,35 @@ func TestCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Judged names every file Read reads, and no other: a Builder keeps these
+// to judge its next build by.
+func TestJudged(t *testing.T) {
+	var read []string
+	rollback.Read(func(p string) ([]byte, error) {
+		read = append(read, p)
+		return nil, fs.ErrNotExist
+	}, []string{"stable"})
+	rollback.Read(func(p string) ([]byte, error) {
+		read = append(read, p)
+		if strings.HasPrefix(p, "releases/") {
+			return []byte(`{"releases": []}`), nil
+		}
+		return nil, fs.ErrNotExist
+	}, []string{"testing"})
+	for _, p := range read {
+		if !rollback.Judged(p) {
+			t.Errorf("Read reads %s, which Judged leaves out", p)
+		}
+	}
+	if len(read) < 4 {
+		t.Errorf("Read read only %v", read)
+	}
+	for _, p := range []string{"streams/stable/feed.xml", "streams/stable/28.1/CHECKSUM", "index.json", "latest/stable/x86_64/qcow2/index.html"} {
+		if rollback.Judged(p) {
+			t.Errorf("Judged(%s) = true", p)
+		}
 	}
 }

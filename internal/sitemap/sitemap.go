@@ -1,9 +1,10 @@
-// Package sitemap keeps a site's sitemap within the protocol's limits:
-// past 50,000 URLs, sitemap.xml becomes a sitemap index of files of at
-// most that many (https://www.sitemaps.org/protocol.html#index).
+// Package sitemap writes a site's sitemap within the protocol's limits:
+// past 50,000 URLs, sitemap.xml is a sitemap index of files of at most
+// that many (https://www.sitemaps.org/protocol.html#index).
 package sitemap
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"os"
@@ -16,43 +17,27 @@ import (
 // MaxURLs is the most URLs one sitemap file may hold.
 const MaxURLs = 50000
 
-type urlset struct {
-	XMLName xml.Name `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`
-	URLs    []url    `xml:"url"`
+type index struct {
+	XMLName  xml.Name `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 sitemapindex"`
+	Sitemaps []URL    `xml:"sitemap"`
 }
 
-type url struct {
+// URL is one page of a sitemap: its absolute location and, if known,
+// when it last changed (W3C datetime).
+type URL struct {
 	Loc     string `xml:"loc"`
 	LastMod string `xml:"lastmod,omitempty"`
 }
 
-type index struct {
-	XMLName  xml.Name `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 sitemapindex"`
-	Sitemaps []url    `xml:"sitemap"`
-}
-
-// Split rewrites dir/sitemap.xml as an index of dir/sitemap-N.xml files of
-// at most limit URLs each when it holds more than limit; baseURL is the
-// site's, for the index's absolute locations. Parts of an earlier split
-// that are no longer needed are removed. It reports how many files the
-// URLs went into (1: left as it was).
-func Split(dir, baseURL string, limit int) (int, error) {
-	path := filepath.Join(dir, "sitemap.xml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	var set urlset
-	if err := xml.Unmarshal(data, &set); err != nil {
-		var idx index
-		if xml.Unmarshal(data, &idx) == nil {
-			return len(idx.Sitemaps), nil // split already, and not rewritten since
-		}
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
+// Write writes dir/sitemap.xml listing urls, or, past limit URLs, a
+// sitemap index of dir/sitemap-N.xml files of at most limit URLs each;
+// baseURL is the site's, for the index's absolute locations. Parts of an
+// earlier split that are no longer needed are removed. It reports how many
+// files the URLs went into (1: no index).
+func Write(dir, baseURL string, urls []URL, limit int) (int, error) {
 	parts := 0
-	if len(set.URLs) > limit {
-		parts = (len(set.URLs) + limit - 1) / limit
+	if len(urls) > limit {
+		parts = (len(urls) + limit - 1) / limit
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "sitemap-*.xml"))
 	for _, o := range old {
@@ -63,23 +48,44 @@ func Split(dir, baseURL string, limit int) (int, error) {
 			}
 		}
 	}
+	path := filepath.Join(dir, "sitemap.xml")
 	if parts == 0 {
-		return 1, nil
+		return 1, atomicfile.Write(path, urlset(urls), 0o644)
 	}
 	var idx index
 	for i := range parts {
-		part := urlset{URLs: set.URLs[i*limit : min((i+1)*limit, len(set.URLs))]}
+		part := urls[i*limit : min((i+1)*limit, len(urls))]
 		name := fmt.Sprintf("sitemap-%d.xml", i+1)
-		if err := write(filepath.Join(dir, name), part); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, name), urlset(part), 0o644); err != nil {
 			return 0, err
 		}
 		last := ""
-		for _, u := range part.URLs {
+		for _, u := range part {
 			last = max(last, u.LastMod)
 		}
-		idx.Sitemaps = append(idx.Sitemaps, url{Loc: strings.TrimSuffix(baseURL, "/") + "/" + name, LastMod: last})
+		idx.Sitemaps = append(idx.Sitemaps, URL{Loc: strings.TrimSuffix(baseURL, "/") + "/" + name, LastMod: last})
 	}
 	return len(idx.Sitemaps), write(path, idx)
+}
+
+// urlset is a sitemap of urls, laid out as Hugo lays out its own.
+func urlset(urls []URL) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="utf-8" standalone="yes"?>` + "\n")
+	b.WriteString(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"` + "\n" + `  xmlns:xhtml="http://www.w3.org/1999/xhtml">` + "\n")
+	for _, u := range urls {
+		b.WriteString("  <url>\n    <loc>")
+		xml.EscapeText(&b, []byte(u.Loc))
+		b.WriteString("</loc>\n")
+		if u.LastMod != "" {
+			b.WriteString("    <lastmod>")
+			xml.EscapeText(&b, []byte(u.LastMod))
+			b.WriteString("</lastmod>\n")
+		}
+		b.WriteString("  </url>\n")
+	}
+	b.WriteString("</urlset>\n")
+	return b.Bytes()
 }
 
 func write(path string, v any) error {

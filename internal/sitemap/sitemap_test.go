@@ -11,28 +11,21 @@ import (
 	"github.com/projectatomic/atomic-site/internal/sitemap"
 )
 
-func write(t *testing.T, dir string, n int) {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="utf-8" standalone="yes"?>` + "\n")
-	b.WriteString(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">` + "\n")
+func urls(n int) []sitemap.URL {
+	var u []sitemap.URL
 	for i := range n {
-		fmt.Fprintf(&b, "<url><loc>https://example.org/p%d/</loc><lastmod>2018-06-%02d</lastmod></url>\n", i, 1+i%28)
+		u = append(u, sitemap.URL{Loc: fmt.Sprintf("https://example.org/p%d/?a=1&b=2", i), LastMod: fmt.Sprintf("2018-06-%02d", 1+i%28)})
 	}
-	b.WriteString("</urlset>\n")
-	if err := os.WriteFile(filepath.Join(dir, "sitemap.xml"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return u
 }
 
-// Past the limit, the sitemap becomes an index of parts that hold every URL
-// once; at or under it, it is left alone, and parts of an earlier split go.
-func TestSplit(t *testing.T) {
+// Past the limit, the sitemap is an index of parts that hold every URL
+// once; at or under it, one file, and parts of an earlier split go.
+func TestWrite(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, 7)
-	n, err := sitemap.Split(dir, "https://example.org/", 3)
+	n, err := sitemap.Write(dir, "https://example.org/", urls(7), 3)
 	if err != nil || n != 3 {
-		t.Fatalf("Split = %d, %v; want 3 parts", n, err)
+		t.Fatalf("Write = %d, %v; want 3 parts", n, err)
 	}
 	var idx struct {
 		Sitemaps []struct {
@@ -69,17 +62,19 @@ func TestSplit(t *testing.T) {
 		t.Errorf("%d URLs in the parts, want 7", len(seen))
 	}
 
-	// Split again without a rebuild: the index stays.
-	if n, err := sitemap.Split(dir, "https://example.org/", 3); err != nil || n != 3 {
-		t.Fatalf("Split of an index = %d, %v; want it left, 3 parts", n, err)
-	}
-
-	// A rebuild with fewer URLs: one sitemap again, no stale parts.
-	write(t, dir, 3)
-	if n, err := sitemap.Split(dir, "https://example.org/", 3); err != nil || n != 1 {
-		t.Fatalf("Split = %d, %v", n, err)
+	// A rebuild with fewer URLs: one sitemap again, which parses, with its
+	// locations escaped; no stale parts.
+	if n, err := sitemap.Write(dir, "https://example.org/", urls(3), 3); err != nil || n != 1 {
+		t.Fatalf("Write = %d, %v", n, err)
 	}
 	if parts, _ := filepath.Glob(filepath.Join(dir, "sitemap-*.xml")); len(parts) != 0 {
 		t.Errorf("stale parts left: %v", parts)
+	}
+	var set struct {
+		URLs []sitemap.URL `xml:"url"`
+	}
+	data, _ = os.ReadFile(filepath.Join(dir, "sitemap.xml"))
+	if err := xml.Unmarshal(data, &set); err != nil || len(set.URLs) != 3 || set.URLs[2] != urls(3)[2] {
+		t.Errorf("sitemap: %v, %+v\n%s", err, set.URLs, data)
 	}
 }
