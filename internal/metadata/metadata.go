@@ -43,6 +43,9 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 	if err != nil {
 		return nil, err
 	}
+	if string(conf) != cache.conf {
+		cache.conf, cache.checksums = string(conf), nil
+	}
 	next := map[string]streamOutputs{}
 	var files []view.File
 	var redirects []string
@@ -50,7 +53,7 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 		k := streamKey(st, conf)
 		out, ok := cache.streams[k]
 		if !ok {
-			if out, err = makeStream(st, cfg); err != nil {
+			if out, err = makeStream(st, cfg, cache.checksums); err != nil {
 				return nil, err
 			}
 		}
@@ -59,6 +62,14 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 		redirects = append(redirects, out.redirects...)
 	}
 	cache.streams = next
+	cache.checksums = map[string][]byte{}
+	for _, out := range next {
+		for _, f := range out.files {
+			if sum, ok := out.checksums[f.Path]; ok {
+				cache.checksums[sum] = f.Data
+			}
+		}
+	}
 	header := "# Stable links to the current build's files, made by sitegen.\n"
 	files = append(files, view.File{Path: "_redirects", Data: []byte(header + strings.Join(redirects, "\n") + "\n")})
 	return files, nil
@@ -80,12 +91,17 @@ func Checksum(b *manifest.Build, cfg *config.Config) []byte {
 // Cache keeps the outputs of each stream made by the last Generate, under
 // what they are made from.
 type Cache struct {
+	conf    string // the config they were made with, as JSON
 	streams map[string]streamOutputs
+	// checksums are the CHECKSUM files, by their manifest's sha256: a
+	// stream made again makes only its new builds' again.
+	checksums map[string][]byte
 }
 
 type streamOutputs struct {
 	files     []view.File
 	redirects []string
+	checksums map[string]string // a CHECKSUM file's manifest, by path
 }
 
 // streamKey sums everything a stream's outputs are made from: the config,
@@ -106,9 +122,10 @@ func streamKey(st *release.Stream, conf []byte) string {
 	return string(h.Sum(nil))
 }
 
-// makeStream makes the outputs of one stream.
-func makeStream(st *release.Stream, cfg *config.Config) (streamOutputs, error) {
-	var out streamOutputs
+// makeStream makes the outputs of one stream, taking the CHECKSUM files
+// of builds whose manifest it has from old.
+func makeStream(st *release.Stream, cfg *config.Config, old map[string][]byte) (streamOutputs, error) {
+	out := streamOutputs{checksums: map[string]string{}}
 	add := func(p string, v any) error {
 		data, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
@@ -142,9 +159,16 @@ func makeStream(st *release.Stream, cfg *config.Config) (streamOutputs, error) {
 	}
 	out.files = append(out.files, links...)
 	for _, b := range st.Builds {
-		if !b.Failed() {
-			out.files = append(out.files, view.File{Path: strings.TrimPrefix(view.ChecksumURL(st.Name, b.Release), "/"), Data: Checksum(b.Build.Build, cfg)})
+		if b.Failed() {
+			continue
 		}
+		data, ok := old[b.SHA256]
+		if !ok {
+			data = Checksum(b.Build.Build, cfg)
+		}
+		p := strings.TrimPrefix(view.ChecksumURL(st.Name, b.Release), "/")
+		out.files = append(out.files, view.File{Path: p, Data: data})
+		out.checksums[p] = b.SHA256
 	}
 	for _, l := range Latest(st, cfg) {
 		// Forced (302!): Netlify applies a rule over a file at the same

@@ -17,6 +17,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/metadata"
 	rel "github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
+	"github.com/projectatomic/atomic-site/internal/view"
 )
 
 func realdata(t *testing.T, name string) []byte { return fixture.Realdata(t, name) }
@@ -212,4 +213,34 @@ func TestLatestLinks(t *testing.T) {
 	if !strings.Contains(page, `<meta http-equiv="refresh" content="0; url=https://dl.fedoraproject.org/pub/alt/atomic/stable/Fedora-Atomic-28.20180508.0/x86_64/Fedora-AtomicHost-28-20180508.0.x86_64.qcow2">`) {
 		t.Errorf("fallback page:\n%s", page)
 	}
+}
+
+// A cache kept between Generates gives the bytes a fresh Generate gives,
+// after a stream changes and after the config does.
+func TestGenerateCache(t *testing.T) {
+	state, cfg := fixture.ExampleState(t)
+	var cache metadata.Cache
+	same := func(what string, state *rel.State, cfg *config.Config) {
+		t.Helper()
+		got, err := metadata.Generate(state, cfg, &cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := metadata.Generate(state, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(got, want, func(a, b view.File) bool { return a.Path == b.Path && string(a.Data) == string(b.Data) }) {
+			t.Errorf("%s: the cached outputs differ from fresh ones", what)
+		}
+	}
+	same("first", state, cfg)
+	same("again", state, cfg)
+	// The stable stream without its newest build.
+	st := state.Stream("stable")
+	st.Builds = st.Builds[1:]
+	same("a stream changed", state, cfg)
+	moved := *cfg
+	moved.DownloadsURL = "https://mirror.example.org/atomic/"
+	same("the config changed", state, &moved)
 }

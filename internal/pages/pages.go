@@ -5,8 +5,6 @@
 package pages
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,8 +129,9 @@ func buildPage(st *release.Stream, b *release.Build, streamTitle string, cfg *co
 		"title":  b.Release + " · " + bv.Title,
 		"layout": "build",
 		"url":    view.BuildURL(st.Name, b.Release),
-		// The data's digest: a change to the data is a change to the page.
-		"params": map[string]any{"data": asset, "digest": digest(data), "streamtitle": streamTitle},
+		// A change to the data re-renders the page: Hugo knows the page
+		// reads it.
+		"params": map[string]any{"data": asset, "streamtitle": streamTitle},
 		// The date orders the page and gives the sitemap its lastmod.
 		"date": b.Date.UTC().Format(time.RFC3339),
 	}
@@ -148,11 +147,6 @@ func buildPage(st *release.Stream, b *release.Build, streamTitle string, cfg *co
 // BuildDataDir holds each build's data, below the assets
 // (sitegen/builds/<stream>/<release>.json).
 const BuildDataDir = "sitegen/builds"
-
-func digest(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:8])
-}
 
 // Cache keeps the build pages made by the last Generate, each under what
 // its page is made from.
