@@ -199,11 +199,18 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 		// Built once: keep nothing for a next time.
 		pageCache, outCache = nil, nil
 	}
+	// The pages and the outputs are made from the same state, at once.
+	var outs []view.File
+	outsMade := make(chan error, 1)
+	go func() {
+		var err error
+		outs, err = metadata.Generate(state, cfg, outCache)
+		outsMade <- err
+	}()
 	files, err := pages.Generate(state, cfg, pageCache)
-	if err != nil {
-		return nil, err
+	if oerr := <-outsMade; err == nil {
+		err = oerr
 	}
-	outs, err := metadata.Generate(state, cfg, outCache)
 	if err != nil {
 		return nil, err
 	}

@@ -142,9 +142,6 @@ func New(opts Options) (*Site, error) {
 
 // count keeps the page count of the render step's closing log entry.
 func (s *Site) count(e *logg.Entry) error {
-	if os.Getenv("SITEGEN_HUGO_TRACE") != "" {
-		fmt.Fprintln(os.Stderr, "HUGO", e.Message, e.Fields)
-	}
 	var render bool
 	var pages int64 = -1
 	for _, f := range e.Fields {
@@ -275,8 +272,8 @@ const maxSampled = 11
 func (s *Site) withDecoys(generated []view.File) []view.File {
 	sections := map[string]bool{} // by directory: has pages of its own
 	for _, f := range generated {
-		if d, name := path.Split(f.Path); name == "_index.md" {
-			sections[d] = sections[d] || false
+		if d, name := path.Split(f.Path); name == "_index.md" && !sections[d] {
+			sections[d] = false
 		}
 	}
 	for _, f := range generated {
@@ -286,7 +283,7 @@ func (s *Site) withDecoys(generated []view.File) []view.File {
 			}
 		}
 	}
-	out := generated
+	out := generated[:len(generated):len(generated)] // appends copy
 	for _, d := range slices.Sorted(maps.Keys(sections)) {
 		n := 1
 		if sections[d] {
