@@ -113,8 +113,8 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 // buildPage is the content file of a build's page, and the build's data
 // that its template reads as a resource: the page's front matter stays
 // small, so that Hugo, which keeps every page's front matter in memory,
-// does not hold ten years of builds' files and images at once; it loads
-// each build's data as it renders the page, into a cache of bounded size.
+// does not hold ten years of builds' files and images as maps from the
+// start; it decodes each build's data as it renders the page.
 func buildPage(st *release.Stream, b *release.Build, streamTitle string, cfg *config.Config) ([]view.File, error) {
 	bv, err := view.NewBuild(st, b, cfg)
 	if err != nil {
@@ -157,8 +157,8 @@ type Cache struct {
 }
 
 // buildKey is everything a build's page is made from besides the config:
-// the signed bytes of its manifest and of its revocation, whether it is
-// current, and what replaced it. Releases are unique in a stream.
+// its stream and the stream's title, the signed bytes of its manifest and
+// of its revocation, whether it is current, and what replaced it.
 type buildKey struct {
 	stream, title, manifest, revocation, replacedBy string
 	current                                         bool

@@ -46,7 +46,18 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 		}
 		slog.Info("rebuilt", "pages", res.Pages, "took", time.Since(start).Round(time.Millisecond), "changed", len(changed))
 	}
+	roots := []string{opts.History.Manifests, opts.History.Keys}
+	for _, d := range []string{"site", "templates", "content"} {
+		roots = append(roots, filepath.Join(opts.ProjectDir, d))
+	}
+	// Watch before the first build reads anything: a manifest written while
+	// it runs (a long one, with years of history) makes a rebuild after it.
+	w, err := watch.New(roots)
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
 	if _, err := b.Rebuild(ctx, nil); err != nil {
+		w.Close()
 		return err
 	}
 	ready(fmt.Sprintf("http://%s/", ln.Addr()))
@@ -57,12 +68,8 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
-	roots := []string{opts.History.Manifests, opts.History.Keys}
-	for _, d := range []string{"site", "templates", "content"} {
-		roots = append(roots, filepath.Join(opts.ProjectDir, d))
-	}
 	watchErr := make(chan error, 1)
-	go func() { watchErr <- watch.Dirs(ctx, roots, 100*time.Millisecond, rebuild) }()
+	go func() { watchErr <- w.Run(ctx, 100*time.Millisecond, rebuild) }()
 	err = srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

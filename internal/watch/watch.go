@@ -22,16 +22,44 @@ import (
 // quiet period of debounce, until ctx is done. A root that does not exist
 // is an error; one that appears later is not watched.
 func Dirs(ctx context.Context, roots []string, debounce time.Duration, fn func(changed []string)) error {
-	w, err := fsnotify.NewWatcher()
+	w, err := New(roots)
 	if err != nil {
 		return err
 	}
-	defer w.Close()
+	return w.Run(ctx, debounce, fn)
+}
+
+// A Watcher watches every directory below its roots from the moment New
+// returns: a change made before Run starts is reported when it does, so a
+// caller can watch first and then read what it watches, and miss nothing.
+type Watcher struct {
+	w *fsnotify.Watcher
+}
+
+// New watches every directory below roots. A root that does not exist is
+// an error.
+func New(roots []string) (*Watcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range roots {
 		if err := addTree(w, r); err != nil {
-			return err
+			w.Close()
+			return nil, err
 		}
 	}
+	return &Watcher{w: w}, nil
+}
+
+// Close stops watching, for a Watcher that will not Run.
+func (wt *Watcher) Close() error { return wt.w.Close() }
+
+// Run calls fn with the paths that changed, at most once per quiet period
+// of debounce, until ctx is done; then it stops watching.
+func (wt *Watcher) Run(ctx context.Context, debounce time.Duration, fn func(changed []string)) error {
+	w := wt.w
+	defer w.Close()
 	pending := map[string]bool{}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()

@@ -55,3 +55,23 @@ func wait(t *testing.T, got chan []string, want string) []string {
 		}
 	}
 }
+
+// A change made after New and before Run is reported once Run starts:
+// serve watches, builds, then runs, and a manifest written during its
+// first build is not lost.
+func TestChangesBeforeRun(t *testing.T) {
+	root := t.TempDir()
+	w, err := watch.New([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(root, "28.20180501.0.json")
+	if err := os.WriteFile(f, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan []string, 10)
+	go w.Run(ctx, 20*time.Millisecond, func(c []string) { got <- c })
+	wait(t, got, f)
+}
