@@ -83,8 +83,8 @@ func memPrevious(files []view.File) *previous {
 
 // checkRollback compares what prev published with what next would.
 func checkRollback(prev, next *previous) error {
-	if sameReleases(prev, next) {
-		return nil // serve, and no release index changed
+	if sameJudged(prev, next) {
+		return nil // serve, and nothing a rollback is judged by changed
 	}
 	streams := append(slices.Clone(prev.streams), next.streams...)
 	slices.Sort(streams)
@@ -99,9 +99,9 @@ func checkRollback(prev, next *previous) error {
 	return rollback.Check(old, now)
 }
 
-// sameReleases reports whether prev and next, both made by a Builder, have
+// sameJudged reports whether prev and next, both made by a Builder, have
 // the same files a rollback is judged from.
-func sameReleases(prev, next *previous) bool {
+func sameJudged(prev, next *previous) bool {
 	if prev.files == nil || next.files == nil {
 		return false
 	}

@@ -18,7 +18,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/parallel"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
@@ -150,27 +150,10 @@ func (l *Loader) Load(ctx context.Context, dir string) (*Catalog, error) {
 		err error
 	}
 	results := make([]result, len(paths))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), max(len(paths), 1)) {
-		wg.Go(func() {
-			for i := range next {
-				f, err := l.loadFile(dir, paths[i])
-				results[i] = result{f, err}
-			}
-		})
-	}
-feed:
-	for i := range paths {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := parallel.Each(ctx, len(paths), func(i int) {
+		f, err := l.loadFile(dir, paths[i])
+		results[i] = result{f, err}
+	}); err != nil {
 		return nil, err
 	}
 	known := make(map[string]loaded, len(results))

@@ -5,17 +5,16 @@
 package pages
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/config"
+	"github.com/projectatomic/atomic-site/internal/parallel"
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
@@ -201,17 +200,10 @@ func (c *Cache) builds(st *release.Stream, title string, cfg *config.Config) ([]
 			todo = append(todo, i)
 		}
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(todo)) {
-		wg.Go(func() {
-			for j := int(next.Add(1)) - 1; j < len(todo); j = int(next.Add(1)) - 1 {
-				i := todo[j]
-				made[i], errs[i] = buildPage(st, st.Builds[i], title, cfg)
-			}
-		})
-	}
-	wg.Wait()
+	parallel.Each(context.Background(), len(todo), func(j int) {
+		i := todo[j]
+		made[i], errs[i] = buildPage(st, st.Builds[i], title, cfg)
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -57,6 +58,21 @@ func (g *genFS) addParents(p string) {
 		g.dirs[dir][name] = true
 		p = dir
 	}
+}
+
+// get returns the bytes of the file at p.
+func (g *genFS) get(p string) ([]byte, bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	e, ok := g.files[path.Clean("/"+p)]
+	return e.data, ok
+}
+
+// paths lists the files.
+func (g *genFS) paths() []string {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return slices.Collect(maps.Keys(g.files))
 }
 
 // del removes the file at p (directories stay, empty).

@@ -59,8 +59,7 @@ const genRoot = "/.sitegen-generated"
 type Site struct {
 	opts   Options
 	h      *hugolib.HugoSites
-	gen    *genFS            // the layer holding genRoot
-	have   map[string][]byte // generated files in gen, by path (the same bytes)
+	gen    *genFS // the layer holding genRoot: the generated files, as last built
 	builds int
 	// rendered is Hugo's own count of the pages its last build rendered,
 	// read from the figures it logs at the end of its render step.
@@ -93,7 +92,7 @@ func New(opts Options) (*Site, error) {
 		{"source": "site/assets", "target": "assets"},
 		{"source": genRoot + "/assets", "target": "assets"},
 	}})
-	s := &Site{opts: opts, have: map[string][]byte{}}
+	s := &Site{opts: opts}
 	logger := loggers.New(loggers.Options{
 		// Info, for the render step's page count; only warnings and
 		// errors reach opts.Log.
@@ -204,22 +203,20 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 	for _, f := range s.withDecoys(generated) {
 		p := genRoot + "/" + f.Path
 		keep[p] = true
-		old, ok := s.have[p]
+		old, ok := s.gen.get(p)
 		if ok && bytes.Equal(old, f.Data) {
 			continue
 		}
 		s.gen.set(p, f.Data)
-		s.have[p] = f.Data
 		op := fsnotify.Write
 		if !ok {
 			op = fsnotify.Create
 		}
 		events = append(events, fsnotify.Event{Name: p, Op: op})
 	}
-	for p := range s.have {
+	for _, p := range s.gen.paths() {
 		if !keep[p] {
 			s.gen.del(p)
-			delete(s.have, p)
 			events = append(events, fsnotify.Event{Name: p, Op: fsnotify.Remove})
 		}
 	}
