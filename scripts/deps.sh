@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and a fresh machine lacks: Debian packages
-# (as root, with apt-get) and the MinIO server (go install, into .tools/).
+# (as root, with apt-get), the two S3 servers the stores are tested
+# against (MinIO and SeaweedFS, built from source into $ATOMIC_TOOLS, a
+# cache outside the clone), and the npm packages of the browser tests.
 # Idempotent and quiet when everything is there. Without root, a missing
 # package is an error that names it.
 set -euo pipefail
@@ -38,6 +40,26 @@ if [ ! -x "$tools/minio" ]; then
 	echo "deps: building the MinIO server into $tools (a few minutes, once)" >&2
 	mkdir -p "$tools"
 	GOTOOLCHAIN=local GOBIN="$tools" go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c >&2
+fi
+
+# SeaweedFS, the second, independent S3 server the store suite runs
+# against (its S3 gateway answers conditional writes as AWS does). go
+# install refuses the module's replace directives, so it is built from a
+# writable copy of the module (about 8 minutes on 2 cores, once).
+if [ ! -x "$tools/weed" ]; then
+	echo "deps: building the SeaweedFS server into $tools (about 8 minutes, once)" >&2
+	mkdir -p "$tools"
+	ver=v0.0.0-20261109003541-7506e5f91cd6
+	tmp="$(mktemp -d)"
+	src="$(cd "$tmp" && GOTOOLCHAIN=local go mod download -json "github.com/seaweedfs/seaweedfs@$ver" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+	if [ -z "$src" ] || [ ! -d "$src" ]; then
+		echo "deps: could not download github.com/seaweedfs/seaweedfs@$ver" >&2
+		exit 1
+	fi
+	cp -r "$src/." "$tmp/weed-src"
+	chmod -R u+w "$tmp/weed-src"
+	(cd "$tmp/weed-src" && GOTOOLCHAIN=local go build -o "$tools/weed" ./weed) >&2
+	rm -rf "$tmp"
 fi
 
 # Netlify's own redirect engine, to check the built site's _redirects as

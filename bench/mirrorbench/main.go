@@ -16,14 +16,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
+	"github.com/projectatomic/atomic-site/internal/parallel"
+	"github.com/projectatomic/atomic-site/internal/store"
+	"github.com/projectatomic/atomic-site/internal/store/s3"
 	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 )
 
@@ -284,53 +282,26 @@ func count(dir string) (n int, bytes int64) {
 }
 
 // bareLoop PUTs every file of dir with jobs workers and nothing else: no
-// listing, no phases. The same request options as the mirror's S3 store.
+// listing, no phases, no retries. Through the mirror's own S3 store, so
+// the requests are the mirror's.
 func bareLoop(ctx context.Context, endpoint, bucket, dir string, jobs int) (time.Duration, error) {
-	client, err := minio.New(strings.TrimPrefix(endpoint, "http://"), &minio.Options{
-		Creds:           credentials.NewStaticV4(miniotest.AccessKey, miniotest.SecretKey, ""),
-		TrailingHeaders: true,
-	})
+	st, err := s3.New("s3://"+bucket+"/repo", s3.Options{Endpoint: endpoint, MaxConns: jobs * 2})
 	if err != nil {
 		return 0, err
 	}
-	var paths []string
+	var files []store.Upload
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			paths = append(paths, p)
+			if fi, err := d.Info(); err == nil {
+				rel, _ := filepath.Rel(dir, p)
+				files = append(files, store.Upload{Key: filepath.ToSlash(rel), Path: p, Size: fi.Size(), ContentType: "application/octet-stream"})
+			}
 		}
 		return nil
 	})
 	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var firstErr error
-	var once sync.Once
-	for range jobs {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(paths) {
-					return
-				}
-				f, err := os.Open(paths[i])
-				if err == nil {
-					var fi os.FileInfo
-					if fi, err = f.Stat(); err == nil {
-						rel, _ := filepath.Rel(dir, paths[i])
-						_, err = client.PutObject(ctx, bucket, "repo/"+filepath.ToSlash(rel), f, fi.Size(),
-							minio.PutObjectOptions{DisableContentSha256: true, ContentType: "application/octet-stream"})
-					}
-					f.Close()
-				}
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return time.Since(start), firstErr
+	err = parallel.Do(ctx, jobs, len(files), func(i int) error { return st.Put(ctx, files[i]) })
+	return time.Since(start), err
 }
 
 // run is what a command cost: wall time, CPU time and peak RSS in KiB.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 // streamStore is a destination whose listing streams keys it makes up:
@@ -22,9 +23,9 @@ type streamStore struct {
 	total int
 }
 
-func (s streamStore) List(ctx context.Context, _ func(string) bool, fn func(mirror.Object) error) error {
+func (s streamStore) List(ctx context.Context, _ func(string) bool, fn func(store.Object) error) error {
 	for i := range s.total {
-		o := mirror.Object{Size: 1000}
+		o := store.Object{Size: 1000}
 		if i < len(s.files) {
 			o.Key, o.Size = s.files[i].Rel, s.files[i].Size
 		} else {
@@ -37,8 +38,8 @@ func (s streamStore) List(ctx context.Context, _ func(string) bool, fn func(mirr
 	return nil
 }
 
-func (streamStore) Put(context.Context, mirror.Upload) error { return nil }
-func (streamStore) Delete(context.Context, string) error     { return nil }
+func (streamStore) Put(context.Context, store.Upload) error { return nil }
+func (streamStore) Delete(context.Context, string) error    { return nil }
 
 func objectKey(i int, typ string) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%d", i))

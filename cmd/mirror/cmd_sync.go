@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +17,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
@@ -34,7 +33,6 @@ type syncOptions struct {
 	noLock      bool
 	jsonOut     bool
 	progress    string
-	run         runSettings
 }
 
 func (o *syncOptions) addFlags(cmd *cobra.Command) {
@@ -136,31 +134,65 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 		h := holder()
 		return &mirror.Trace{Time: time.Now().UTC(), Tool: h.Tool, Host: h.Host, Destination: dest, Source: state}
 	}
-	opts.run = runSettings{del: del, trace: trace}
 	out := cmd.OutOrStdout()
-	if len(targets) == 1 && opts.config == "" {
-		rep, err := syncOne(ctx, src, args[1], opts.storeOptions, opts, out, cmd.ErrOrStderr())
-		return finishReport(out, opts, []namedReport{newNamedReport(args[1], rep, err)}, err)
-	}
-	// Several regions at once, each with its own report.
-	reports := make([]namedReport, len(targets))
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
+	// Each target is opened here and synced by the engine; one that
+	// cannot be opened fails alone.
+	outcomes := make([]mirror.Outcome, len(targets))
+	names := make([]string, len(targets)) // each target's destination
+	var dests []mirror.Destination
+	var at []int // dests[k] is targets[at[k]]
 	for i, t := range targets {
-		wg.Go(func() {
-			so := opts.storeOptions
-			so.endpoint, so.region = t.Endpoint, t.Region
-			o := opts
-			o.progress = "log" // bars of several targets would fight over the terminal
-			rep, err := syncOne(ctx, src, t.Dest(), so, o, io.Discard, cmd.ErrOrStderr())
-			if err != nil {
-				err = fmt.Errorf("target %s: %w", t.Name, err)
+		so := opts.storeOptions
+		so.endpoint, so.region = t.Endpoint, t.Region
+		dest := t.Dest()
+		if opts.config == "" {
+			dest = args[1]
+		}
+		names[i] = dest
+		d, err := openDest(ctx, dest, so, opts.dryRun || opts.noLock)
+		if err != nil {
+			outcomes[i] = mirror.Outcome{Name: t.Name, Err: err}
+			continue
+		}
+		defer d.Close()
+		var prog mirror.Progress
+		if !opts.dryRun {
+			mode := opts.progress
+			if len(targets) > 1 {
+				mode = "log" // bars of several targets would fight over the terminal
 			}
-			reports[i] = newNamedReport(t.Name, rep, err)
-			errs[i] = err
-		})
+			p := newProgress(mode, dest, cmd.ErrOrStderr())
+			defer p.Close()
+			prog = p
+		}
+		dests = append(dests, mirror.Destination{Name: t.Name, Store: d, Opts: mirror.SyncOptions{
+			Dest: dest, Jobs: so.jobs, DryRun: opts.dryRun, NoLock: opts.noLock, Delete: del,
+			Holder: holder(), Alive: lockfile.Alive, Retry: retryPolicy(), Progress: prog, Trace: trace(dest),
+		}})
+		at = append(at, i)
 	}
-	wg.Wait()
+	for k, o := range mirror.SyncAll(ctx, src, dests) {
+		outcomes[at[k]] = o
+	}
+	reports := make([]namedReport, len(outcomes))
+	var errs []error
+	for i, o := range outcomes {
+		err := o.Err
+		if opts.dryRun && o.Plan != nil {
+			printPlan(out, names[i], o.Plan, del)
+			if len(src.Refused) > 0 && err == nil {
+				err = errors.Join(src.Refused...)
+			}
+		}
+		if err != nil && opts.config != "" {
+			err = fmt.Errorf("target %s: %w", o.Name, err)
+		}
+		if errors.Is(err, store.ErrLocked) {
+			err = &cli.ExitError{Code: exitLocked, Err: err}
+		}
+		reports[i] = newNamedReport(o.Name, o.Report, err)
+		errs = append(errs, err)
+	}
 	return finishReport(out, opts, reports, errors.Join(errs...))
 }
 
@@ -184,12 +216,6 @@ func newNamedReport(name string, rep *mirror.Report, err error) namedReport {
 	return r
 }
 
-// runSettings are what runSync works out once for every target.
-type runSettings struct {
-	del   *mirror.DeleteOptions // nil without --delete
-	trace func(dest string) *mirror.Trace
-}
-
 // deleteOptions checks the deletion flags. They mean nothing without
 // --delete, so giving them alone is a mistake worth saying.
 func (o *syncOptions) deleteOptions(cmd *cobra.Command) (*mirror.DeleteOptions, error) {
@@ -211,103 +237,16 @@ func (o *syncOptions) deleteOptions(cmd *cobra.Command) (*mirror.DeleteOptions, 
 	return &mirror.DeleteOptions{Max: limit, Grace: o.deleteGrace, Now: time.Now()}, nil
 }
 
-func syncOne(ctx context.Context, src *mirror.Source, dest string, so storeOptions, opts syncOptions, out, stderr io.Writer) (*mirror.Report, error) {
-	// A run that takes a lease learns from it whether the bucket is
-	// there; only a dry run asks first.
-	d, err := openDest(ctx, dest, so, opts.dryRun || opts.noLock)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	pacer := mirror.NewPacer(so.jobs)
-	dst := retried(d, pacer)
-	var (
-		lease   mirror.Lease
-		cleaned mirror.Cleaned
-		plan    *mirror.Plan
-	)
-	if opts.dryRun || opts.noLock {
-		plan, err = mirror.MakePlan(ctx, src, dst, opts.run.del)
-	} else {
-		var release func()
-		start := time.Now()
-		ctx, lease, release, err = lock(ctx, d, dest)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-		slog.Debug("took the lease", "dest", dest, "took", time.Since(start))
-		pacer.StartFor(time.Since(start)) // taking the lease is one round trip
-		// The check that the store honours conditional writes, the
-		// leftovers and the listing, at once: each is a round trip or
-		// more, and nothing is uploaded before all three are back.
-		var ready, clean error
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			ready = lease.Ready(ctx)
-			slog.Debug("lease ready", "took", time.Since(start))
-		})
-		wg.Go(func() {
-			cleaned, clean = mirror.CleanLeftovers(ctx, d, start, mirror.Candidates(src.Files))
-			slog.Debug("looked for leftovers", "took", time.Since(start))
-		})
-		plan, err = mirror.MakePlan(ctx, src, dst, opts.run.del)
-		wg.Wait()
-		switch {
-		case ready != nil:
-			err = ready
-		case clean != nil:
-			err = fmt.Errorf("%s: %w", dest, clean)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if opts.dryRun {
-		printPlan(out, dest, plan, opts.run.del)
-		if len(src.Refused) > 0 {
-			return nil, errors.Join(src.Refused...)
-		}
-		return nil, nil
-	}
-	prog := newProgress(opts.progress, dest, stderr)
-	defer prog.Close()
-	rep, err := mirror.Execute(ctx, plan, dst, mirror.Options{Jobs: so.jobs, Pacer: pacer, Progress: prog, Headers: mirror.Headers,
-		Trace: opts.run.trace(dest), Lease: lease, Cleaned: cleaned})
-	if cause := context.Cause(ctx); err != nil && errors.Is(cause, mirror.ErrLeaseLost) {
-		err = fmt.Errorf("%w (%w)", cause, err)
-	}
-	return rep, err
-}
-
 // holder is this run, as its lease names it.
-func holder() mirror.Holder {
+func holder() store.Holder {
 	host, _ := os.Hostname()
 	info, _ := debug.ReadBuildInfo()
-	return mirror.Holder{Host: host, PID: os.Getpid(), Tool: "mirror " + cli.Version(info)}
+	return store.Holder{Host: host, PID: os.Getpid(), Tool: "mirror " + cli.Version(info)}
 }
 
 // exitLocked is the exit code of a run refused because another holds the
 // destination: a timer can tell it from a failure.
 const exitLocked = 3
-
-// lock takes the destination's lease. The returned context ends if the
-// lease is lost; release gives it up.
-func lock(ctx context.Context, d destination, dest string) (context.Context, mirror.Lease, func(), error) {
-	runCtx, lease, err := mirror.Lock(ctx, d, dest, holder(), mirror.LeaseOptions{Alive: lockfile.Alive})
-	if errors.Is(err, mirror.ErrLocked) {
-		return ctx, nil, nil, &cli.ExitError{Code: exitLocked, Err: err}
-	}
-	if err != nil {
-		return ctx, nil, nil, err
-	}
-	release := func() {
-		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
-			slog.Warn("could not remove the lease; it expires by itself", "dest", dest, "err", err)
-		}
-	}
-	return runCtx, lease, release, nil
-}
 
 func printPlan(w io.Writer, dest string, p *mirror.Plan, del *mirror.DeleteOptions) {
 	n, b := p.Totals()

@@ -14,7 +14,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/projectatomic/atomic-site/internal/cli"
+	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 func newUnlockCommand() *cobra.Command {
@@ -48,15 +50,18 @@ func runUnlock(ctx context.Context, cmd *cobra.Command, so storeOptions, dest st
 	ls, ok := d.(mirror.LeaseStore)
 	if !ok {
 		// A local flock: take it and let it go, or say who has it.
-		if _, err := os.Stat(filepath.Join(dest, filepath.FromSlash(mirror.LockKey))); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dest, filepath.FromSlash(store.LockKey))); errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(out, "%s: no run holds it\n", dest)
 			return nil
 		}
-		_, _, release, err := lock(ctx, d, dest)
+		_, lease, err := mirror.Lock(ctx, d, dest, holder(), mirror.LeaseOptions{Alive: lockfile.Alive})
+		if errors.Is(err, store.ErrLocked) {
+			return &cli.ExitError{Code: exitLocked, Err: err}
+		}
 		if err != nil {
 			return err
 		}
-		release()
+		lease.Release(ctx)
 		fmt.Fprintf(out, "%s: no run holds it\n", dest)
 		return nil
 	}
@@ -67,7 +72,7 @@ func runUnlock(ctx context.Context, cmd *cobra.Command, so storeOptions, dest st
 	}
 	if err != nil {
 		// An unreadable lease is still removable.
-		fmt.Fprintf(out, "%s: %s cannot be read: %v\n", dest, mirror.LockKey, err)
+		fmt.Fprintf(out, "%s: %s cannot be read: %v\n", dest, store.LockKey, err)
 	} else {
 		fmt.Fprintf(out, "%s: leased by %s\n", dest, h)
 	}
@@ -82,7 +87,7 @@ func runUnlock(ctx context.Context, cmd *cobra.Command, so storeOptions, dest st
 		}
 	}
 	if err := ls.DeleteLease(ctx); err != nil {
-		return fmt.Errorf("%s: remove %s: %w", dest, mirror.LockKey, err)
+		return fmt.Errorf("%s: remove %s: %w", dest, store.LockKey, err)
 	}
 	fmt.Fprintf(out, "%s: lease removed\n", dest)
 	return nil

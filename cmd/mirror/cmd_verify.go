@@ -83,7 +83,7 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 			return err
 		}
 	}
-	rep, err := mirror.Verify(ctx, retried(dst, nil), vopts)
+	rep, err := mirror.Verify(ctx, mirror.Retry(dst, retryPolicy()), vopts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", dest, err)
 	}

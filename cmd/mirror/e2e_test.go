@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
@@ -185,7 +185,7 @@ func TestVerifyFindsProblems(t *testing.T) {
 // after the artifacts they name.
 func TestSyncReleaseFiles(t *testing.T) {
 	srv := miniotest.Start(t)
-	store := srv.Bucket(t, "images", "pub")
+	bucket := srv.Bucket(t, "images", "pub")
 	dir := t.TempDir()
 	signer, err := trust.LoadSigner("../../testdata/test-signing.key")
 	if err != nil {
@@ -227,7 +227,7 @@ func TestSyncReleaseFiles(t *testing.T) {
 		t.Errorf("stderr does not say which release and file:\n%s", errs)
 	}
 	keys := map[string]bool{}
-	if err := store.List(context.Background(), nil, func(o mirror.Object) error { keys[o.Key] = true; return nil }); err != nil {
+	if err := bucket.List(context.Background(), nil, func(o store.Object) error { keys[o.Key] = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if !keys["stable/28.20180501.0.json"] || !keys["stable/28.20180501.0.json.sig"] {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/testkit/faultproxy"
 	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 )
@@ -138,15 +138,15 @@ func TestDeleteRunRefusedWhileAnotherSyncs(t *testing.T) {
 // asking (--yes here); an expired lease is taken over by itself.
 func TestLeaseTakeoverAndUnlock(t *testing.T) {
 	srv := miniotest.Start(t)
-	store := srv.Bucket(t, "atomic", "repo")
+	bucket := srv.Bucket(t, "atomic", "repo")
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
 	commitTree(t, repo, 20, 31, "one")
 	ctx := context.Background()
 	sync := []string{"sync", repo, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--progress", "none"}
 
-	other := mirror.Holder{Host: "mirror-b.example.org", PID: 4242, Tool: "mirror v1", Started: time.Now(), Expires: time.Now().Add(time.Hour)}
-	if _, err := store.CreateLease(ctx, other); err != nil {
+	other := store.Holder{Host: "mirror-b.example.org", PID: 4242, Tool: "mirror v1", Started: time.Now(), Expires: time.Now().Add(time.Hour)}
+	if _, err := bucket.CreateLease(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	_, errs, code := mirrorCmd(t, sync...)
@@ -163,12 +163,12 @@ func TestLeaseTakeoverAndUnlock(t *testing.T) {
 	if _, errs, code := mirrorCmd(t, sync...); code != 0 {
 		t.Fatalf("sync after unlock: exit %d: %s", code, errs)
 	}
-	if _, _, err := store.ReadLease(ctx); !errors.Is(err, os.ErrNotExist) {
+	if _, _, err := bucket.ReadLease(ctx); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lease after a finished run: %v, want none", err)
 	}
 
 	other.Expires = time.Now().Add(-time.Minute)
-	if _, err := store.CreateLease(ctx, other); err != nil {
+	if _, err := bucket.CreateLease(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	if _, errs, code := mirrorCmd(t, sync...); code != 0 {
@@ -180,7 +180,7 @@ func TestLeaseTakeoverAndUnlock(t *testing.T) {
 // publishes a ref.
 func TestLeaseLostStopsBeforeRefs(t *testing.T) {
 	srv := miniotest.Start(t)
-	store := srv.Bucket(t, "atomic", "repo")
+	bucket := srv.Bucket(t, "atomic", "repo")
 	proxy := slowProxy(t, srv, 40*time.Millisecond)
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
@@ -190,7 +190,7 @@ func TestLeaseLostStopsBeforeRefs(t *testing.T) {
 	cmd, errb := startProcess(t, "sync", repo, "s3://atomic/repo", "--endpoint", proxy.URL, "--progress", "none")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, _, err := store.ReadLease(ctx); err == nil {
+		if _, _, err := bucket.ReadLease(ctx); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -198,14 +198,14 @@ func TestLeaseLostStopsBeforeRefs(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := store.DeleteLease(ctx); err != nil {
+	if err := bucket.DeleteLease(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r := finish(cmd, errb)
 	if r.code == 0 || !strings.Contains(r.stderr, "lease lost") {
 		t.Fatalf("run whose lease was removed: exit %d: %s", r.code, r.stderr)
 	}
-	store.List(ctx, nil, func(o mirror.Object) error {
+	bucket.List(ctx, nil, func(o store.Object) error {
 		if strings.HasPrefix(o.Key, "refs/") || o.Key == "summary" {
 			t.Errorf("%s published after the lease was lost", o.Key)
 		}
@@ -293,7 +293,7 @@ func TestVerifyWalksCommits(t *testing.T) {
 // store.
 func TestSymlinkOutOfSourceRefused(t *testing.T) {
 	srv := miniotest.Start(t)
-	store := srv.Bucket(t, "atomic", "repo")
+	bucket := srv.Bucket(t, "atomic", "repo")
 	secret := filepath.Join(t.TempDir(), "hostname")
 	os.WriteFile(secret, []byte("secret-host-name\n"), 0o644)
 	repo := filepath.Join(t.TempDir(), "repo")
@@ -307,7 +307,7 @@ func TestSymlinkOutOfSourceRefused(t *testing.T) {
 		t.Fatalf("sync with a link out: exit %d: %s", code, errs)
 	}
 	n := 0
-	store.List(context.Background(), nil, func(o mirror.Object) error { n++; return nil })
+	bucket.List(context.Background(), nil, func(o store.Object) error { n++; return nil })
 	if n != 0 {
 		t.Errorf("%d objects published from a source with a link out", n)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/store/s3"
 	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 )
@@ -105,7 +106,7 @@ func TestKilledSyncsNeverBreakClients(t *testing.T) {
 func TestKilledDeletesKeepPendingConsistent(t *testing.T) {
 	const kills = 6
 	srv := miniotest.Start(t)
-	store := srv.Bucket(t, "atomic", "repo")
+	bucket := srv.Bucket(t, "atomic", "repo")
 	dest := "s3://atomic/repo"
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
@@ -130,8 +131,8 @@ func TestKilledDeletesKeepPendingConsistent(t *testing.T) {
 	}
 	extra := func() map[string]bool {
 		x := map[string]bool{}
-		store.List(context.Background(), nil, func(o mirror.Object) error {
-			if !inSource[o.Key] && !strings.HasPrefix(o.Key, mirror.StateDir) {
+		bucket.List(context.Background(), nil, func(o store.Object) error {
+			if !inSource[o.Key] && !strings.HasPrefix(o.Key, store.StateDir) {
 				x[o.Key] = true
 			}
 			return nil
@@ -151,7 +152,7 @@ func TestKilledDeletesKeepPendingConsistent(t *testing.T) {
 			midRun++
 		}
 		left := extra()
-		pending, err := readPending(store)
+		pending, err := readPending(bucket)
 		if err != nil {
 			t.Fatalf("after kill %d: %v", i+1, err)
 		}
@@ -169,7 +170,7 @@ func TestKilledDeletesKeepPendingConsistent(t *testing.T) {
 	if n := len(extra()); n != 0 {
 		t.Errorf("after a complete run, %d pruned objects are left", n)
 	}
-	if p, _ := readPending(store); len(p.Keys) != 0 {
+	if p, _ := readPending(bucket); len(p.Keys) != 0 {
 		t.Errorf("after a complete run, %d keys still pending", len(p.Keys))
 	}
 	out, errs, code := mirrorCmd(t, "verify", dest, "--endpoint", srv.Endpoint, "--against", repo, "--deep")

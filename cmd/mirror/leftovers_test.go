@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
 )
 
@@ -84,20 +84,20 @@ type cleanedReport struct {
 // next run aborts them, and the object is whole.
 func TestKilledMultipartUploadLeavesNothing(t *testing.T) {
 	srv := miniotest.Start(t)
-	store := srv.Bucket(t, "atomic", "images")
+	bucket := srv.Bucket(t, "atomic", "images")
 	dir, sum := bigImage(t)
 	sync := []string{"sync", dir, "s3://atomic/images", "--endpoint", srv.Endpoint, "--progress", "none", "--json"}
 	ctx := context.Background()
-	image := []mirror.Object{{Key: "fedora-atomic-28.raw.xz", Size: 1 << 30}}
+	image := []store.Object{{Key: "fedora-atomic-28.raw.xz", Size: 1 << 30}}
 	uploads := func() int {
-		l, err := store.Leftovers(ctx, image)
+		l, err := bucket.Leftovers(ctx, image)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return len(l)
 	}
 	mid, most := killDuring(t, 3, 3, 300*time.Millisecond, 2*time.Second, uploads, sync...)
-	left, err := store.Leftovers(ctx, image)
+	left, err := bucket.Leftovers(ctx, image)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +119,10 @@ func TestKilledMultipartUploadLeavesNothing(t *testing.T) {
 	if rep.Uploads != len(left) {
 		t.Errorf("rerun aborted %d uploads, %d were left", rep.Uploads, len(left))
 	}
-	if got, err := sha256Of(store.Open(ctx, "fedora-atomic-28.raw.xz")); got != sum {
+	if got, err := sha256Of(bucket.Open(ctx, "fedora-atomic-28.raw.xz")); got != sum {
 		t.Errorf("object sha256 %s (%v), want %s", got, err, sum)
 	}
-	if after, err := store.Leftovers(ctx, image); err != nil || len(after) != 0 {
+	if after, err := bucket.Leftovers(ctx, image); err != nil || len(after) != 0 {
 		t.Errorf("after the rerun: %d incomplete uploads (%v)", len(after), err)
 	}
 	t.Logf("figure: 1 GiB multipart upload: %d kills (%d mid-run) left %d incomplete uploads holding %d MiB before the rerun; the rerun aborted them all",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/store/local"
 	"github.com/projectatomic/atomic-site/internal/store/s3"
 )
@@ -51,9 +51,15 @@ type destination interface {
 	Close() error
 }
 
+// The backends fit what the engine declares it needs of them.
 var (
-	_ destination = (*s3.Store)(nil)
-	_ destination = (*local.Store)(nil)
+	_ destination       = (*s3.Store)(nil)
+	_ mirror.LeaseStore = (*s3.Store)(nil)
+	_ mirror.Leftovers  = (*s3.Store)(nil)
+	_ destination       = (*local.Store)(nil)
+	_ mirror.Summer     = (*local.Store)(nil)
+	_ mirror.Locker     = (*local.Store)(nil)
+	_ mirror.Leftovers  = (*local.Store)(nil)
 )
 
 // openDest opens s3://BUCKET/PREFIX, or a local directory; with check,
@@ -68,7 +74,7 @@ func openDest(ctx context.Context, dest string, o storeOptions, check bool) (des
 		}
 		return local.New(dest)
 	}
-	s, err := s3.New(dest, s3.Options{Endpoint: o.endpoint, Region: o.region, MaxConns: o.jobs * 2})
+	s, err := s3.New(dest, s3.Options{Endpoint: o.endpoint, Region: o.region, MaxConns: o.jobs * 2, Retry: retryPolicy()})
 	if err != nil {
 		return nil, err
 	}
@@ -80,18 +86,14 @@ func openDest(ctx context.Context, dest string, o storeOptions, check bool) (des
 	return s, nil
 }
 
-// retried wraps a destination in retries with jittered backoff; each
-// retry is logged, as the run goes on, and a throttled request slows the
-// pacer, if there is one.
-func retried(d destination, pacer *mirror.Pacer) mirror.Retrying {
-	return mirror.Retry(d, mirror.RetryOptions{
+// retryPolicy is how a failed request is tried again; each retry is
+// logged, with its reason and attempt, as the run goes on.
+func retryPolicy() store.RetryPolicy {
+	return store.RetryPolicy{
 		Attempts: 4,
 		Backoff:  500 * time.Millisecond,
-		Report: func(op, key string, err error, wait time.Duration) {
-			if pacer != nil && errors.Is(err, mirror.ErrThrottled) {
-				pacer.Throttled()
-			}
-			slog.Info("retrying", "op", op, "key", key, "err", err, "in", wait.Round(time.Millisecond))
+		Report: func(op, key string, attempt int, err error, wait time.Duration) {
+			slog.Info("retrying", "op", op, "key", key, "attempt", attempt, "err", err, "in", wait.Round(time.Millisecond))
 		},
-	})
+	}
 }

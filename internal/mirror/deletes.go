@@ -12,15 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
-// StateDir is the mirror's own directory at a destination: the pending
-// deletions and the trace file. It is never compared with the source and
-// never deleted by a sync.
-const StateDir = ".mirror/"
-
 // PendingKey is where the keys waiting out their grace period are kept.
-const PendingKey = StateDir + "pending-deletes.json"
+const PendingKey = store.StateDir + "pending-deletes.json"
 
 // ErrRefused marks a run refused by a guard before it changed anything.
 var ErrRefused = errors.New("refused")

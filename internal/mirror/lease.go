@@ -8,31 +8,9 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/projectatomic/atomic-site/internal/store"
 )
-
-// LockKey is the lease of a destination: one sync at a time writes there.
-const LockKey = StateDir + "lock"
-
-// Holder says who holds a destination's lease.
-type Holder struct {
-	Host    string    `json:"host"`
-	PID     int       `json:"pid"`
-	Tool    string    `json:"tool"`
-	Started time.Time `json:"started"`
-	Expires time.Time `json:"expires,omitzero"` // zero for a local lock, which dies with its process
-}
-
-func (h Holder) String() string {
-	s := fmt.Sprintf("host %s, pid %d, %s, since %s", h.Host, h.PID, h.Tool, h.Started.Format(time.RFC3339))
-	if !h.Expires.IsZero() {
-		s += ", lease expires " + h.Expires.Format(time.RFC3339)
-	}
-	return s
-}
-
-// ErrLocked is wrapped by the error of a run refused because another holds
-// the destination.
-var ErrLocked = errors.New("locked")
 
 // ErrLeaseLost is the cause of a run's context ending because its lease is
 // gone (removed by hand, or taken over after it could not be renewed).
@@ -42,36 +20,10 @@ var ErrLeaseLost = errors.New("lease lost")
 // that no lease on it can exclude another run.
 var ErrNoConditionalWrites = errors.New("the store ignores conditional writes (If-None-Match, If-Match), so it cannot hold a lease; run one sync at a time and pass --no-lock")
 
-// LockedError names the holder of a destination.
-type LockedError struct {
-	Dest   string
-	Holder Holder
-}
-
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("%s is being synced by another run (%s); if that run is dead, wait for its lease to expire or run: mirror unlock %s",
-		e.Dest, e.Holder, e.Dest)
-}
-
-func (e *LockedError) Unwrap() error { return ErrLocked }
-
-// Lease is a destination held by this run.
-type Lease interface {
-	// Ready waits until the lease is known to exclude other runs (on S3,
-	// until the check that the store honours conditional writes, made
-	// while the run lists the destination, is back). Nothing may be
-	// written before.
-	Ready(ctx context.Context) error
-	// Check confirms, with a request, that the lease is still this run's.
-	Check(ctx context.Context) error
-	// Release gives the lease up.
-	Release(ctx context.Context) error
-}
-
 // Locker is a destination that grants leases by itself (a local
 // directory's flock).
 type Locker interface {
-	Lock(ctx context.Context, dest string, h Holder) (Lease, error)
+	Lock(ctx context.Context, dest string, h store.Holder) (store.Lease, error)
 }
 
 // LeaseStore is a destination that keeps a lease as an object written with
@@ -79,20 +31,16 @@ type Locker interface {
 // ETag is unchanged.
 type LeaseStore interface {
 	// CreateLease writes h only if no lease exists; ErrConflict if one does.
-	CreateLease(ctx context.Context, h Holder) (etag string, err error)
+	CreateLease(ctx context.Context, h store.Holder) (etag string, err error)
 	// ReadLease returns the lease and its ETag, or an error wrapping
 	// fs.ErrNotExist.
-	ReadLease(ctx context.Context) (h Holder, etag string, err error)
+	ReadLease(ctx context.Context) (h store.Holder, etag string, err error)
 	// ReplaceLease writes h only if the lease's ETag is etag; ErrConflict
 	// if it is not (or the lease is gone).
-	ReplaceLease(ctx context.Context, etag string, h Holder) (newETag string, err error)
+	ReplaceLease(ctx context.Context, etag string, h store.Holder) (newETag string, err error)
 	// DeleteLease removes the lease.
 	DeleteLease(ctx context.Context) error
 }
-
-// ErrConflict is a conditional write that found the object not as it
-// expected.
-var ErrConflict = errors.New("precondition failed")
 
 // LeaseOptions shape a lease on a LeaseStore.
 type LeaseOptions struct {
@@ -110,7 +58,7 @@ const DefaultLease = 5 * time.Minute
 // Lock takes the destination's lease for this run and returns a context
 // that ends, with cause ErrLeaseLost, if the lease is lost. A destination
 // that is neither a Locker nor a LeaseStore needs none.
-func Lock(ctx context.Context, dst any, dest string, h Holder, opts LeaseOptions) (context.Context, Lease, error) {
+func Lock(ctx context.Context, dst any, dest string, h store.Holder, opts LeaseOptions) (context.Context, store.Lease, error) {
 	switch d := dst.(type) {
 	case Locker:
 		l, err := d.Lock(ctx, dest, h)
@@ -132,35 +80,27 @@ func (noLease) Release(context.Context) error { return nil }
 // an earlier run of this process (mirror watch, a test) and is taken over.
 var heldHere sync.Map
 
-// leaseAttempts bounds the tries of one lease request that fails for a
-// transient reason: a lease must not be lost to one reset connection.
-const leaseAttempts = 4
+// leaseRetry is how a lease request that failed for a transient reason is
+// tried again: a lease must not be lost to one reset connection. A
+// conflict, a missing lease and a permanent error end it at once.
+var leaseRetry = store.RetryPolicy{Attempts: 4, Backoff: 100 * time.Millisecond}
 
-// try runs op until it succeeds, fails for good (a conflict, a missing
-// object, a permanent error) or has been tried leaseAttempts times.
+// try runs op under leaseRetry.
 func try[T any](ctx context.Context, op func() (T, error)) (T, error) {
-	wait := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		v, err := op()
-		if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrPermanent) ||
-			attempt == leaseAttempts || ctx.Err() != nil {
-			return v, err
-		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return v, ctx.Err()
-		}
-		wait *= 2
-	}
+	var v T
+	err := leaseRetry.Do(ctx, "lease", store.LockKey, func() (err error) {
+		v, err = op()
+		return err
+	})
+	return v, err
 }
 
 type leaseRead struct {
-	h    Holder
+	h    store.Holder
 	etag string
 }
 
-func readLease(ctx context.Context, ls LeaseStore) (Holder, string, error) {
+func readLease(ctx context.Context, ls LeaseStore) (store.Holder, string, error) {
 	r, err := try(ctx, func() (leaseRead, error) {
 		h, etag, err := ls.ReadLease(ctx)
 		return leaseRead{h, etag}, err
@@ -168,7 +108,7 @@ func readLease(ctx context.Context, ls LeaseStore) (Holder, string, error) {
 	return r.h, r.etag, err
 }
 
-func acquire(ctx context.Context, ls LeaseStore, dest string, h Holder, opts LeaseOptions) (context.Context, Lease, error) {
+func acquire(ctx context.Context, ls LeaseStore, dest string, h store.Holder, opts LeaseOptions) (context.Context, store.Lease, error) {
 	if opts.Duration <= 0 {
 		opts.Duration = DefaultLease
 	}
@@ -176,7 +116,7 @@ func acquire(ctx context.Context, ls LeaseStore, dest string, h Holder, opts Lea
 		opts.Now = time.Now
 	}
 	if _, busy := heldHere.LoadOrStore(dest, true); busy {
-		return ctx, nil, fmt.Errorf("%s: %w: another sync of this process is writing to it", dest, ErrLocked)
+		return ctx, nil, fmt.Errorf("%s: %w: another sync of this process is writing to it", dest, store.ErrLocked)
 	}
 	ctx, l, err := acquireLease(ctx, ls, dest, h, opts)
 	if err != nil {
@@ -185,21 +125,21 @@ func acquire(ctx context.Context, ls LeaseStore, dest string, h Holder, opts Lea
 	return ctx, l, err
 }
 
-func acquireLease(ctx context.Context, ls LeaseStore, dest string, h Holder, opts LeaseOptions) (context.Context, Lease, error) {
+func acquireLease(ctx context.Context, ls LeaseStore, dest string, h store.Holder, opts LeaseOptions) (context.Context, store.Lease, error) {
 	now := opts.Now().UTC()
 	h.Started, h.Expires = now, now.Add(opts.Duration)
 	etag, err := try(ctx, func() (string, error) { return ls.CreateLease(ctx, h) })
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, store.ErrConflict) {
 		cur, curTag, rerr := readLease(ctx, ls)
 		switch {
 		case errors.Is(rerr, fs.ErrNotExist):
 			// Released meanwhile: try once more from the start.
 			etag, err = try(ctx, func() (string, error) { return ls.CreateLease(ctx, h) })
-			if errors.Is(err, ErrConflict) {
-				return ctx, nil, fmt.Errorf("%s: %w: another run took it just now", dest, ErrLocked)
+			if errors.Is(err, store.ErrConflict) {
+				return ctx, nil, fmt.Errorf("%s: %w: another run took it just now", dest, store.ErrLocked)
 			}
 		case rerr != nil:
-			return ctx, nil, fmt.Errorf("%s: read %s: %w", dest, LockKey, rerr)
+			return ctx, nil, fmt.Errorf("%s: read %s: %w", dest, store.LockKey, rerr)
 		case now.After(cur.Expires):
 			slog.Info("taking over an expired lease", "dest", dest, "holder", cur.String())
 		case cur.Host == h.Host && cur.PID == h.PID:
@@ -207,20 +147,20 @@ func acquireLease(ctx context.Context, ls LeaseStore, dest string, h Holder, opt
 		case cur.Host == h.Host && opts.Alive != nil && !opts.Alive(cur.PID):
 			slog.Info("taking over the lease of a dead run of this host", "dest", dest, "holder", cur.String())
 		default:
-			return ctx, nil, &LockedError{Dest: dest, Holder: cur}
+			return ctx, nil, &store.LockedError{Dest: dest, Holder: cur}
 		}
 		if rerr == nil {
 			etag, err = try(ctx, func() (string, error) { return ls.ReplaceLease(ctx, curTag, h) })
-			if errors.Is(err, ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
 				// Another run took it over first.
 				if cur, _, rerr := readLease(ctx, ls); rerr == nil {
-					return ctx, nil, &LockedError{Dest: dest, Holder: cur}
+					return ctx, nil, &store.LockedError{Dest: dest, Holder: cur}
 				}
 			}
 		}
 	}
 	if err != nil {
-		return ctx, nil, fmt.Errorf("%s: take lease %s: %w", dest, LockKey, err)
+		return ctx, nil, fmt.Errorf("%s: take lease %s: %w", dest, store.LockKey, err)
 	}
 	l := &s3Lease{ls: ls, dest: dest, h: h, etag: etag, opts: opts, probed: make(chan error, 1)}
 	// A store that ignores If-Match lets a write with a wrong ETag
@@ -230,7 +170,7 @@ func acquireLease(ctx context.Context, ls LeaseStore, dest string, h Holder, opt
 		probe := func() (string, error) { return ls.ReplaceLease(ctx, "00000000000000000000000000000000", h) }
 		_, err := try(ctx, probe)
 		switch {
-		case errors.Is(err, ErrConflict):
+		case errors.Is(err, store.ErrConflict):
 			err = nil
 		case err == nil:
 			ls.DeleteLease(ctx)
@@ -256,7 +196,7 @@ type s3Lease struct {
 	cancel context.CancelCauseFunc
 
 	mu   sync.Mutex
-	h    Holder
+	h    store.Holder
 	etag string
 	lost error
 
@@ -307,11 +247,11 @@ func (l *s3Lease) renew(ctx context.Context) {
 			l.mu.Lock()
 			l.h, l.etag = h, newTag
 			l.mu.Unlock()
-		case errors.Is(err, ErrConflict):
-			l.lose(fmt.Errorf("%w: %s: %s was removed or taken over by another run", ErrLeaseLost, l.dest, LockKey))
+		case errors.Is(err, store.ErrConflict):
+			l.lose(fmt.Errorf("%w: %s: %s was removed or taken over by another run", ErrLeaseLost, l.dest, store.LockKey))
 			return
 		case now.Add(l.opts.Duration / 6).After(expires):
-			l.lose(fmt.Errorf("%w: %s: could not renew %s before it expires: %v", ErrLeaseLost, l.dest, LockKey, err))
+			l.lose(fmt.Errorf("%w: %s: could not renew %s before it expires: %v", ErrLeaseLost, l.dest, store.LockKey, err))
 			return
 		default:
 			slog.Warn("lease renewal failed; trying again", "dest", l.dest, "err", err)
@@ -335,14 +275,14 @@ func (l *s3Lease) Check(ctx context.Context) error {
 		return lost
 	}
 	_, cur, err := readLease(ctx, l.ls)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrPermanent) {
-		return fmt.Errorf("%s: cannot read %s to check the lease: %w", l.dest, LockKey, err)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, store.ErrPermanent) {
+		return fmt.Errorf("%s: cannot read %s to check the lease: %w", l.dest, store.LockKey, err)
 	}
 	if err != nil || cur != etag {
 		if err == nil {
 			err = errors.New("it is another run's now")
 		}
-		lost = fmt.Errorf("%w: %s: %s: %v", ErrLeaseLost, l.dest, LockKey, err)
+		lost = fmt.Errorf("%w: %s: %s: %v", ErrLeaseLost, l.dest, store.LockKey, err)
 		l.lose(lost)
 		return lost
 	}

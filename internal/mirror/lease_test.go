@@ -11,41 +11,42 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 // leaseObject is a store's lease object with ETags, honouring conditions
 // unless ignore is set (a store that ignores them).
 type leaseObject struct {
 	mu     sync.Mutex
-	h      *mirror.Holder
+	h      *store.Holder
 	etag   int
 	ignore bool
 }
 
-func (o *leaseObject) put(cond func() bool, h mirror.Holder) (string, error) {
+func (o *leaseObject) put(cond func() bool, h store.Holder) (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.ignore && !cond() {
-		return "", mirror.ErrConflict
+		return "", store.ErrConflict
 	}
 	o.h = &h
 	o.etag++
 	return fmt.Sprint(o.etag), nil
 }
 
-func (o *leaseObject) CreateLease(_ context.Context, h mirror.Holder) (string, error) {
+func (o *leaseObject) CreateLease(_ context.Context, h store.Holder) (string, error) {
 	return o.put(func() bool { return o.h == nil }, h)
 }
 
-func (o *leaseObject) ReplaceLease(_ context.Context, etag string, h mirror.Holder) (string, error) {
+func (o *leaseObject) ReplaceLease(_ context.Context, etag string, h store.Holder) (string, error) {
 	return o.put(func() bool { return o.h != nil && fmt.Sprint(o.etag) == etag }, h)
 }
 
-func (o *leaseObject) ReadLease(context.Context) (mirror.Holder, string, error) {
+func (o *leaseObject) ReadLease(context.Context) (store.Holder, string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.h == nil {
-		return mirror.Holder{}, "", fs.ErrNotExist
+		return store.Holder{}, "", fs.ErrNotExist
 	}
 	return *o.h, fmt.Sprint(o.etag), nil
 }
@@ -60,19 +61,19 @@ func (o *leaseObject) DeleteLease(context.Context) error {
 func TestLease(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	me := mirror.Holder{Host: "here", PID: 10, Tool: "mirror test"}
+	me := store.Holder{Host: "here", PID: 10, Tool: "mirror test"}
 	for _, tt := range []struct {
 		name    string
-		held    *mirror.Holder
+		held    *store.Holder
 		ignore  bool
 		alive   bool
 		wantErr error
 	}{
 		{name: "free"},
-		{name: "held by a live run elsewhere", held: &mirror.Holder{Host: "there", PID: 1, Expires: now.Add(time.Minute)}, wantErr: mirror.ErrLocked},
-		{name: "held by a live run here", held: &mirror.Holder{Host: "here", PID: 2, Expires: now.Add(time.Minute)}, alive: true, wantErr: mirror.ErrLocked},
-		{name: "expired", held: &mirror.Holder{Host: "there", PID: 1, Expires: now.Add(-time.Second)}},
-		{name: "dead run of this host", held: &mirror.Holder{Host: "here", PID: 2, Expires: now.Add(time.Minute)}},
+		{name: "held by a live run elsewhere", held: &store.Holder{Host: "there", PID: 1, Expires: now.Add(time.Minute)}, wantErr: store.ErrLocked},
+		{name: "held by a live run here", held: &store.Holder{Host: "here", PID: 2, Expires: now.Add(time.Minute)}, alive: true, wantErr: store.ErrLocked},
+		{name: "expired", held: &store.Holder{Host: "there", PID: 1, Expires: now.Add(-time.Second)}},
+		{name: "dead run of this host", held: &store.Holder{Host: "here", PID: 2, Expires: now.Add(time.Minute)}},
 		{name: "store ignores conditions", ignore: true, wantErr: mirror.ErrNoConditionalWrites},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +89,7 @@ func TestLease(t *testing.T) {
 				t.Fatalf("Lock: %v, want %v", err, tt.wantErr)
 			}
 			if err != nil {
-				if errors.Is(err, mirror.ErrLocked) && !strings.Contains(err.Error(), "host "+tt.held.Host) {
+				if errors.Is(err, store.ErrLocked) && !strings.Contains(err.Error(), "host "+tt.held.Host) {
 					t.Errorf("%v does not name the holder", err)
 				}
 				if tt.ignore && obj.h != nil {
@@ -113,7 +114,7 @@ func TestLease(t *testing.T) {
 // ends with ErrLeaseLost; renewal does the same by itself.
 func TestLeaseLost(t *testing.T) {
 	obj := &leaseObject{}
-	ctx, l, err := mirror.Lock(context.Background(), obj, "s3://b/p", mirror.Holder{Host: "here"}, mirror.LeaseOptions{})
+	ctx, l, err := mirror.Lock(context.Background(), obj, "s3://b/p", store.Holder{Host: "here"}, mirror.LeaseOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestLeaseLost(t *testing.T) {
 	l.Release(context.Background())
 
 	obj = &leaseObject{}
-	ctx, l, err = mirror.Lock(context.Background(), obj, "s3://b/p", mirror.Holder{Host: "here"}, mirror.LeaseOptions{Duration: 60 * time.Millisecond})
+	ctx, l, err = mirror.Lock(context.Background(), obj, "s3://b/p", store.Holder{Host: "here"}, mirror.LeaseOptions{Duration: 60 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,17 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-)
 
-// Leftover is what a killed run left at a destination: an incomplete
-// multipart upload (S3), or a temporary file (a directory).
-type Leftover struct {
-	Key     string
-	ID      string // the upload's ID, for S3
-	Size    int64
-	Started time.Time
-	Kind    string // "incomplete upload" or "temporary file"
-}
+	"github.com/projectatomic/atomic-site/internal/store"
+)
 
 // Leftovers is a destination that can find and remove what killed runs
 // left behind. Some stores (MinIO) list incomplete uploads only for one
@@ -23,15 +15,15 @@ type Leftover struct {
 // under (the source's large files), looked at one by one where a listing
 // of the whole prefix does not show them.
 type Leftovers interface {
-	Leftovers(ctx context.Context, candidates []Object) ([]Leftover, error)
-	RemoveLeftover(ctx context.Context, l Leftover) error
+	Leftovers(ctx context.Context, candidates []store.Object) ([]store.Leftover, error)
+	RemoveLeftover(ctx context.Context, l store.Leftover) error
 }
 
 // Candidates are a source's files as keys an upload may be left under.
-func Candidates(files []File) []Object {
-	out := make([]Object, 0, len(files))
+func Candidates(files []File) []store.Object {
+	out := make([]store.Object, 0, len(files))
 	for _, f := range files {
-		out = append(out, Object{Key: f.Rel, Size: f.Size})
+		out = append(out, store.Object{Key: f.Rel, Size: f.Size})
 	}
 	return out
 }
@@ -46,7 +38,7 @@ type Cleaned struct {
 // CleanLeftovers removes what runs before this one left behind. It must be
 // called holding the destination's lease, before this run writes anything:
 // then every leftover started before the lease is a dead run's.
-func CleanLeftovers(ctx context.Context, dst any, before time.Time, candidates []Object) (Cleaned, error) {
+func CleanLeftovers(ctx context.Context, dst any, before time.Time, candidates []store.Object) (Cleaned, error) {
 	var c Cleaned
 	lo, ok := dst.(Leftovers)
 	if !ok {

@@ -9,14 +9,12 @@
 package mirror
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path"
@@ -26,43 +24,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/projectatomic/atomic-site/internal/store"
 )
-
-// Object is what a store's listing says of one key.
-type Object struct {
-	Key    string
-	Size   int64
-	SHA256 string // from the object's metadata, where the listing has it
-	ETag   string
-	// Symlink marks a symbolic link in a local destination: never
-	// followed, replaced or deleted.
-	Symlink bool
-}
-
-// Upload is one file to put.
-type Upload struct {
-	Key          string
-	Path         string // the local file
-	Size         int64
-	SHA256       string // stored in the object's metadata
-	ContentType  string
-	CacheControl string
-	// Data, when set, is the content, read before the upload began; Path
-	// then only names it.
-	Data []byte
-}
-
-// Body opens what to upload: Data, or the file at Path.
-func (u Upload) Body() (io.ReadSeekCloser, error) {
-	if u.Data != nil {
-		return nopCloser{bytes.NewReader(u.Data)}, nil
-	}
-	return os.Open(u.Path)
-}
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
 
 // Store is what the mirror needs of a destination.
 type Store interface {
@@ -70,8 +34,8 @@ type Store interface {
 	// needSum (nil: everything) says below which keys and prefixes the
 	// listing should carry content hashes: only mutable files need them,
 	// and some stores pay for them per object.
-	List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(Object) error) error
-	Put(ctx context.Context, u Upload) error
+	List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(store.Object) error) error
+	Put(ctx context.Context, u store.Upload) error
 	Delete(ctx context.Context, key string) error
 }
 
@@ -184,8 +148,8 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 	done := make(map[string]bool, len(src.Files))
 	var extra, links []string
 	var unsure []*File // mutable files whose listing says nothing of content
-	err := dst.List(ctx, src.NeedSum, func(o Object) error {
-		if strings.HasPrefix(o.Key, StateDir) {
+	err := dst.List(ctx, src.NeedSum, func(o store.Object) error {
+		if strings.HasPrefix(o.Key, store.StateDir) {
 			plan.hasPending = plan.hasPending || o.Key == PendingKey
 			return nil
 		}
@@ -280,7 +244,7 @@ func checkLinks(src *Source, links []string) error {
 		for p := f.Rel; p != "." && p != ""; p = path.Dir(p) {
 			if set[p] {
 				return fmt.Errorf("destination: %s is a symbolic link where the mirror would write %s: the mirror writes only real files and directories, and never follows, replaces or removes a link it did not create (%w)",
-					p, f.Rel, ErrPermanent)
+					p, f.Rel, store.ErrPermanent)
 			}
 		}
 	}
@@ -332,7 +296,7 @@ type Options struct {
 	// Lease, when set, is read back before the first phase that names
 	// what earlier phases uploaded, and before deleting: a run that lost
 	// its destination's lease stops there.
-	Lease Lease
+	Lease store.Lease
 	// Cleaned is what the run removed of earlier runs' leftovers, for the
 	// report.
 	Cleaned Cleaned
@@ -518,7 +482,7 @@ func putJSON(ctx context.Context, dst Store, key string, v any) error {
 		return err
 	}
 	sum := sha256.Sum256(append(data, '\n'))
-	err = dst.Put(ctx, Upload{Key: key, Path: tmp.Name(), Size: int64(len(data) + 1), SHA256: hex.EncodeToString(sum[:]),
+	err = dst.Put(ctx, store.Upload{Key: key, Path: tmp.Name(), Size: int64(len(data) + 1), SHA256: hex.EncodeToString(sum[:]),
 		ContentType: "application/json", CacheControl: CacheMutable})
 	if err != nil {
 		return fmt.Errorf("write %s: %w", key, err)
@@ -539,8 +503,8 @@ func (p *Plan) publishesPointers() bool {
 }
 
 // upload is how f goes up, with data when it was read before.
-func (opts Options) upload(f File, data []byte) Upload {
-	u := Upload{Key: f.Rel, Path: f.Path, Size: f.Size, SHA256: f.SHA256, Data: data}
+func (opts Options) upload(f File, data []byte) store.Upload {
+	u := store.Upload{Key: f.Rel, Path: f.Path, Size: f.Size, SHA256: f.SHA256, Data: data}
 	if opts.Headers != nil {
 		u.ContentType, u.CacheControl = opts.Headers(f)
 	}

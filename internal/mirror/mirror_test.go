@@ -14,23 +14,24 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 // memStore records the order of every Put, and fails where told to.
 type memStore struct {
 	mu      sync.Mutex
-	objects map[string]mirror.Object
+	objects map[string]store.Object
 	puts    []string
 	deletes []string
 	failOn  func(key string) bool
 	noSum   bool // list without sha256 metadata, as plain S3 does
 }
 
-func newMemStore() *memStore { return &memStore{objects: map[string]mirror.Object{}} }
+func newMemStore() *memStore { return &memStore{objects: map[string]store.Object{}} }
 
-func (m *memStore) List(ctx context.Context, _ func(string) bool, fn func(mirror.Object) error) error {
+func (m *memStore) List(ctx context.Context, _ func(string) bool, fn func(store.Object) error) error {
 	m.mu.Lock()
-	objs := make([]mirror.Object, 0, len(m.objects))
+	objs := make([]store.Object, 0, len(m.objects))
 	for _, o := range m.objects {
 		if m.noSum {
 			o.SHA256 = ""
@@ -46,13 +47,13 @@ func (m *memStore) List(ctx context.Context, _ func(string) bool, fn func(mirror
 	return nil
 }
 
-func (m *memStore) Put(ctx context.Context, u mirror.Upload) error {
+func (m *memStore) Put(ctx context.Context, u store.Upload) error {
 	if m.failOn != nil && m.failOn(u.Key) {
 		return fmt.Errorf("injected failure")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.objects[u.Key] = mirror.Object{Key: u.Key, Size: u.Size, SHA256: u.SHA256}
+	m.objects[u.Key] = store.Object{Key: u.Key, Size: u.Size, SHA256: u.SHA256}
 	m.puts = append(m.puts, u.Key)
 	return nil
 }
@@ -215,9 +216,9 @@ func TestDelete(t *testing.T) {
 	dir := fakeRepo(t)
 	dst := newMemStore()
 	mirror.Execute(context.Background(), plan(t, dir, dst, false), dst, mirror.Options{Jobs: 4})
-	dst.objects["objects/ff/"+strings.Repeat("9", 62)+".filez"] = mirror.Object{Key: "objects/ff/" + strings.Repeat("9", 62) + ".filez", Size: 1}
-	dst.objects["refs/heads/old"] = mirror.Object{Key: "refs/heads/old", Size: 1}
-	dst.objects["tmp/leftover"] = mirror.Object{Key: "tmp/leftover", Size: 1}
+	dst.objects["objects/ff/"+strings.Repeat("9", 62)+".filez"] = store.Object{Key: "objects/ff/" + strings.Repeat("9", 62) + ".filez", Size: 1}
+	dst.objects["refs/heads/old"] = store.Object{Key: "refs/heads/old", Size: 1}
+	dst.objects["tmp/leftover"] = store.Object{Key: "tmp/leftover", Size: 1}
 	os.WriteFile(filepath.Join(dir, "summary.sig"), []byte("sig 2"), 0o644)
 
 	dst.failOn = func(k string) bool { return k == "summary.sig" }

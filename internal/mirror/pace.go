@@ -2,16 +2,11 @@ package mirror
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// ErrThrottled marks a store's answer that asks for fewer requests
-// (SlowDown, 503, 429): the pacer halves its concurrency.
-var ErrThrottled = errors.New("throttled")
 
 // Pacer chooses how many uploads run at once, so that nobody has to find
 // the right --jobs: round trips that cost 40 ms need hundreds of requests in

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 // slowStore answers every Put after a round trip, as a far server does.
@@ -21,7 +22,7 @@ type slowStore struct {
 	throttle atomic.Bool
 }
 
-func (s *slowStore) Put(ctx context.Context, u mirror.Upload) error {
+func (s *slowStore) Put(ctx context.Context, u store.Upload) error {
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	if s.throttle.Load() && s.pacer != nil {

@@ -15,12 +15,13 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 // TraceKey is the trace file: written last by every sync that completed,
 // so that anyone can tell how fresh a mirror is (as Debian's mirror
 // traces do).
-const TraceKey = StateDir + "trace.json"
+const TraceKey = store.StateDir + "trace.json"
 
 // Trace says what a mirror held after its last complete sync.
 type Trace struct {

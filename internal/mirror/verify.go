@@ -15,6 +15,8 @@ import (
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/parallel"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
@@ -23,7 +25,7 @@ const maxManifest = 16 << 20
 
 // Reader is what Verify needs of a destination.
 type Reader interface {
-	List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(Object) error) error
+	List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(store.Object) error) error
 	Opener
 }
 
@@ -64,9 +66,9 @@ type VerifyReport struct {
 // files: every manifest parses (and, with Keys, verifies), and every
 // artifact it names is present with its size; deep, with its sha256.
 func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport, error) {
-	listing := map[string]Object{}
-	err := dst.List(ctx, nil, func(o Object) error {
-		if !strings.HasPrefix(o.Key, StateDir) { // the mirror's own state, not content
+	listing := map[string]store.Object{}
+	err := dst.List(ctx, nil, func(o store.Object) error {
+		if !strings.HasPrefix(o.Key, store.StateDir) { // the mirror's own state, not content
 			listing[o.Key] = o
 		}
 		return nil
@@ -81,7 +83,7 @@ func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport,
 		}
 	}
 	if opts.Leftovers != nil {
-		candidates := make([]Object, 0, len(listing))
+		candidates := make([]store.Object, 0, len(listing))
 		for _, o := range listing {
 			candidates = append(candidates, o)
 		}
@@ -126,7 +128,7 @@ func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport,
 
 type verifier struct {
 	dst      Reader
-	listing  map[string]Object
+	listing  map[string]store.Object
 	jobs     int
 	mu       sync.Mutex
 	problems []string
@@ -252,27 +254,6 @@ func (v *verifier) Read(ctx context.Context, key string) ([]byte, error) {
 	return v.read(ctx, key, maxSummary)
 }
 
-// each runs fn over items with the verifier's parallelism.
-func each[T any](ctx context.Context, jobs int, items []T, fn func(T)) {
-	ch := make(chan T)
-	var wg sync.WaitGroup
-	for range jobs {
-		wg.Go(func() {
-			for it := range ch {
-				fn(it)
-			}
-		})
-	}
-	for _, it := range items {
-		if ctx.Err() != nil {
-			break
-		}
-		ch <- it
-	}
-	close(ch)
-	wg.Wait()
-}
-
 // metadataObjects downloads commits, dirtrees and dirmetas and checks that
 // their sha256 is their name (true of metadata objects, not of .filez).
 func (v *verifier) metadataObjects(ctx context.Context) {
@@ -282,7 +263,8 @@ func (v *verifier) metadataObjects(ctx context.Context) {
 			keys = append(keys, key)
 		}
 	}
-	each(ctx, v.jobs, keys, func(key string) {
+	parallel.Do(ctx, v.jobs, len(keys), func(i int) error {
+		key := keys[i]
 		want, _, _ := ostree.ObjectChecksum(key)
 		got, err := v.sha256(ctx, key)
 		switch {
@@ -291,6 +273,7 @@ func (v *verifier) metadataObjects(ctx context.Context) {
 		case got != want:
 			v.problem("%s: content has sha256 %s", key, got)
 		}
+		return nil
 	})
 }
 
@@ -303,27 +286,28 @@ func (v *verifier) releases(ctx context.Context, keys catalog.Verifier, deep boo
 			manifests = append(manifests, key)
 		}
 	}
-	each(ctx, v.jobs, manifests, func(key string) {
+	parallel.Do(ctx, v.jobs, len(manifests), func(i int) error {
+		key := manifests[i]
 		data, err := v.read(ctx, key, maxManifest)
 		if err != nil {
 			v.problem("%s: cannot read: %v", key, err)
-			return
+			return nil
 		}
 		var f *manifest.File
 		if keys != nil {
 			sig, err := v.read(ctx, key+trust.SigSuffix, 1<<16)
 			if err != nil {
 				v.problem("%s: no signature: %v", key, err)
-				return
+				return nil
 			}
 			f, _, err = catalog.Check(keys, key, key, data, sig)
 			if err != nil {
 				v.problem("%v", err)
-				return
+				return nil
 			}
 		} else if f, err = manifest.Parse(key, data); err != nil {
 			v.problem("%v", err)
-			return
+			return nil
 		}
 		if b := f.Build; b != nil && !b.Failed() {
 			if _, err := checkArtifacts(ctx, b, v, deep); err != nil {
@@ -332,6 +316,7 @@ func (v *verifier) releases(ctx context.Context, keys catalog.Verifier, deep boo
 				}
 			}
 		}
+		return nil
 	})
 }
 

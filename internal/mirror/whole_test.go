@@ -10,6 +10,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/store/local"
 )
 
@@ -35,7 +36,7 @@ func TestNotWholeStopsBeforeRefs(t *testing.T) {
 	}
 	// The object is at the destination after all (an earlier sync put
 	// it there): then the refs are whole.
-	dst.objects[someFile] = mirror.Object{Key: someFile, Size: 1}
+	dst.objects[someFile] = store.Object{Key: someFile, Size: 1}
 	if _, err := mirror.Execute(context.Background(), plan(t, dir, dst, false), dst, mirror.Options{Jobs: 4}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestDestinationSymlink(t *testing.T) {
 	// Even a store asked directly refuses to write through it.
 	f := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(f, []byte("x"), 0o644)
-	if err := dst.Put(context.Background(), mirror.Upload{Key: "refs/heads/x", Path: f, Size: 1}); err == nil {
+	if err := dst.Put(context.Background(), store.Upload{Key: "refs/heads/x", Path: f, Size: 1}); err == nil {
 		t.Error("Put wrote through a symbolic link")
 	}
 	if err := dst.Delete(context.Background(), "refs"); err == nil {

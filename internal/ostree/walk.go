@@ -3,8 +3,11 @@ package ostree
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
+
+	"github.com/projectatomic/atomic-site/internal/parallel"
 )
 
 // Objects is what a walk needs of a repository: whether an object is
@@ -96,35 +99,23 @@ func (w *walker) ref(ctx context.Context, ref, commit string) error {
 	// Breadth first, each level's dirtrees read in parallel.
 	level := []string{c.RootTree}
 	for len(level) > 0 {
-		var next []string
-		var mu sync.Mutex
-		work := make(chan string)
-		var wg sync.WaitGroup
-		for range min(w.jobs, len(level)) {
-			wg.Go(func() {
-				for sum := range work {
-					subdirs := w.tree(ctx, ref, sum)
-					mu.Lock()
-					next = append(next, subdirs...)
-					mu.Unlock()
-				}
-			})
-		}
+		var todo []string
+		w.mu.Lock()
 		for _, sum := range level {
-			w.mu.Lock()
-			done := w.seen[sum]
-			w.seen[sum] = true
-			w.mu.Unlock()
-			if !done && ctx.Err() == nil {
-				work <- sum
+			if !w.seen[sum] {
+				w.seen[sum] = true
+				todo = append(todo, sum)
 			}
 		}
-		close(work)
-		wg.Wait()
-		if err := ctx.Err(); err != nil {
+		w.mu.Unlock()
+		subdirs := make([][]string, len(todo))
+		if err := parallel.Do(ctx, w.jobs, len(todo), func(i int) error {
+			subdirs[i] = w.tree(ctx, ref, todo[i])
+			return nil
+		}); err != nil {
 			return err
 		}
-		level = next
+		level = slices.Concat(subdirs...)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 // tmpPrefix begins the name of a file being written.
@@ -41,13 +41,7 @@ type Store struct {
 	dirs sync.Map // slash path of a directory checked to be real → true
 }
 
-var (
-	_ io.Closer        = (*Store)(nil)
-	_ mirror.Store     = (*Store)(nil)
-	_ mirror.Summer    = (*Store)(nil)
-	_ mirror.Locker    = (*Store)(nil)
-	_ mirror.Leftovers = (*Store)(nil)
-)
+var _ io.Closer = (*Store)(nil)
 
 // New returns a Store rooted at dir. The directory is made by the first
 // write, so that a dry run changes nothing.
@@ -93,7 +87,7 @@ func checkKey(key string) error {
 
 // List walks the directory. Temporary files of unfinished writes are not
 // objects; a symbolic link is listed as one, and not followed.
-func (s *Store) List(ctx context.Context, _ func(string) bool, fn func(mirror.Object) error) error {
+func (s *Store) List(ctx context.Context, _ func(string) bool, fn func(store.Object) error) error {
 	root, err := s.open(false)
 	if root == nil || err != nil {
 		return err // nil: nothing published yet
@@ -109,7 +103,7 @@ func (s *Store) List(ctx context.Context, _ func(string) bool, fn func(mirror.Ob
 			return err
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			return fn(mirror.Object{Key: p, Symlink: true})
+			return fn(store.Object{Key: p, Symlink: true})
 		}
 		if d.IsDir() || strings.HasPrefix(d.Name(), tmpPrefix) {
 			return nil
@@ -121,7 +115,7 @@ func (s *Store) List(ctx context.Context, _ func(string) bool, fn func(mirror.Ob
 		if err != nil {
 			return err
 		}
-		return fn(mirror.Object{Key: p, Size: fi.Size()})
+		return fn(store.Object{Key: p, Size: fi.Size()})
 	})
 }
 
@@ -148,9 +142,9 @@ func (s *Store) realDirs(root *os.Root, key string) error {
 	case err != nil:
 		return err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%s is a symbolic link: the mirror writes only into real directories (%w)", s.name(dir), mirror.ErrPermanent)
+		return fmt.Errorf("%s is a symbolic link: the mirror writes only into real directories (%w)", s.name(dir), store.ErrPermanent)
 	case !fi.IsDir():
-		return fmt.Errorf("%s is not a directory (%w)", s.name(dir), mirror.ErrPermanent)
+		return fmt.Errorf("%s is not a directory (%w)", s.name(dir), store.ErrPermanent)
 	}
 	s.dirs.Store(dir, true)
 	return nil
@@ -159,14 +153,14 @@ func (s *Store) realDirs(root *os.Root, key string) error {
 // notLink fails if key is a symbolic link.
 func (s *Store) notLink(root *os.Root, key string) error {
 	if fi, err := root.Lstat(key); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return fmt.Errorf("%s is a symbolic link the mirror did not create: it neither follows nor replaces it (%w)", s.name(key), mirror.ErrPermanent)
+		return fmt.Errorf("%s is a symbolic link the mirror did not create: it neither follows nor replaces it (%w)", s.name(key), store.ErrPermanent)
 	}
 	return nil
 }
 
 // Put copies the file into place through a temporary file, removed if
 // anything fails: a reader never finds part of a file under its name.
-func (s *Store) Put(ctx context.Context, u mirror.Upload) error {
+func (s *Store) Put(ctx context.Context, u store.Upload) error {
 	if err := checkKey(u.Key); err != nil {
 		return err
 	}
@@ -186,7 +180,7 @@ func (s *Store) Put(ctx context.Context, u mirror.Upload) error {
 	return nil
 }
 
-func (s *Store) put(root *os.Root, u mirror.Upload) error {
+func (s *Store) put(root *os.Root, u store.Upload) error {
 	in, err := u.Body()
 	if err != nil {
 		return err
@@ -231,7 +225,7 @@ func createTemp(root *os.Root, dir string) (*os.File, string, error) {
 // names the destination file) and marks as permanent what trying again
 // cannot mend: a full disk, a read-only file system, no permission.
 func classify(err error) error {
-	if errors.Is(err, mirror.ErrPermanent) {
+	if errors.Is(err, store.ErrPermanent) {
 		return err
 	}
 	var pe *os.PathError
@@ -244,11 +238,11 @@ func classify(err error) error {
 	}
 	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EACCES, syscall.EPERM} {
 		if errors.Is(err, e) {
-			return fmt.Errorf("%w (%w)", err, mirror.ErrPermanent)
+			return fmt.Errorf("%w (%w)", err, store.ErrPermanent)
 		}
 	}
 	if strings.Contains(err.Error(), "escapes from parent") {
-		return fmt.Errorf("%w (%w)", err, mirror.ErrPermanent)
+		return fmt.Errorf("%w (%w)", err, store.ErrPermanent)
 	}
 	return err
 }
@@ -303,12 +297,12 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // Leftovers lists the temporary files of writes that never finished (a
 // killed run's).
-func (s *Store) Leftovers(ctx context.Context, _ []mirror.Object) ([]mirror.Leftover, error) {
+func (s *Store) Leftovers(ctx context.Context, _ []store.Object) ([]store.Leftover, error) {
 	root, err := s.open(false)
 	if root == nil || err != nil {
 		return nil, err
 	}
-	var out []mirror.Leftover
+	var out []store.Leftover
 	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -318,7 +312,7 @@ func (s *Store) Leftovers(ctx context.Context, _ []mirror.Object) ([]mirror.Left
 		}
 		if d.Type().IsRegular() && strings.HasPrefix(d.Name(), tmpPrefix) {
 			if fi, err := d.Info(); err == nil {
-				out = append(out, mirror.Leftover{Key: p, Size: fi.Size(), Started: fi.ModTime(), Kind: "temporary file"})
+				out = append(out, store.Leftover{Key: p, Size: fi.Size(), Started: fi.ModTime(), Kind: "temporary file"})
 			}
 		}
 		return nil
@@ -327,7 +321,7 @@ func (s *Store) Leftovers(ctx context.Context, _ []mirror.Object) ([]mirror.Left
 }
 
 // RemoveLeftover removes a temporary file found by Leftovers.
-func (s *Store) RemoveLeftover(ctx context.Context, l mirror.Leftover) error {
+func (s *Store) RemoveLeftover(ctx context.Context, l store.Leftover) error {
 	if !strings.HasPrefix(path.Base(l.Key), tmpPrefix) {
 		return fmt.Errorf("%s: not a temporary file of the mirror", s.name(l.Key))
 	}
@@ -336,42 +330,42 @@ func (s *Store) RemoveLeftover(ctx context.Context, l mirror.Leftover) error {
 
 // Lock takes DEST/.mirror/lock with flock: held while the process lives,
 // released by the kernel when it dies, however it dies.
-func (s *Store) Lock(ctx context.Context, dest string, h mirror.Holder) (mirror.Lease, error) {
+func (s *Store) Lock(ctx context.Context, dest string, h store.Holder) (store.Lease, error) {
 	root, err := s.open(true)
 	if err == nil {
-		err = s.realDirs(root, mirror.LockKey)
+		err = s.realDirs(root, store.LockKey)
 	}
 	if err == nil {
-		err = s.notLink(root, mirror.LockKey)
+		err = s.notLink(root, store.LockKey)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", s.name(mirror.LockKey), err)
+		return nil, fmt.Errorf("lock %s: %w", s.name(store.LockKey), err)
 	}
-	f, err := root.OpenFile(mirror.LockKey, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := root.OpenFile(store.LockKey, os.O_RDWR|os.O_CREATE, 0o644)
 	readOnly := false
 	if errors.Is(err, syscall.EROFS) {
 		// A read-only destination: an flock still excludes other runs,
 		// and the first write names the real trouble.
-		if ro, rerr := root.Open(mirror.LockKey); rerr == nil {
+		if ro, rerr := root.Open(store.LockKey); rerr == nil {
 			f, err, readOnly = ro, nil, true
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", s.name(mirror.LockKey), err)
+		return nil, fmt.Errorf("lock %s: %w", s.name(store.LockKey), err)
 	}
-	name := s.name(mirror.LockKey)
+	name := s.name(store.LockKey)
 	ok, err := tryLock(f)
 	if err != nil || !ok {
 		defer f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", name, err)
 		}
-		var cur mirror.Holder
+		var cur store.Holder
 		data, _ := io.ReadAll(io.LimitReader(f, 1<<16))
 		if json.Unmarshal(data, &cur) != nil {
 			cur.Tool = "a run that has not written its name yet"
 		}
-		return nil, &mirror.LockedError{Dest: dest, Holder: cur}
+		return nil, &store.LockedError{Dest: dest, Holder: cur}
 	}
 	if readOnly {
 		return &fileLease{f: f}, nil

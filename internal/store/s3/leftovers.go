@@ -6,19 +6,17 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
-
-var _ mirror.Leftovers = (*Store)(nil)
 
 // Leftovers lists the incomplete multipart uploads below the prefix: a
 // killed run's, whose parts the store keeps (and AWS bills) until they
 // are aborted. AWS lists them for the whole prefix; MinIO only for one
 // key at a time, so each candidate large enough to have gone multipart
 // is asked after too.
-func (s *Store) Leftovers(ctx context.Context, candidates []mirror.Object) ([]mirror.Leftover, error) {
+func (s *Store) Leftovers(ctx context.Context, candidates []store.Object) ([]store.Leftover, error) {
 	seen := map[string]bool{}
-	var out []mirror.Leftover
+	var out []store.Leftover
 	list := func(prefix string) error {
 		for u := range s.client.ListIncompleteUploads(ctx, s.bucket, prefix, true) {
 			if u.Err != nil {
@@ -44,9 +42,9 @@ func (s *Store) Leftovers(ctx context.Context, candidates []mirror.Object) ([]mi
 	return out, nil
 }
 
-func (s *Store) leftover(ctx context.Context, u minio.ObjectMultipartInfo) mirror.Leftover {
+func (s *Store) leftover(ctx context.Context, u minio.ObjectMultipartInfo) store.Leftover {
 	core := minio.Core{Client: s.client}
-	l := mirror.Leftover{Key: strings.TrimPrefix(u.Key, s.prefix), ID: u.UploadID, Started: u.Initiated, Kind: "incomplete upload"}
+	l := store.Leftover{Key: strings.TrimPrefix(u.Key, s.prefix), ID: u.UploadID, Started: u.Initiated, Kind: "incomplete upload"}
 	// The size of the parts held, for the report.
 	for marker := 0; ; {
 		parts, err := core.ListObjectParts(ctx, s.bucket, u.Key, u.UploadID, marker, 1000)
@@ -65,7 +63,7 @@ func (s *Store) leftover(ctx context.Context, u minio.ObjectMultipartInfo) mirro
 }
 
 // RemoveLeftover aborts an incomplete upload.
-func (s *Store) RemoveLeftover(ctx context.Context, l mirror.Leftover) error {
+func (s *Store) RemoveLeftover(ctx context.Context, l store.Leftover) error {
 	core := minio.Core{Client: s.client}
 	return classify(core.AbortMultipartUpload(ctx, s.bucket, s.prefix+l.Key, l.ID))
 }

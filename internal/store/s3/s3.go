@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,7 +21,8 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 
-	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/parallel"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 // Store is a bucket and a key prefix.
@@ -35,9 +35,8 @@ type Store struct {
 	metadataListing bool
 	partSize        uint64
 	partThreads     uint
+	retry           store.RetryPolicy
 }
-
-var _ mirror.Store = (*Store)(nil)
 
 // Options configure a Store.
 type Options struct {
@@ -50,6 +49,10 @@ type Options struct {
 	PartThreads uint
 	// MaxConns bounds the connections kept open to the server.
 	MaxConns int
+	// Retry is how each listing request is tried again after a transient
+	// failure, resuming after the last key delivered (the zero policy
+	// tries once). Other calls are the caller's to retry.
+	Retry store.RetryPolicy
 }
 
 // ParseDest splits "s3://BUCKET/PREFIX".
@@ -124,6 +127,7 @@ func New(dest string, opts Options) (*Store, error) {
 		metadataListing: !s3utils.IsAmazonEndpoint(*u),
 		partSize:        max(opts.PartSize, 16<<20),
 		partThreads:     max(opts.PartThreads, 4),
+		retry:           opts.Retry,
 	}
 	return s, nil
 }
@@ -135,7 +139,7 @@ func (s *Store) Check(ctx context.Context) error {
 		return fmt.Errorf("s3://%s: %w", s.bucket, classify(err))
 	}
 	if !ok {
-		return fmt.Errorf("s3://%s: no such bucket: %w", s.bucket, mirror.ErrPermanent)
+		return fmt.Errorf("s3://%s: no such bucket: %w", s.bucket, store.ErrPermanent)
 	}
 	return nil
 }
@@ -153,10 +157,10 @@ func (s *Store) Check(ctx context.Context) error {
 // object's to list it): small mutable files are known by their MD5 ETag.
 // Only partitions needSum asks for carry it. Objects reach fn one at a
 // time through a bounded channel.
-func (s *Store) List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(mirror.Object) error) error {
+func (s *Store) List(ctx context.Context, needSum func(keyOrPrefix string) bool, fn func(store.Object) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the listing goroutines if fn fails
-	objects := make(chan mirror.Object, 1024)
+	objects := make(chan store.Object, 1024)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(objects)
@@ -179,7 +183,7 @@ func (s *Store) List(ctx context.Context, needSum func(keyOrPrefix string) bool,
 // pageSize is S3's largest listing page.
 const pageSize = 1000
 
-func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- mirror.Object) error {
+func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- store.Object) error {
 	started := time.Now()
 	meta := func(name string) bool {
 		return s.metadataListing && (needSum == nil || needSum(strings.TrimPrefix(name, s.prefix)))
@@ -200,7 +204,7 @@ func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- 
 	// object's metadata to list it, which made a page ten times slower
 	// here; mutable files are small single-part uploads, whose ETag is
 	// their MD5.
-	var first []mirror.Object
+	var first []store.Object
 	truncated := false
 	pctx, pcancel := context.WithCancel(ctx)
 	err := s.listObjects(pctx, minio.ListObjectsOptions{Prefix: s.prefix, Recursive: true}, func(o minio.ObjectInfo) error {
@@ -238,27 +242,7 @@ func (s *Store) list(ctx context.Context, needSum func(string) bool, out chan<- 
 		}
 		parts = d.parts
 	}
-	dctx, dcancel := context.WithCancel(ctx) // ends the feed on a failure
-	defer dcancel()
-	work := make(chan part)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range min(listWorkers, max(len(parts), 1)) {
-		wg.Go(func() {
-			for p := range work {
-				// Ranges, like the first page, go without metadata.
-				m := meta(p.name) && p.upTo == ""
-				if err := s.listPart(ctx, p, m, out); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-					dcancel()
-				}
-			}
-		})
-	}
-feed:
+	var todo []part
 	for _, p := range parts {
 		// Keys up to last were delivered by the single listing.
 		switch {
@@ -271,20 +255,13 @@ feed:
 		case !p.single && last > p.name:
 			continue // every key below p sorts before last
 		}
-		select {
-		case work <- p:
-		case <-dctx.Done():
-			break feed
-		}
+		todo = append(todo, p)
 	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-	}
-	return ctx.Err()
+	return parallel.Do(ctx, listWorkers, len(todo), func(i int) error {
+		// Ranges, like the first page, go without metadata.
+		p := todo[i]
+		return s.listPart(ctx, p, meta(p.name) && p.upTo == "", out)
+	})
 }
 
 // errEnough stops a listing that has delivered what was asked.
@@ -351,41 +328,25 @@ func (s *Store) partitions(ctx context.Context) ([]part, error) {
 	level := []string{s.prefix}
 	for range 2 {
 		var next []string
-		g := make(chan string)
-		errs := make(chan error, len(level))
-		var wg sync.WaitGroup
-		for range min(listWorkers, len(level)) {
-			wg.Go(func() {
-				for pre := range g {
-					// A listing resumed after a common prefix may name it again.
-					seen := map[string]bool{}
-					err := s.listObjects(ctx, minio.ListObjectsOptions{Prefix: pre}, func(o minio.ObjectInfo) error {
-						if seen[o.Key] {
-							return nil
-						}
-						seen[o.Key] = true
-						mu.Lock()
-						defer mu.Unlock()
-						if strings.HasSuffix(o.Key, "/") {
-							next = append(next, o.Key)
-						} else {
-							parts = append(parts, part{name: o.Key, single: true})
-						}
-						return nil
-					})
-					if err != nil {
-						errs <- err
-					}
+		err := parallel.Do(ctx, listWorkers, len(level), func(i int) error {
+			// A listing resumed after a common prefix may name it again.
+			seen := map[string]bool{}
+			return s.listObjects(ctx, minio.ListObjectsOptions{Prefix: level[i]}, func(o minio.ObjectInfo) error {
+				if seen[o.Key] {
+					return nil
 				}
+				seen[o.Key] = true
+				mu.Lock()
+				defer mu.Unlock()
+				if strings.HasSuffix(o.Key, "/") {
+					next = append(next, o.Key)
+				} else {
+					parts = append(parts, part{name: o.Key, single: true})
+				}
+				return nil
 			})
-		}
-		for _, pre := range level {
-			g <- pre
-		}
-		close(g)
-		wg.Wait()
-		close(errs)
-		if err := <-errs; err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
 		level = next
@@ -396,8 +357,8 @@ func (s *Store) partitions(ctx context.Context) ([]part, error) {
 	return parts, nil
 }
 
-func (s *Store) object(o minio.ObjectInfo) mirror.Object {
-	obj := mirror.Object{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, ETag: o.ETag}
+func (s *Store) object(o minio.ObjectInfo) store.Object {
+	obj := store.Object{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, ETag: o.ETag}
 	obj.SHA256 = metaSHA256(o.UserMetadata)
 	if obj.SHA256 == "" {
 		obj.SHA256 = metaSHA256(o.UserMetadataStripped)
@@ -405,7 +366,7 @@ func (s *Store) object(o minio.ObjectInfo) mirror.Object {
 	return obj
 }
 
-func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- mirror.Object) error {
+func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- store.Object) error {
 	opts := minio.ListObjectsOptions{Prefix: p.name, Recursive: !p.single, WithMetadata: meta, StartAfter: p.after}
 	err := s.listObjects(ctx, opts, func(o minio.ObjectInfo) error {
 		if p.single && o.Key != p.name {
@@ -427,37 +388,29 @@ func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- mirr
 	return err
 }
 
-// listAttempts bounds the tries of one listing request.
-const listAttempts = 6
-
 // listObjects lists as opts say, calling fn once per key. A listing is
-// many requests; one that fails for a transient reason (a reset, a 5xx)
-// is tried again from after the last key delivered, so that one bad
-// request neither restarts the whole listing nor repeats a key.
+// many requests; one that fails for a transient reason is tried again, as
+// the store's retry policy says, from after the last key delivered, so
+// that one bad request neither restarts the whole listing nor repeats a
+// key.
 func (s *Store) listObjects(ctx context.Context, opts minio.ListObjectsOptions, fn func(minio.ObjectInfo) error) error {
-	wait := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		var lerr error
+	var stopped error // fn's own error: not retried
+	err := s.retry.Do(ctx, "list", opts.Prefix, func() error {
 		for o := range s.client.ListObjects(ctx, s.bucket, opts) {
 			if o.Err != nil {
-				lerr = classify(o.Err)
-				break
+				return classify(o.Err)
 			}
-			if err := fn(o); err != nil {
-				return err
+			if stopped = fn(o); stopped != nil {
+				return nil
 			}
 			opts.StartAfter = o.Key
 		}
-		if lerr == nil || errors.Is(lerr, mirror.ErrPermanent) || attempt == listAttempts || ctx.Err() != nil {
-			return lerr
-		}
-		select {
-		case <-time.After(wait/2 + rand.N(wait)):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		wait *= 2
+		return nil
+	})
+	if stopped != nil {
+		return stopped
 	}
+	return err
 }
 
 func metaSHA256(m map[string]string) string {
@@ -472,7 +425,7 @@ func metaSHA256(m map[string]string) string {
 // Put uploads a file; large ones go multipart with parallel parts. The
 // body is the open file (or the data read before), which minio-go can seek
 // to retry.
-func (s *Store) Put(ctx context.Context, u mirror.Upload) error {
+func (s *Store) Put(ctx context.Context, u store.Upload) error {
 	f, err := u.Body()
 	if err != nil {
 		return err
@@ -512,7 +465,7 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return o, nil
 }
 
-// classify marks errors that retrying cannot fix as mirror.ErrPermanent.
+// classify marks errors that retrying cannot fix as store.ErrPermanent.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -520,13 +473,13 @@ func classify(err error) error {
 	r := minio.ToErrorResponse(err)
 	switch {
 	case r.Code == "SlowDown" || r.StatusCode == http.StatusServiceUnavailable || r.StatusCode == http.StatusTooManyRequests:
-		return fmt.Errorf("%w (%w)", err, mirror.ErrThrottled)
+		return fmt.Errorf("%w (%w)", err, store.ErrThrottled)
 	case r.StatusCode >= 500 || r.StatusCode == http.StatusRequestTimeout:
 		return err
 	case r.Code == "NoSuchKey" || r.StatusCode == http.StatusNotFound && r.Code != "NoSuchBucket":
-		return fmt.Errorf("%w (%w, %w)", err, fs.ErrNotExist, mirror.ErrPermanent)
+		return fmt.Errorf("%w (%w, %w)", err, fs.ErrNotExist, store.ErrPermanent)
 	case r.StatusCode >= 400:
-		return fmt.Errorf("%w (%w)", err, mirror.ErrPermanent)
+		return fmt.Errorf("%w (%w)", err, store.ErrPermanent)
 	}
 	return err // network errors: worth another try
 }

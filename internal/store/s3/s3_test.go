@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/store/s3"
 	"github.com/projectatomic/atomic-site/internal/store/storetest"
 	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
@@ -59,11 +59,11 @@ func TestMultipart(t *testing.T) {
 	os.WriteFile(p, data, 0o644)
 	sum := sha256.Sum256(data)
 	ctx := context.Background()
-	if err := st.Put(ctx, mirror.Upload{Key: "stable/x86_64/big.raw.xz", Path: p, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}); err != nil {
+	if err := st.Put(ctx, store.Upload{Key: "stable/x86_64/big.raw.xz", Path: p, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}); err != nil {
 		t.Fatal(err)
 	}
-	var got mirror.Object
-	st.List(ctx, nil, func(o mirror.Object) error { got = o; return nil })
+	var got store.Object
+	st.List(ctx, nil, func(o store.Object) error { got = o; return nil })
 	if got.Size != int64(len(data)) || !strings.Contains(got.ETag, "-") {
 		t.Errorf("listed %+v: want the size and a multipart ETag", got)
 	}
@@ -98,13 +98,13 @@ func TestListPartitions(t *testing.T) {
 		}
 		for _, k := range keys {
 			want[k] = true
-			if err := st.Put(ctx, mirror.Upload{Key: k, Path: p, Size: 1, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+			if err := st.Put(ctx, store.Upload{Key: k, Path: p, Size: 1, SHA256: hex.EncodeToString(sum[:])}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		got := map[string]int{}
 		needSum := func(k string) bool { return !strings.HasPrefix(k, "objects/") }
-		err := st.List(ctx, needSum, func(o mirror.Object) error {
+		err := st.List(ctx, needSum, func(o store.Object) error {
 			got[o.Key]++
 			if o.Key == "summary" && o.SHA256 == "" && strings.Trim(o.ETag, `"`) != md5x {
 				t.Errorf("%d keys: summary listed without its sha256 or MD5: %+v", n, o)

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 )
 
 // Store is a destination under test: a mirror.Store that can also be read.
@@ -36,9 +37,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		sum := sha256.Sum256([]byte(content))
 		return p, hex.EncodeToString(sum[:])
 	}
-	list := func(t *testing.T, s Store) map[string]mirror.Object {
-		got := map[string]mirror.Object{}
-		if err := s.List(ctx, nil, func(o mirror.Object) error { got[o.Key] = o; return nil }); err != nil {
+	list := func(t *testing.T, s Store) map[string]store.Object {
+		got := map[string]store.Object{}
+		if err := s.List(ctx, nil, func(o store.Object) error { got[o.Key] = o; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return got
@@ -66,7 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		keys := []string{"config", "refs/heads/fedora/28/x86_64/atomic-host", "objects/ab/cdef.filez"}
 		for _, k := range keys {
 			p, sum := file(t, "content of "+k)
-			if err := s.Put(ctx, mirror.Upload{Key: k, Path: p, Size: int64(len("content of " + k)), SHA256: sum,
+			if err := s.Put(ctx, store.Upload{Key: k, Path: p, Size: int64(len("content of " + k)), SHA256: sum,
 				ContentType: "text/plain", CacheControl: mirror.CacheMutable}); err != nil {
 				t.Fatalf("Put %s: %v", k, err)
 			}
@@ -99,7 +100,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		// Overwrite in place.
 		p, sum := file(t, "new")
-		if err := s.Put(ctx, mirror.Upload{Key: "config", Path: p, Size: 3, SHA256: sum}); err != nil {
+		if err := s.Put(ctx, store.Upload{Key: "config", Path: p, Size: 3, SHA256: sum}); err != nil {
 			t.Fatal(err)
 		}
 		if c := read(t, s, "config"); c != "new" {
