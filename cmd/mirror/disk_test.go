@@ -3,35 +3,13 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/projectatomic/atomic-site/internal/testkit/disk"
 )
-
-// tmpfs mounts a tmpfs of the given size (mount's notation, like 1m) at a
-// fresh directory and unmounts it when the test ends. Tests run as root
-// (make test, CI).
-func tmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("mounting a tmpfs needs root: make test and CI run as root")
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount tmpfs: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
-	return dir
-}
-
-func remount(t *testing.T, dir, opts string) {
-	t.Helper()
-	if out, err := exec.Command("mount", "-o", "remount,"+opts, dir).CombinedOutput(); err != nil {
-		t.Fatalf("remount %s: %v\n%s", opts, err, out)
-	}
-}
 
 // files lists the files below dir, as paths relative to it.
 func files(t *testing.T, dir string) []string {
@@ -54,7 +32,7 @@ func TestLocalDestinationFullOrReadOnly(t *testing.T) {
 	big := bytes.Repeat([]byte("atomic image "), 200_000) // 2.6 MB
 	os.WriteFile(filepath.Join(src, "big.img"), big, 0o644)
 	os.WriteFile(filepath.Join(src, "small.txt"), []byte("small\n"), 0o644)
-	dst := tmpfs(t, "1m")
+	dst := disk.Tmpfs(t, "1m")
 
 	_, errs, code := mirrorCmd(t, "sync", src, dst, "--progress", "none")
 	if code == 0 {
@@ -77,7 +55,7 @@ func TestLocalDestinationFullOrReadOnly(t *testing.T) {
 		}
 	}
 
-	remount(t, dst, "size=8m")
+	disk.Remount(t, dst, "size=8m")
 	if _, errs, code := mirrorCmd(t, "sync", src, dst, "--progress", "none"); code != 0 {
 		t.Fatalf("resync after freeing space: exit %d: %s", code, errs)
 	}
@@ -86,11 +64,11 @@ func TestLocalDestinationFullOrReadOnly(t *testing.T) {
 	}
 
 	os.WriteFile(filepath.Join(src, "new.txt"), []byte("new\n"), 0o644)
-	remount(t, dst, "ro")
+	disk.Remount(t, dst, "ro")
 	_, errs, code = mirrorCmd(t, "sync", src, dst, "--progress", "none")
 	want := "write " + filepath.Join(dst, "new.txt") + ": read-only file system"
 	if lines := strings.Split(strings.TrimSpace(errs), "\n"); code == 0 || len(lines) != 1 || !strings.Contains(lines[0], want) {
 		t.Errorf("read-only destination: exit %d, stderr %q; want one line saying %q", code, errs, want)
 	}
-	remount(t, dst, "rw")
+	disk.Remount(t, dst, "rw")
 }

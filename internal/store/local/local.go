@@ -372,7 +372,8 @@ func (s *Store) Lock(ctx context.Context, dest string, h store.Holder) (store.Le
 	}
 	h.Started = time.Now().UTC()
 	data, _ := json.MarshalIndent(h, "", "  ")
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt(append(data, '\n'), 0)
 	}
 	if err != nil {
