@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // binaries builds sitegen and mirror into a directory of their own.
@@ -84,7 +84,7 @@ func TestSystemdUnits(t *testing.T) {
 
 // The scheduled workflow passes actionlint.
 func TestWorkflow(t *testing.T) {
-	lint := filepath.Join(miniotest.ToolsDir(), "actionlint")
+	lint := filepath.Join(s3server.ToolsDir(), "actionlint")
 	if _, err := os.Stat(lint); err != nil {
 		if lint, err = exec.LookPath("actionlint"); err != nil {
 			t.Fatal("actionlint not found: run scripts/deps.sh (make test does)")

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // run runs one of the built commands and fails the test on a non-zero
@@ -39,7 +39,7 @@ func run(t *testing.T, bin string, args ...string) string {
 // fetched and checked against the manifest's sha256, a real ostree pull,
 // the announcement and sitegen check.
 func TestPipeline(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "")
 	srv.Bucket(t, "atomic-eu", "")
 	bin := binaries(t)

@@ -22,7 +22,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/parallel"
 	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/store/s3"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 func main() {
@@ -75,13 +75,13 @@ func benchAll(sections []string, nfiles, netFiles, rssObjects, planKeys int, ima
 		return err
 	}
 	defer os.RemoveAll(work)
-	srv, err := miniotest.StartServer(filepath.Join(work, "minio"))
+	srv, err := s3server.StartServer(filepath.Join(work, "minio"))
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	os.Setenv("AWS_ACCESS_KEY_ID", miniotest.AccessKey)
-	os.Setenv("AWS_SECRET_ACCESS_KEY", miniotest.SecretKey)
+	os.Setenv("AWS_ACCESS_KEY_ID", s3server.AccessKey)
+	os.Setenv("AWS_SECRET_ACCESS_KEY", s3server.SecretKey)
 
 	mirrorBin := filepath.Join(work, "mirror")
 	if out, err := exec.Command("go", "build", "-o", mirrorBin, "./cmd/mirror").CombinedOutput(); err != nil {

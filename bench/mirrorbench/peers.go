@@ -9,25 +9,25 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/testkit/faultproxy"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // peers runs the mirror, s5cmd and rclone, each with its own defaults,
 // against one endpoint.
 type peers struct {
 	mirror, s5cmd string
-	srv           *miniotest.Server
+	srv           *s3server.Server
 }
 
 func findS5cmd() (string, error) {
-	p := filepath.Join(miniotest.ToolsDir(), "s5cmd")
+	p := filepath.Join(s3server.ToolsDir(), "s5cmd")
 	if _, err := os.Stat(p); err == nil {
 		return p, nil
 	}
 	if p, err := exec.LookPath("s5cmd"); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("s5cmd not found in %s or PATH: run scripts/deps.sh --bench (make bench does)", miniotest.ToolsDir())
+	return "", fmt.Errorf("s5cmd not found in %s or PATH: run scripts/deps.sh --bench (make bench does)", s3server.ToolsDir())
 }
 
 // sync runs one tool's sync of dir to bucket/prefix through endpoint.
@@ -47,8 +47,8 @@ func rcloneEnv(endpoint string) []string {
 	return []string{
 		"RCLONE_CONFIG_BENCH_TYPE=s3", "RCLONE_CONFIG_BENCH_PROVIDER=Minio",
 		"RCLONE_CONFIG_BENCH_ENDPOINT=" + endpoint,
-		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=" + miniotest.AccessKey,
-		"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=" + miniotest.SecretKey,
+		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=" + s3server.AccessKey,
+		"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=" + s3server.SecretKey,
 		"AWS_CA_BUNDLE=",
 	}
 }

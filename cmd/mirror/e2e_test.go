@@ -17,7 +17,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -97,9 +97,14 @@ func mirrorCmd(t *testing.T, args ...string) (string, string, int) {
 
 // The test that matters: after sync, a real ostree pull from the bucket
 // over HTTP succeeds and fsck is clean; after a second commit and sync,
-// the client moves to the new commit.
+// the client moves to the new commit. On both S3 servers.
 func TestSyncThenOstreePull(t *testing.T) {
-	srv := miniotest.Start(t)
+	for _, kind := range []string{s3server.MinIO, s3server.SeaweedFS} {
+		t.Run(kind, func(t *testing.T) { syncThenOstreePull(t, s3server.StartKind(t, kind)) })
+	}
+}
+
+func syncThenOstreePull(t *testing.T, srv *s3server.Server) {
 	srv.Bucket(t, "atomic", "repo")
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
@@ -134,9 +139,19 @@ func TestSyncThenOstreePull(t *testing.T) {
 	}
 
 	second := commitTree(t, repo, 300, 2, "second")
-	out, errs, code = mirrorCmd(t, "sync", repo, dest, "--endpoint", srv.Endpoint, "--progress", "none", "--delete")
+	out, errs, code = mirrorCmd(t, "sync", repo, dest, "--endpoint", srv.Endpoint, "--progress", "none", "--delete", "--json")
 	if code != 0 {
 		t.Fatalf("second sync exited %d: %s", code, errs)
+	}
+	// The new commit's objects, its commit, the ref and the summary go
+	// up; the first commit's objects stay, as the repository keeps them.
+	var rep2 struct {
+		Files    int  `json:"uploaded_files"`
+		Deleted  int  `json:"deleted"`
+		Complete bool `json:"complete"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep2); err != nil || !rep2.Complete || rep2.Files < 300 || rep2.Deleted != 0 {
+		t.Fatalf("second sync's report %s: %v; want over 300 files uploaded, none deleted", out, err)
 	}
 	ostreeCmd(t, "--repo="+client, "pull", "origin", ref)
 	ostreeCmd(t, "--repo="+client, "fsck")
@@ -184,7 +199,7 @@ func TestVerifyFindsProblems(t *testing.T) {
 // manifest refuses that release whole; the rest is published, manifests
 // after the artifacts they name.
 func TestSyncReleaseFiles(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	bucket := srv.Bucket(t, "images", "pub")
 	dir := t.TempDir()
 	signer, err := trust.LoadSigner("../../testdata/test-signing.key")

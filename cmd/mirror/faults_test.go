@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/testkit/faultproxy"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // maxRuns bounds how many runs a sync through faults may take to converge.
@@ -24,7 +24,7 @@ func TestSyncConvergesThroughFaults(t *testing.T) {
 		seed uint64
 	}{{0.10, 10}, {0.30, 30}} {
 		t.Run(fmt.Sprintf("%.0f%%", tc.rate*100), func(t *testing.T) {
-			srv := miniotest.Start(t)
+			srv := s3server.Start(t)
 			srv.Bucket(t, "atomic", "repo")
 			proxy, err := faultproxy.New(srv.Endpoint, tc.rate, tc.seed, 300*time.Millisecond)
 			if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/manifest"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -19,7 +19,7 @@ import (
 // mirror's ref and summary stay where they were, and a real client goes on
 // pulling the good commit.
 func TestRefGate(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
 	dest := "s3://atomic/repo"
 	repo := filepath.Join(t.TempDir(), "repo")

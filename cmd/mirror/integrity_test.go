@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/store"
+	"github.com/projectatomic/atomic-site/internal/store/s3"
 	"github.com/projectatomic/atomic-site/internal/testkit/faultproxy"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // slowProxy holds every request to the server delay, so that a sync lasts
 // long enough for other runs to meet it.
-func slowProxy(t *testing.T, srv *miniotest.Server, delay time.Duration) *faultproxy.Proxy {
+func slowProxy(t *testing.T, srv *s3server.Server, delay time.Duration) *faultproxy.Proxy {
 	t.Helper()
 	p, err := faultproxy.New(srv.Endpoint, 0, 1, 0)
 	if err != nil {
@@ -72,7 +73,7 @@ func pullAndFsck(t *testing.T, url, want string) {
 // overlap: exactly one publishes; the others refuse at once, naming it,
 // with exit code 3.
 func TestOneWriterPerDestination(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
 	proxy := slowProxy(t, srv, 60*time.Millisecond)
 	repo := filepath.Join(t.TempDir(), "repo")
@@ -107,8 +108,8 @@ func TestOneWriterPerDestination(t *testing.T) {
 // repository, and a --delete sync of another into the same destination a
 // second later. The second is refused; the first publishes whole.
 func TestDeleteRunRefusedWhileAnotherSyncs(t *testing.T) {
-	srv := miniotest.Start(t)
-	srv.Bucket(t, "atomic", "repo")
+	srv := s3server.Start(t)
+	bucket := srv.Bucket(t, "atomic", "repo")
 	proxy := slowProxy(t, srv, 40*time.Millisecond)
 	repoA := filepath.Join(t.TempDir(), "a")
 	repoB := filepath.Join(t.TempDir(), "b")
@@ -119,7 +120,7 @@ func TestDeleteRunRefusedWhileAnotherSyncs(t *testing.T) {
 	commitTree(t, repoB, 50, 22, "B")
 
 	a, errA := startProcess(t, "sync", repoA, "s3://atomic/repo", "--endpoint", proxy.URL, "--progress", "none")
-	time.Sleep(time.Second)
+	waitForLease(t, bucket)
 	_, errs, code := mirrorCmd(t, "sync", repoB, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--progress", "none",
 		"--delete", "--max-delete", "100%", "--delete-grace", "0s")
 	if code != exitLocked || !strings.Contains(errs, "is being synced by another run") {
@@ -134,10 +135,26 @@ func TestDeleteRunRefusedWhileAnotherSyncs(t *testing.T) {
 	}
 }
 
+// waitForLease returns once a run holds the bucket's lease: what a second
+// run, or a hand that removes it, waits for.
+func waitForLease(t *testing.T, bucket *s3.Store) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, _, err := bucket.ReadLease(context.Background()); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no run took the lease within 30s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // A lease of a live run elsewhere refuses the run; unlock removes it after
 // asking (--yes here); an expired lease is taken over by itself.
 func TestLeaseTakeoverAndUnlock(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	bucket := srv.Bucket(t, "atomic", "repo")
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
@@ -179,7 +196,7 @@ func TestLeaseTakeoverAndUnlock(t *testing.T) {
 // A lease lost during a run (removed by hand) stops the run before it
 // publishes a ref.
 func TestLeaseLostStopsBeforeRefs(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	bucket := srv.Bucket(t, "atomic", "repo")
 	proxy := slowProxy(t, srv, 40*time.Millisecond)
 	repo := filepath.Join(t.TempDir(), "repo")
@@ -188,16 +205,7 @@ func TestLeaseLostStopsBeforeRefs(t *testing.T) {
 	ctx := context.Background()
 
 	cmd, errb := startProcess(t, "sync", repo, "s3://atomic/repo", "--endpoint", proxy.URL, "--progress", "none")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, _, err := bucket.ReadLease(ctx); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the run never took its lease")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForLease(t, bucket)
 	if err := bucket.DeleteLease(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +300,7 @@ func TestVerifyWalksCommits(t *testing.T) {
 // published, naming the link; nothing of what they point at reaches the
 // store.
 func TestSymlinkOutOfSourceRefused(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	bucket := srv.Bucket(t, "atomic", "repo")
 	secret := filepath.Join(t.TempDir(), "hostname")
 	os.WriteFile(secret, []byte("secret-host-name\n"), 0o644)
@@ -316,7 +324,7 @@ func TestSymlinkOutOfSourceRefused(t *testing.T) {
 // With no credentials anywhere, the run says so in one line before it
 // tries anonymous access; --json carries the error of the failed run.
 func TestNoCredentialsSaidAndJSONError(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
 	src := t.TempDir()
 	os.WriteFile(filepath.Join(src, "image.raw.xz"), []byte("image"), 0o644)

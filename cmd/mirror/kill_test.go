@@ -16,7 +16,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/store/s3"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // mirrorProcess starts the mirror command as a process of its own.
@@ -60,7 +60,7 @@ func timed(t *testing.T, args ...string) time.Duration {
 // client only ever moves forward.
 func TestKilledSyncsNeverBreakClients(t *testing.T) {
 	const kills = 20
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
 	dest := "s3://atomic/repo"
 	repo := filepath.Join(t.TempDir(), "repo")
@@ -105,7 +105,7 @@ func TestKilledSyncsNeverBreakClients(t *testing.T) {
 // destination, clients pull fine, and a final run converges.
 func TestKilledDeletesKeepPendingConsistent(t *testing.T) {
 	const kills = 6
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	bucket := srv.Bucket(t, "atomic", "repo")
 	dest := "s3://atomic/repo"
 	repo := filepath.Join(t.TempDir(), "repo")

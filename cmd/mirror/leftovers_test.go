@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/store"
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // bigImage writes a 1 GiB image of seeded bytes into a new release
@@ -83,7 +83,7 @@ type cleanedReport struct {
 // SIGKILLs during a 1 GiB multipart upload leave incomplete uploads; the
 // next run aborts them, and the object is whole.
 func TestKilledMultipartUploadLeavesNothing(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	bucket := srv.Bucket(t, "atomic", "images")
 	dir, sum := bigImage(t)
 	sync := []string{"sync", dir, "s3://atomic/images", "--endpoint", srv.Endpoint, "--progress", "none", "--json"}

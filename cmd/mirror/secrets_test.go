@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // The secret key and the session token never appear in what the mirror
@@ -17,9 +17,9 @@ func TestSecretsNeverShown(t *testing.T) {
 		secret = "s3cr3t-NEVER-SHOWN-0a1b2c3d4e5f"
 		token  = "t0k3n-NEVER-SHOWN-6f5e4d3c2b1a"
 	)
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
-	t.Setenv("AWS_ACCESS_KEY_ID", miniotest.AccessKey)
+	t.Setenv("AWS_ACCESS_KEY_ID", s3server.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", secret) // wrong for this server
 	t.Setenv("AWS_SESSION_TOKEN", token)
 

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // gpgKey makes a signing key in a new GnuPG home, as a release engineer's
@@ -60,7 +60,7 @@ func signedClient(t *testing.T, url, pub string) client {
 // client that verifies commits and summary pulls the first commit, then
 // the second through the delta, and fsck passes.
 func TestSignedRepositoryWithDelta(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
 	sign, pub := gpgKey(t)
 	repo := filepath.Join(t.TempDir(), "repo")
@@ -97,7 +97,7 @@ func TestSignedRepositoryWithDelta(t *testing.T) {
 // Any failure must be that window (a signature that does not match), never
 // a missing object.
 func TestSummaryWindow(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
 	sign, pub := gpgKey(t)
 	repo := filepath.Join(t.TempDir(), "repo")

@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/testkit/miniotest"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // Several destinations at once, from a --config file, each with its own
 // report: two MinIO buckets and a local directory.
 func TestSyncTargets(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3server.Start(t)
 	srv.Bucket(t, "us-east", "atomic")
 	srv.Bucket(t, "eu-west", "atomic")
 	repo := filepath.Join(t.TempDir(), "repo")

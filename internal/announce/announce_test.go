@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/announce"
 	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
+	"github.com/projectatomic/atomic-site/internal/testkit/golden"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
 
@@ -143,9 +143,10 @@ func TestAnnouncementOfRevokedBuild(t *testing.T) {
 var update = flag.Bool("update", false, "rewrite testdata/golden")
 
 // TestGolden compares the announcement of every build of the example
-// history that passed its tests with testdata/golden/STREAM_RELEASE.eml.
+// history that passed its tests with testdata/golden/STREAM_RELEASE.eml.golden.
 // Run with -update to rewrite them, and review the diff.
 func TestGolden(t *testing.T) {
+	got := map[string][]byte{}
 	for _, b := range []struct{ stream, release string }{
 		{"stable", "28.20180425.0"},
 		{"stable", "28.20180508.0"},
@@ -153,24 +154,7 @@ func TestGolden(t *testing.T) {
 		{"testing", "28.20180515.1"},
 		{"testing", "28.20180604.1"},
 	} {
-		name := b.stream + "_" + b.release + ".eml"
-		t.Run(name, func(t *testing.T) {
-			got := raw(t, b.stream, b.release)
-			golden := filepath.Join("testdata", "golden", name)
-			if *update {
-				os.MkdirAll(filepath.Dir(golden), 0o755)
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("announcement differs from %s (run go test -update and review the diff):\n%s", golden, got)
-			}
-		})
+		got[b.stream+"_"+b.release+".eml"] = raw(t, b.stream, b.release)
 	}
+	golden.Check(t, filepath.Join("testdata", "golden"), got, *update)
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectatomic/atomic-site/internal/netlify"
+	"github.com/projectatomic/atomic-site/internal/testkit/netlify"
 )
 
 // chromium runs headless Chromium with the flags this machine needs (no

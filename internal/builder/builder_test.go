@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/rollback"
+	"github.com/projectatomic/atomic-site/internal/testkit/golden"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -75,9 +75,8 @@ func read(t *testing.T, path string) string {
 // TestPublishedManifestsAreTheVerifiedBytes) and the fingerprinted assets.
 func TestGolden(t *testing.T) {
 	out := build(t, exampleOptions(filepath.Join(repo, "testdata", "manifests")))
-	golden := filepath.Join("testdata", "golden")
-	var got []string
-	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+	got := map[string][]byte{}
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -86,43 +85,15 @@ func TestGolden(t *testing.T) {
 		case "manifests", "css", "js":
 			return filepath.SkipDir
 		}
-		if d.IsDir() {
-			return nil
-		}
-		got = append(got, rel)
-		want := filepath.Join(golden, rel+".golden")
-		if *update {
-			os.MkdirAll(filepath.Dir(want), 0o755)
-			return os.WriteFile(want, []byte(read(t, p)), 0o644)
-		}
-		if g, w := read(t, p), read(t, want); g != w {
-			t.Errorf("%s differs from %s (run go test -update and review the diff)\n%s", rel, want, firstDiff(g, w))
+		if !d.IsDir() {
+			got[filepath.ToSlash(rel)] = []byte(read(t, p))
 		}
 		return nil
 	})
-	var want []string
-	filepath.WalkDir(golden, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(golden, p)
-			want = append(want, strings.TrimSuffix(rel, ".golden"))
-		}
-		return err
-	})
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) && !*update {
-		t.Errorf("pages = %v\nwant %v", got, want)
+	if err != nil {
+		t.Fatalf("walk the built site: %v", err)
 	}
-}
-
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range min(len(g), len(w)) {
-		if g[i] != w[i] {
-			return "line " + strconv.Itoa(i+1) + ":\n got: " + g[i] + "\nwant: " + w[i]
-		}
-	}
-	return "lengths differ"
+	golden.Check(t, filepath.Join("testdata", "golden"), got, *update)
 }
 
 func TestBuildIsReproducible(t *testing.T) {

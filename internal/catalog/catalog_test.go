@@ -111,12 +111,30 @@ func TestLoadRejects(t *testing.T) {
 	}
 }
 
+// Dot files are temporary or editor files, ours included, and are left
+// alone even when they end in .json: each of these would fail to verify.
 func TestLoadIgnoresDotFiles(t *testing.T) {
 	dir := copyExample(t)
-	write(t, filepath.Join(dir, "stable", ".28.20180425.0.json.tmp-123"), []byte("half"))
-	write(t, filepath.Join(dir, "README.md"), []byte("notes"))
-	if _, err := catalog.Load(context.Background(), dir, keyring(t)); err != nil {
+	want, err := catalog.Load(context.Background(), dir, keyring(t))
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, name := range []string{
+		"stable/.28.20180425.0.json.tmp-123", // an atomicfile write under way
+		"stable/.28.20180425.0.json",         // a dot file that ends in .json
+		"stable/.28.20180425.0.json.sig",
+		".hidden/x.json", // a dot directory
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		write(t, p, []byte("half"))
+	}
+	got, err := catalog.Load(context.Background(), dir, keyring(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Signed()) != len(want.Signed()) {
+		t.Errorf("loaded %d files beside dot files, %d without", len(got.Signed()), len(want.Signed()))
 	}
 }
 

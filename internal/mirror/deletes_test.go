@@ -134,6 +134,9 @@ func TestDeleteGrace(t *testing.T) {
 	if err != nil || rep.Deleted != 2 || rep.Pending != 0 {
 		t.Fatalf("final run: deleted %d, pending %d, err %v; want 2 deleted, none pending", rep.Deleted, rep.Pending, err)
 	}
+	if left := slices.DeleteFunc(slices.Clone(gone), func(k string) bool { return slices.Contains(p.Delete, k) }); len(p.Delete) != 2 || len(left) != 1 {
+		t.Errorf("final run planned to delete %q; want the two keys the killed run left, of %q", p.Delete, gone)
+	}
 	if slices.ContainsFunc(gone, exists) || exists(mirror.PendingKey) {
 		t.Error("after the grace: a deleted key or the pending list is still there")
 	}

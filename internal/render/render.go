@@ -28,6 +28,7 @@ import (
 	"github.com/gohugoio/hugo/deps"
 	"github.com/gohugoio/hugo/hugofs"
 	"github.com/gohugoio/hugo/hugolib"
+	"github.com/gohugoio/hugo/resources/page"
 	"github.com/spf13/afero"
 
 	"github.com/projectatomic/atomic-site/internal/sitemap"
@@ -318,7 +319,7 @@ func (s *Site) Pages() int {
 func (s *Site) Sitemap() []sitemap.URL {
 	site := s.h.Sites[0]
 	lastmod := func(ref string) time.Time {
-		if p, err := site.GetPage(ref); err == nil && p != nil {
+		if p, err := site.GetPage(ref); err == nil && p != page.NilPage {
 			return p.Lastmod()
 		}
 		return time.Time{}

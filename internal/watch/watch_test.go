@@ -15,9 +15,13 @@ func TestDirsSeesNewDirectoriesAndDebounces(t *testing.T) {
 	root := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// New watches from the moment it returns: nothing to wait for.
+	w, err := watch.New([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := make(chan []string, 10)
-	go watch.Dirs(ctx, []string{root}, 50*time.Millisecond, func(c []string) { got <- c })
-	time.Sleep(100 * time.Millisecond) // let the watcher start
+	go w.Run(ctx, 50*time.Millisecond, func(c []string) { got <- c })
 
 	sub := filepath.Join(root, "stable")
 	if err := os.Mkdir(sub, 0o755); err != nil {

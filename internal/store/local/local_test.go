@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -16,15 +17,30 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	dirs := map[storetest.Store]string{}
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		s, err := local.New(filepath.Join(t.TempDir(), "mirror"))
+		dir := filepath.Join(t.TempDir(), "mirror")
+		s, err := local.New(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { s.Close() })
+		dirs[s] = dir
 		return s
+	}, storetest.Options{
+		MultipartSize: 1 << 20, // no parts here, but a file larger than a buffer
+		// A killed write leaves its temporary file beside the key.
+		Leftover: func(t *testing.T, s storetest.Store, key string) {
+			p := filepath.Join(dirs[s], filepath.FromSlash(path.Dir(key)), ".mirror-tmp-0123456789abcdef")
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("half an image"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }
-
 // A lock whose holder cannot be written is not taken: a second run would
 // find a lock that names nobody.
 func TestLockHolderWriteFails(t *testing.T) {

@@ -484,21 +484,5 @@ func classify(err error) error {
 	return err // network errors: worth another try
 }
 
-// CreateBucket makes the bucket if it does not exist (tests, benchmarks).
-func (s *Store) CreateBucket(ctx context.Context) error {
-	ok, err := s.client.BucketExists(ctx, s.bucket)
-	if err != nil || ok {
-		return err
-	}
-	return s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{})
-}
-
-// AllowAnonymousRead lets anyone GET the bucket's objects, as a public
-// mirror serves ostree clients over plain HTTP.
-func (s *Store) AllowAnonymousRead(ctx context.Context) error {
-	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, s.bucket)
-	return s.client.SetBucketPolicy(ctx, s.bucket, policy)
-}
-
 // Close has nothing to let go: connections are the transport's.
 func (s *Store) Close() error { return nil }

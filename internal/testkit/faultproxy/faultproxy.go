@@ -43,6 +43,8 @@ type Proxy struct {
 	counts map[string]int
 	off    atomic.Bool
 	delay  atomic.Int64 // nanoseconds every request is held, faults or not
+	match  func(*http.Request) bool // with NewMatching: which requests fail
+	seen   map[string]bool          // with NewMatching: URLs already failed once
 }
 
 // SetDelay holds every request d before it is handled, as a round trip
@@ -66,7 +68,7 @@ func New(target string, rate float64, seed uint64, stall time.Duration) (*Proxy,
 		if d := p.delay.Load(); d > 0 {
 			time.Sleep(time.Duration(d))
 		}
-		switch p.pick() {
+		switch p.pick(r) {
 		case InternalError:
 			s3Error(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 		case SlowDown:
@@ -83,6 +85,19 @@ func New(target string, rate float64, seed uint64, stall time.Duration) (*Proxy,
 		}
 	}))
 	p.URL = p.srv.URL
+	return p, nil
+}
+
+// NewMatching starts a proxy to target that fails each request match
+// picks, the first time its URL is seen, with a 500, a 503 and a reset in
+// turn: a test that must meet a fault in one kind of request (the second
+// page of a listing) meets it, and the retry succeeds.
+func NewMatching(target string, match func(*http.Request) bool) (*Proxy, error) {
+	p, err := New(target, 0, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	p.match, p.seen = match, map[string]bool{}
 	return p, nil
 }
 
@@ -114,16 +129,25 @@ func (p *Proxy) Injected() int {
 	return n
 }
 
-func (p *Proxy) pick() string {
+func (p *Proxy) pick(r *http.Request) string {
 	if p.off.Load() {
 		return ""
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.rng.Float64() >= p.rate {
+	var k string
+	switch {
+	case p.match != nil:
+		if !p.match(r) || p.seen[r.URL.String()] {
+			return ""
+		}
+		p.seen[r.URL.String()] = true
+		k = []string{InternalError, SlowDown, Reset}[(len(p.seen)-1)%3]
+	case p.rng.Float64() >= p.rate:
 		return ""
+	default:
+		k = Kinds[p.rng.IntN(len(Kinds))]
 	}
-	k := Kinds[p.rng.IntN(len(Kinds))]
 	p.counts[k]++
 	return k
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/projectatomic/atomic-site/internal/netlify"
+	"github.com/projectatomic/atomic-site/internal/testkit/netlify"
 )
 
 func TestNetlifyToml(t *testing.T) {
