@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path"
 	"slices"
 	"sort"
@@ -352,9 +351,7 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	finish := func(err error) (*Report, error) {
 		rep.Seconds = time.Since(start).Seconds()
 		if err != nil {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				rep.Errors = append(rep.Errors, line)
-			}
+			rep.Errors = append(rep.Errors, strings.Split(err.Error(), "\n")...)
 		}
 		rep.Complete = err == nil
 		return rep, err
@@ -469,20 +466,9 @@ func putJSON(ctx context.Context, dst Store, key string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp("", "mirror-state-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(data, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(append(data, '\n'))
-	err = dst.Put(ctx, store.Upload{Key: key, Path: tmp.Name(), Size: int64(len(data) + 1), SHA256: hex.EncodeToString(sum[:]),
+	data = append(data, '\n')
+	sum := sha256.Sum256(data)
+	err = dst.Put(ctx, store.Upload{Key: key, Data: data, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
 		ContentType: "application/json", CacheControl: CacheMutable})
 	if err != nil {
 		return fmt.Errorf("write %s: %w", key, err)
