@@ -13,9 +13,10 @@ all: build
 build:
 	$(GO) build ./...
 
-vet: cross
+vet: deps cross
 	$(GO) vet ./...
 	@out=$$(gofmt -l *.go cmd internal bench deploy); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(ATOMIC_TOOLS)/staticcheck ./...
 
 # Both commands must build for the systems release engineers and mirror
 # admins use, not only for this one.

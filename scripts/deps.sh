@@ -94,6 +94,12 @@ if [ "${1:-}" = "--bench" ] && [ ! -x "$tools/s5cmd" ]; then
 	rm -rf "$mod"
 fi
 
+# staticcheck, which make vet runs beside go vet.
+if [ ! -x "$tools/staticcheck" ]; then
+	echo "deps: building staticcheck into $tools" >&2
+	GOTOOLCHAIN=local GOBIN="$tools" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2 >&2
+fi
+
 # actionlint, which checks the scheduled workflow docs/operations.md ships.
 if [ ! -x "$tools/actionlint" ]; then
 	echo "deps: building actionlint into $tools" >&2
