@@ -47,7 +47,7 @@ type pkgInfo struct{ imports, deps []string }
 func TestSeams(t *testing.T) {
 	pkgs := packages(t)
 	only := map[string]string{ // an outside module → the one package that may import it
-		"github.com/gohugoio/hugo/":     module + "internal/render",
+		"github.com/gohugoio/hugo/":    module + "internal/render",
 		"github.com/minio/minio-go/v7": module + "internal/store/s3",
 	}
 	for name, p := range pkgs {

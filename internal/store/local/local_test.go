@@ -41,6 +41,7 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
 // A lock whose holder cannot be written is not taken: a second run would
 // find a lock that names nobody.
 func TestLockHolderWriteFails(t *testing.T) {

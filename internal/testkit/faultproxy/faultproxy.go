@@ -42,7 +42,7 @@ type Proxy struct {
 	rng    *rand.Rand
 	counts map[string]int
 	off    atomic.Bool
-	delay  atomic.Int64 // nanoseconds every request is held, faults or not
+	delay  atomic.Int64             // nanoseconds every request is held, faults or not
 	match  func(*http.Request) bool // with NewMatching: which requests fail
 	seen   map[string]bool          // with NewMatching: URLs already failed once
 }
