@@ -11,7 +11,7 @@ import (
 )
 
 func TestNetlifyToml(t *testing.T) {
-	c, err := netlify.Load("../../netlify.toml")
+	c, err := netlify.Load("../../../netlify.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestNetlifyBuild(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			os.Remove(record)
-			cmd := exec.Command("bash", "../../scripts/netlify-build.sh")
+			cmd := exec.Command("bash", "../../../scripts/netlify-build.sh")
 			cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin"}, tc.env...)
 			out, err := cmd.CombinedOutput()
 			got, _ := os.ReadFile(record)
