@@ -1,13 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/promote"
-	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
 type promoteOptions struct {
@@ -32,15 +32,21 @@ promoted commit (ostree refs --create --force, then ostree summary -u).
 
 One line and one exit code per outcome:
   0  promoted, or not due (saying when it is due)
-  2  due, but no build passed since the last release (naming the newest
+  4  due, but no build passed since the last release (naming the newest
      failure, and any candidate that was revoked)
   1  refused: a bad manifest, a candidate revoked or changed while being
-     promoted, a commit missing from the repository, the lock held
+     promoted, a commit missing from the repository, a key the trusted
+     keys do not hold, the lock held
+  2  a usage error: a flag missing or mistyped, a stream the config does
+     not name
 
 Run it daily from a timer. Running it again on the same day does nothing
 new; two runs at once promote once (a lock beside DIR). After a release day
 on which nothing passed, promote.stale-policy decides: "next-good" promotes
-the first build that passes, "skip" waits for the next release day.`,
+the first build that passes, "skip" waits for the next release day. After
+a release is withdrawn, promote.withdrawn-policy decides: "next-good"
+promotes the newest good candidate newer than the fallback at the next
+run, "wait" keeps to the release days.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cli.Required(cmd, "from", "to"); err != nil {
@@ -63,11 +69,15 @@ the first build that passes, "skip" waits for the next release day.`,
 			}
 			ro := promote.RunOptions{From: opts.from, To: opts.to, Force: opts.force, DryRun: opts.dryRun, History: h, OSTree: opts.ostree}
 			if !opts.dryRun {
-				if ro.Signer, err = trust.LoadSigner(opts.key); err != nil {
+				// The release must verify with the keys every reader uses.
+				if ro.Signer, err = loadSigner(opts.key, h.Keys); err != nil {
 					return err
 				}
 			}
 			res, err := promote.Run(cmd.Context(), ro)
+			if errors.Is(err, promote.ErrUnknownStream) {
+				return cli.Usagef("promote: %v", err)
+			}
 			if err != nil {
 				return err
 			}
@@ -84,7 +94,7 @@ the first build that passes, "skip" waits for the next release day.`,
 			case promote.NotDue:
 				fmt.Fprintln(out, d.Why(res.Options))
 			case promote.NothingPassed:
-				return &cli.ExitError{Code: 2, Err: fmt.Errorf("%s", d.Why(res.Options))}
+				return &cli.ExitError{Code: promote.ExitNothingPassed, Err: errors.New(d.Why(res.Options))}
 			}
 			return nil
 		},

@@ -6,11 +6,10 @@ import (
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/cli"
 	"github.com/projectatomic/atomic-site/internal/manifest"
-	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
 type revokeOptions struct {
-	key, stream, release, reason, manifests, now string
+	key, keys, stream, release, reason, manifests, now string
 }
 
 func newRevokeCommand() *cobra.Command {
@@ -33,6 +32,7 @@ the previous good one, saying why.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.key, "key", "", "PEM private key to sign with")
+	f.StringVar(&opts.keys, "keys", "", "trusted keys: refuse to sign with a key they do not hold")
 	f.StringVar(&opts.stream, "stream", "", "stream of the build")
 	f.StringVar(&opts.release, "release", "", "release id of the build")
 	f.StringVar(&opts.reason, "reason", "", "URL that says why the build is withdrawn")
@@ -46,7 +46,7 @@ func runRevoke(opts revokeOptions) error {
 	if err != nil {
 		return err
 	}
-	signer, err := trust.LoadSigner(opts.key)
+	signer, err := loadSigner(opts.key, opts.keys)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/promote"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -63,37 +64,39 @@ func listing(t *testing.T, dir string) string {
 	return b.String()
 }
 
-// The two-week release over eight weeks of nightly builds, for both stale
-// policies: promote runs every morning, then the site is built. A
+// The two-week release over eight weeks of nightly builds, for both pairs
+// of policies: promote runs every morning, then the site is built. A
 // candidate is failed by hand on a release day, the release day of week
 // six finds nothing that passed, and the current release is revoked in
 // week eight. The test asserts the exact series of releases, the stale
-// warning and the failure it names on every day, the fallback after the
-// revocation, and that rerunning promote on the same day changes nothing.
+// warning and the failure it names on every day, what follows the
+// revocation (the newest good candidate at once under next-good, the
+// fallback until the next release day under wait), and that rerunning
+// promote on the same day changes nothing.
 func TestPromoteTimeline(t *testing.T) {
 	for _, tc := range []struct {
-		policy   string
-		releases map[int]int // day → the candidate's day promoted then
-		current  map[int]int // day → the candidate day stable offers, where it changes
-		stale    []int       // days the stable page warns
-		exit2    []int       // days promote exits 2
+		policy, withdrawn string
+		releases          map[int]int // day → the candidate's day promoted then
+		current           map[int]int // day → the candidate day stable offers, where it changes
+		stale             []int       // days the stable page warns
+		exit4             []int       // days promote exits 4: due, nothing passed
 	}{
 		{
-			policy:   "next-good",
-			releases: map[int]int{0: 0, 14: 13, 28: 28, 46: 46},
-			current:  map[int]int{0: 0, 14: 13, 28: 28, 46: 46, 50: 28},
-			stale:    []int{42, 43, 44, 45, 50, 51, 52, 53, 54, 55},
-			exit2:    []int{42, 43, 44, 45},
+			policy: "next-good", withdrawn: "next-good",
+			releases: map[int]int{0: 0, 14: 13, 28: 28, 46: 46, 50: 50},
+			current:  map[int]int{0: 0, 14: 13, 28: 28, 46: 46, 50: 50},
+			stale:    []int{42, 43, 44, 45},
+			exit4:    []int{42, 43, 44, 45},
 		},
 		{
-			policy:   "skip",
+			policy: "skip", withdrawn: "wait",
 			releases: map[int]int{0: 0, 14: 13, 28: 28},
 			current:  map[int]int{0: 0, 14: 13, 28: 28, 50: 13},
 			stale:    []int{42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55},
-			exit2:    []int{42},
+			exit4:    []int{42},
 		},
 	} {
-		t.Run(tc.policy, func(t *testing.T) {
+		t.Run(tc.policy+"+"+tc.withdrawn, func(t *testing.T) {
 			work := t.TempDir()
 			manifests := filepath.Join(work, "manifests")
 			cfg := filepath.Join(work, "sitegen.toml")
@@ -108,6 +111,7 @@ name = "testing"
 cadence = "14d"
 [promote]
 stale-policy = "`+tc.policy+`"
+withdrawn-policy = "`+tc.withdrawn+`"
 `), 0o644)
 			signer, err := trust.LoadSigner(testKey)
 			if err != nil {
@@ -136,8 +140,8 @@ stale-policy = "`+tc.policy+`"
 					"--now", at(d, 6).Format(time.RFC3339)}, common...)
 				out, errs, code := sitegen(args...)
 				wantCode := 0
-				if slices.Contains(tc.exit2, d) {
-					wantCode = 2
+				if slices.Contains(tc.exit4, d) {
+					wantCode = promote.ExitNothingPassed
 				}
 				if code != wantCode {
 					t.Fatalf("day %d: promote exited %d, want %d\n%s%s", d, code, wantCode, out, errs)
@@ -149,7 +153,7 @@ stale-policy = "`+tc.policy+`"
 				if promoted && !strings.Contains(out, "promoted testing/"+candidateRelease(want)+" to stable") {
 					t.Fatalf("day %d: %s, want candidate of day %d", d, out, want)
 				}
-				if code == 2 && !strings.Contains(errs, "newest failure "+candidateRelease(d)+": "+tracker(d)) {
+				if code == promote.ExitNothingPassed && !strings.Contains(errs, "newest failure "+candidateRelease(d)+": "+tracker(d)) {
 					t.Errorf("day %d: the stale line does not name the newest failure:\n%s", d, errs)
 				}
 				if d == 14 && !strings.Contains(out, candidateRelease(13)) {
@@ -159,7 +163,7 @@ stale-policy = "`+tc.policy+`"
 				// Rerunning on the same day changes nothing.
 				before := listing(t, manifests)
 				out2, errs2, code2 := sitegen(args...)
-				if strings.HasPrefix(out2, "promoted") || (code2 != 0 && code2 != 2) || listing(t, manifests) != before {
+				if strings.HasPrefix(out2, "promoted") || (code2 != 0 && code2 != promote.ExitNothingPassed) || listing(t, manifests) != before {
 					t.Fatalf("day %d: the rerun did something: exit %d\n%s%s", d, code2, out2, errs2)
 				}
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,6 +59,7 @@ type stateOptions struct {
 	projectDir string
 	maxSize    string
 	endpoint   string
+	ignore     []string
 	// cleanup removes the copy of manifests fetched from a bucket.
 	cleanup func()
 }
@@ -78,6 +80,7 @@ func (o *stateOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.project, "project", "", "directory holding site/, templates/ and content/ (default: the ones built into sitegen)")
 	f.StringVar(&o.now, "now", "", "the time to judge staleness at, RFC 3339 (default: the clock)")
 	f.StringVar(&o.maxSize, "max-manifest-size", "1MiB", "refuse any manifest or revocation file larger than this")
+	f.StringArrayVar(&o.ignore, "ignore", nil, "a glob of names kept beside the manifests (a file or directory name, or its path below --manifests); repeat for more. Anything else out of place is an error")
 }
 
 // historyOptions checks the flags and says where the history is. The
@@ -86,7 +89,12 @@ func (o *stateOptions) historyOptions(cmd *cobra.Command) (history.Options, erro
 	if err := cli.Required(cmd, "manifests", "keys"); err != nil {
 		return history.Options{}, err
 	}
-	opts := history.Options{Manifests: o.manifests, Keys: o.keys}
+	for _, pat := range o.ignore {
+		if _, err := path.Match(pat, ""); err != nil {
+			return history.Options{}, cli.Usagef("--ignore %q: %v", pat, err)
+		}
+	}
+	opts := history.Options{Manifests: o.manifests, Keys: o.keys, Ignore: o.ignore}
 	if o.now != "" {
 		now, err := parseNow(o.now)
 		if err != nil {

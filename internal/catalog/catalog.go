@@ -101,6 +101,11 @@ type Loader struct {
 	// MaxSize refuses larger files before reading them (zero:
 	// manifest.DefaultMaxSize).
 	MaxSize int64
+	// Ignore are glob patterns (path.Match) of names an admin keeps beside
+	// the manifests: a file or directory whose name, or whose path
+	// relative to the directory, matches one is left alone. Anything else
+	// out of place is an error.
+	Ignore []string
 
 	v     Verifier
 	mu    sync.Mutex
@@ -143,7 +148,7 @@ func NewLoader(v Verifier) *Loader {
 func (l *Loader) Load(ctx context.Context, dir string) (*Catalog, error) {
 	l.scan = time.Now()
 	reads := l.reads.Load()
-	paths, errs := list(dir, l.OnlyManifests)
+	paths, errs := list(dir, l.OnlyManifests, l.Ignore)
 	cat := &Catalog{Dir: dir}
 	type result struct {
 		loaded
@@ -177,8 +182,12 @@ func (l *Loader) Load(ctx context.Context, dir string) (*Catalog, error) {
 }
 
 // list finds the manifest files below dir, as slash paths relative to it.
-// Anything in the wrong place is an error rather than silently left out.
-func list(dir string, lenient bool) (paths []string, errs []error) {
+// The layout is <stream>/<release>.json with <release>.json.sig beside it;
+// a directory inside a stream's holds its artifacts and is not read. Dot
+// files (editors' and our own temporary files) and names matching ignore
+// are left alone; anything else out of place is an error, unless lenient
+// (a directory of release files, which holds other files too).
+func list(dir string, lenient bool, ignore []string) (paths []string, errs []error) {
 	sigs := map[string]bool{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -186,37 +195,33 @@ func list(dir string, lenient bool) (paths []string, errs []error) {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
 		name := d.Name()
-		if rel != "." && strings.HasPrefix(name, ".") {
-			// Dot files are editor and temp files (ours included).
+		if strings.HasPrefix(name, ".") || ignored(ignore, name, rel) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		depth := strings.Count(rel, "/")
-		if d.IsDir() {
-			if depth >= 1 && lenient {
-				return filepath.SkipDir
-			}
-			if depth >= 1 {
-				errs = append(errs, fmt.Errorf("%s: unexpected directory: manifests go in <stream>/<release>.json", p))
-				return filepath.SkipDir
-			}
-			return nil
-		}
 		switch {
-		case strings.HasSuffix(name, trust.SigSuffix):
+		case d.IsDir() && depth == 0:
+			return nil // a stream
+		case d.IsDir():
+			return filepath.SkipDir // a stream's artifacts
+		case strings.HasSuffix(name, ".json"+trust.SigSuffix) && depth == 1:
 			sigs[strings.TrimSuffix(rel, trust.SigSuffix)] = true
-		case strings.HasSuffix(name, ".json"):
-			if depth != 1 && lenient {
-				return nil
-			}
-			if depth != 1 {
-				errs = append(errs, fmt.Errorf("%s: not inside a stream directory: manifests go in <stream>/<release>.json", p))
-				return nil
-			}
+		case strings.HasSuffix(name, ".json") && depth == 1:
 			paths = append(paths, rel)
+		case lenient:
+		case strings.HasSuffix(name, ".json"):
+			errs = append(errs, fmt.Errorf("%s: not inside a stream directory: manifests go in <stream>/<release>.json", p))
+		case depth == 0:
+			errs = append(errs, fmt.Errorf("%s: not a stream directory: the manifests directory holds only <stream>/ directories (to keep a file here, pass --ignore %s)", p, name))
+		default:
+			errs = append(errs, fmt.Errorf("%s: not a manifest or a signature: a stream directory holds <release>.json and <release>.json.sig (to keep a file here, pass --ignore %s)", p, name))
 		}
 		return nil
 	})
@@ -233,6 +238,20 @@ func list(dir string, lenient bool) (paths []string, errs []error) {
 		slog.Warn("signature without a manifest beside it", "file", filepath.Join(dir, filepath.FromSlash(s+trust.SigSuffix)))
 	}
 	return paths, errs
+}
+
+// ignored reports whether a name, or the slash path rel, matches one of
+// the patterns.
+func ignored(patterns []string, name, rel string) bool {
+	for _, pat := range patterns {
+		if ok, _ := path.Match(pat, name); ok {
+			return true
+		}
+		if ok, _ := path.Match(pat, rel); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Loader) loadFile(dir, rel string) (loaded, error) {

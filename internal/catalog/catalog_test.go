@@ -83,9 +83,18 @@ func TestLoadRejects(t *testing.T) {
 		{"manifest outside a stream directory", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "x.json"), []byte("{}"))
 		}, []string{"x.json: not inside a stream directory"}, nil},
-		{"nested directory", func(t *testing.T, dir string) {
-			os.MkdirAll(filepath.Join(dir, "stable", "old"), 0o755)
-		}, []string{"stable/old: unexpected directory"}, nil},
+		{"a README beside the streams", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "README"), []byte("notes"))
+		}, []string{"README: not a stream directory", "--ignore README"}, nil},
+		{"a backup copy", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "stable", "28.20180508.0.json.bak"), []byte("{}"))
+		}, []string{"stable/28.20180508.0.json.bak: not a manifest or a signature"}, nil},
+		{"an editor's backup", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "stable", "28.20180508.0.json~"), []byte("{}"))
+		}, []string{"stable/28.20180508.0.json~: not a manifest or a signature"}, nil},
+		{"a signature outside a stream directory", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "x.json.sig"), []byte("x"))
+		}, []string{"x.json.sig: not a stream directory"}, nil},
 		{"every bad file is named", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "testing", "28.20180515.1.json.sig"))
 			os.Remove(filepath.Join(dir, "stable", "28.20180425.0.json.sig"))
@@ -108,6 +117,30 @@ func TestLoadRejects(t *testing.T) {
 				t.Errorf("error %v is not %v", err, tt.is)
 			}
 		})
+	}
+}
+
+// A directory inside a stream's holds its artifacts and is not read; a
+// name matching an --ignore pattern is left alone, by name or by path.
+func TestLoadArtifactsAndIgnored(t *testing.T) {
+	dir := copyExample(t)
+	img := filepath.Join(dir, "stable", "28.20180508.0", "x86_64")
+	os.MkdirAll(img, 0o755)
+	write(t, filepath.Join(img, "Fedora-AtomicHost-28.qcow2"), []byte("an image"))
+	write(t, filepath.Join(img, "Fedora-AtomicHost-28.qcow2.sig"), []byte("its signature"))
+	if _, err := catalog.Load(context.Background(), dir, keyring(t)); err != nil {
+		t.Fatalf("artifacts in a stream's subdirectory: %v", err)
+	}
+	write(t, filepath.Join(dir, "README"), []byte("notes"))
+	write(t, filepath.Join(dir, "stable", "NOTES.txt"), []byte("notes"))
+	l := catalog.NewLoader(keyring(t))
+	l.Ignore = []string{"README", "stable/*.txt"}
+	if _, err := l.Load(context.Background(), dir); err != nil {
+		t.Fatalf("ignored files: %v", err)
+	}
+	l.Ignore = []string{"README"}
+	if _, err := l.Load(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "stable/NOTES.txt") {
+		t.Errorf("a file no pattern matches: %v, want it named", err)
 	}
 }
 

@@ -18,9 +18,57 @@ type Signer interface {
 	Sign(data []byte) ([]byte, error)
 }
 
+// ErrUntrustedKey marks a signature that the trusted keys do not verify,
+// refused before anything is written.
+var ErrUntrustedKey = errors.New("the signing key is not among the trusted keys")
+
+// Checked is a Signer whose every signature is verified with the trusted
+// keys before it is used: a file signed with a key they do not hold would
+// fail every later verify and build, and the site with it.
+type Checked struct {
+	Signer
+	Keys Verifier
+	// Key is the signing key's file, Dir the trusted keys' directory, for
+	// the error.
+	Key, Dir string
+}
+
+// Sign signs data and checks the signature with the trusted keys.
+func (c Checked) Sign(data []byte) ([]byte, error) {
+	sig, err := c.Signer.Sign(data)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Keys.Verify(data, sig); err != nil {
+		pub := strings.TrimSuffix(c.Key, ".key") + ".pub"
+		return nil, fmt.Errorf("%w (the public half of %s is not in %s), so verify and build would refuse what it signs; nothing was written: add %s to %s, or sign with a trusted key",
+			ErrUntrustedKey, c.Key, c.Dir, pub, c.Dir)
+	}
+	return sig, nil
+}
+
+// Signed reports whether sig is this key's signature of data, and one the
+// trusted keys verify.
+func (c Checked) Signed(data, sig []byte) bool {
+	own, ok := c.Signer.(SignedBy)
+	if !ok || !own.Signed(data, sig) {
+		return false
+	}
+	_, err := c.Keys.Verify(data, sig)
+	return err == nil
+}
+
+// SignedBy is a Signer that can tell its own signatures; *trust.Signer is
+// one.
+type SignedBy interface {
+	Signer
+	Signed(data, sig []byte) bool
+}
+
 // SignFiles writes FILE.sig for each file. A .json file must be a valid
-// manifest, so that nothing malformed gets signed. Either every signature
-// is written or none is.
+// manifest, so that nothing malformed gets signed. A file whose signature
+// by this key is already beside it is left as it is, so that signing again
+// changes nothing. Either every signature is written or none is.
 func SignFiles(s Signer, files ...string) error {
 	sigs := make([]atomicfile.File, 0, len(files))
 	for _, f := range files {
@@ -31,6 +79,11 @@ func SignFiles(s Signer, files ...string) error {
 		if strings.HasSuffix(f, ".json") {
 			if _, err := manifest.Parse(f, data); err != nil {
 				return fmt.Errorf("not signing: %w", err)
+			}
+		}
+		if own, ok := s.(SignedBy); ok {
+			if old, err := os.ReadFile(filepath.Clean(f) + trust.SigSuffix); err == nil && own.Signed(data, old) {
+				continue
 			}
 		}
 		sig, err := s.Sign(data)

@@ -50,12 +50,17 @@ type Promote struct {
 	// qualified: "next-good" promotes the first build that passes, as
 	// soon as a daily run sees it; "skip" waits for the next release day.
 	StalePolicy string `toml:"stale-policy"`
+	// WithdrawnPolicy says what follows a withdrawn release: "next-good"
+	// promotes the newest good candidate newer than the fallback at the
+	// next daily run; "wait" keeps to the release days.
+	WithdrawnPolicy string `toml:"withdrawn-policy"`
 }
 
-// The stale policies.
+// The stale and withdrawn policies.
 const (
 	NextGood = "next-good"
 	Skip     = "skip"
+	Wait     = "wait"
 )
 
 // Stream configures one stream. Streams not listed are shown after the
@@ -123,7 +128,7 @@ func Default() *Config {
 		OSTreeRemote:   "fedora-atomic",
 		AnnounceFrom:   "Fedora Atomic Host release pipeline <atomic-devel@lists.projectatomic.io>",
 		AnnounceTo:     "atomic-announce@lists.projectatomic.io",
-		Promote:        Promote{StalePolicy: NextGood},
+		Promote:        Promote{StalePolicy: NextGood, WithdrawnPolicy: NextGood},
 	}
 }
 
@@ -151,6 +156,11 @@ func Parse(path string, data []byte) (*Config, error) {
 	case NextGood, Skip:
 	default:
 		return nil, fmt.Errorf("%s: promote.stale-policy: %q is not %q or %q", path, c.Promote.StalePolicy, NextGood, Skip)
+	}
+	switch c.Promote.WithdrawnPolicy {
+	case NextGood, Wait:
+	default:
+		return nil, fmt.Errorf("%s: promote.withdrawn-policy: %q is not %q or %q", path, c.Promote.WithdrawnPolicy, NextGood, Wait)
 	}
 	for _, u := range []struct{ key, val string }{{"base-url", c.BaseURL}, {"downloads-url", c.DownloadsURL}} {
 		if u.val != "" && !strings.HasPrefix(u.val, "https://") && !strings.HasPrefix(u.val, "http://") {

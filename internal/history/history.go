@@ -32,6 +32,9 @@ type Options struct {
 	Now time.Time
 	// MaxManifestSize caps each manifest file (zero: the default, 1 MiB).
 	MaxManifestSize int64
+	// Ignore are patterns of names kept beside the manifests (see
+	// catalog.Loader).
+	Ignore []string
 }
 
 // ConfigPath resolves the config file once for every command: an explicit
@@ -84,6 +87,7 @@ func (l *Loader) Load(ctx context.Context) (*History, error) {
 	if fp := kr.Fingerprint(); l.loader == nil || fp != l.fingerprint {
 		l.loader, l.fingerprint = catalog.NewLoader(kr), fp
 		l.loader.MaxSize = l.opts.MaxManifestSize
+		l.loader.Ignore = l.opts.Ignore
 	}
 	cat, err := l.loader.Load(ctx, l.opts.Manifests)
 	if err != nil {

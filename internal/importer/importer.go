@@ -132,9 +132,18 @@ func ParseChecksum(name string, data []byte, keyring openpgp.EntityList) ([]Entr
 // ChecksumOptions say what the CHECKSUM file does not.
 type ChecksumOptions struct {
 	Stream, Release string
-	BaseURL         string // where the files are downloaded from
-	Title           string
-	BuildDate       time.Time // zero: the date in the release string
+	// BaseURL is where the files are downloaded from; or Dir, their
+	// directory relative to the stream's, for relative locations.
+	BaseURL, Dir string
+	Title        string
+	BuildDate    time.Time // zero: the date in the release string
+	// The test result: Failed with the FailureTracker that tracks why,
+	// and Tests, the test run.
+	Failed         bool
+	FailureTracker string
+	Tests          string
+	// OSTree is the build's commit and ref, if it has one.
+	OSTree *manifest.OSTree
 }
 
 var arches = []string{"x86_64", "aarch64", "ppc64le", "s390x", "armhfp", "i386"}
@@ -162,13 +171,21 @@ func FromChecksum(entries []Entry, opts ChecksumOptions) (*manifest.Build, error
 		Release:       opts.Release,
 		Title:         opts.Title,
 		Status:        manifest.StatusReleased,
+		Tests:         opts.Tests,
+		OSTree:        opts.OSTree,
 		Architectures: map[string]*manifest.Architecture{},
+	}
+	if opts.Failed {
+		b.Status, b.FailureTracker = manifest.StatusFailed, opts.FailureTracker
 	}
 	if !opts.BuildDate.IsZero() {
 		d := opts.BuildDate.UTC()
 		b.BuildDate = &d
 	}
 	base := strings.TrimSuffix(opts.BaseURL, "/")
+	if opts.Dir != "" {
+		base = strings.Trim(opts.Dir, "/")
+	}
 	for _, e := range entries {
 		arch := ""
 		for _, a := range arches {

@@ -45,11 +45,11 @@ type AtomLink struct {
 
 // AtomEntry is one event.
 type AtomEntry struct {
-	ID      string   `xml:"id"`
-	Title   string   `xml:"title"`
-	Updated string   `xml:"updated"`
-	Link    AtomLink `xml:"link"`
-	Summary string   `xml:"summary"`
+	ID      string     `xml:"id"`
+	Title   string     `xml:"title"`
+	Updated string     `xml:"updated"`
+	Links   []AtomLink `xml:"link"`
+	Summary string     `xml:"summary"`
 }
 
 // feedEntries is how many of the newest events a feed keeps.
@@ -76,10 +76,19 @@ func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
 		switch {
 		case b.Failed():
 			events = append(events, event{b.Date, AtomEntry{ID: u + "#failed", Title: b.Release + " failed its tests",
-				Link: AtomLink{Href: u}, Summary: "Not offered for download. The failure is tracked at " + b.FailureTracker}})
+				Links: []AtomLink{{Href: u}}, Summary: "Not offered for download. The failure is tracked at " + b.FailureTracker}})
+		case b.PromotedFrom != nil:
+			// RFC 4287's "via": the source of the entry's information, the
+			// candidate the release was promoted from.
+			p := b.PromotedFrom
+			via := cfg.SiteURL(view.BuildURL(p.Stream, p.Release))
+			events = append(events, event{b.ReleasedAt(), AtomEntry{ID: u + "#released", Title: b.Release + " released",
+				Links: []AtomLink{{Href: u}, {Rel: "via", Href: via}},
+				Summary: title + " " + b.Release + " is published, promoted from " + p.Stream + " build " + p.Release +
+					" (manifest sha256 " + p.SHA256 + ")."}})
 		default:
 			events = append(events, event{b.Date, AtomEntry{ID: u + "#released", Title: b.Release + " released",
-				Link: AtomLink{Href: u}, Summary: title + " " + b.Release + " passed its tests and is published."}})
+				Links: []AtomLink{{Href: u}}, Summary: title + " " + b.Release + " passed its tests and is published."}})
 		}
 		if b.Revoked() {
 			instead := "Nothing could be offered in its place."
@@ -87,7 +96,7 @@ func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
 				instead = b.ReplacedBy.Release + " was offered in its place."
 			}
 			events = append(events, event{b.Revocation.RevokedAt, AtomEntry{ID: u + "#withdrawn", Title: b.Release + " withdrawn",
-				Link: AtomLink{Href: b.Revocation.Reason}, Summary: "Withdrawn: " + b.Revocation.Reason + ". " + instead}})
+				Links: []AtomLink{{Href: b.Revocation.Reason}}, Summary: "Withdrawn: " + b.Revocation.Reason + ". " + instead}})
 		}
 	}
 	if st.Stale {
@@ -96,7 +105,7 @@ func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
 			summary += " The newest failure is tracked at " + st.Failure.FailureTracker
 		}
 		events = append(events, event{st.StaleSince, AtomEntry{ID: streamURL + "#stale-" + st.Current.Release, Title: title + " is stale",
-			Link: AtomLink{Href: streamURL}, Summary: summary}})
+			Links: []AtomLink{{Href: streamURL}}, Summary: summary}})
 	}
 	slices.SortStableFunc(events, func(a, b event) int {
 		if c := b.at.Compare(a.at); c != 0 {

@@ -119,7 +119,7 @@ func makeStream(st *release.Stream, cfg *config.Config, old map[string][]byte) (
 	// while a CDN serves a mix of old and new files.
 	sm := out.files[len(out.files)-1]
 	out.files = append(out.files, view.File{Path: DigestPath(st.Name, sm.Data), Data: sm.Data})
-	if err := add("releases/"+st.Name+".json", ReleaseIndex(st, cfg)); err != nil {
+	if err := add("releases/"+st.Name+".json", NewReleaseIndex(st, cfg)); err != nil {
 		return out, err
 	}
 	if err := add("updates/"+st.Name+".json", Updates(st)); err != nil {

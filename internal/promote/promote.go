@@ -26,6 +26,10 @@ type Options struct {
 	Epoch   time.Time
 	Cadence time.Duration // the release stream's
 	Policy  string        // config.NextGood or config.Skip
+	// WithdrawnPolicy says what follows a withdrawn release:
+	// config.NextGood promotes the newest good candidate at once,
+	// config.Wait keeps the release days.
+	WithdrawnPolicy string
 	// Force promotes off schedule, for a security fix.
 	Force bool
 }
@@ -39,6 +43,11 @@ const (
 	NotDue                       // not a release day, or this one is done
 	NothingPassed                // due, but no build qualified
 )
+
+// ExitNothingPassed is the exit code of a run that was due but found no
+// build to promote: an outcome a bot hears about, not a failure, and
+// never 2, which means a usage error.
+const ExitNothingPassed = 4
 
 // Decision is what Decide found.
 type Decision struct {
@@ -76,7 +85,11 @@ func Decide(state *release.State, opts Options) (*Decision, error) {
 	if to != nil {
 		d.Current = to.Current
 	}
-	if to != nil && len(to.Builds) > 0 && !opts.Force {
+	// A withdrawn release, under next-good, is replaced at once by the
+	// newest good candidate: the stream must not serve the old fallback
+	// until the next release day.
+	replace := opts.WithdrawnPolicy != config.Wait && to != nil && to.FellBack()
+	if to != nil && len(to.Builds) > 0 && !opts.Force && !replace {
 		epoch := opts.Epoch
 		if epoch.IsZero() {
 			// The day of the first release: release days are dates.
@@ -99,35 +112,10 @@ func Decide(state *release.State, opts Options) (*Decision, error) {
 			return d, nil
 		}
 	}
-	withdrawn := map[string]bool{} // candidates whose promotion was revoked
-	if to != nil {
-		for _, b := range to.Builds {
-			if b.Revoked() {
-				withdrawn[b.Release] = true
-				if b.PromotedFrom != nil {
-					withdrawn[b.PromotedFrom.Release] = true
-				}
-			}
-		}
-	}
-	for _, b := range from.Builds { // newest first
-		if b.Date.After(opts.Now) {
-			continue // not built yet, as of now
-		}
-		if d.Current != nil && !b.Date.After(d.Current.Date) {
-			break
-		}
-		switch {
-		case b.Failed():
-			if d.Failure == nil {
-				d.Failure = b
-			}
-		case b.Revoked() || withdrawn[b.Release]:
-			d.Revoked = append(d.Revoked, b)
-		default:
-			d.Outcome, d.Candidate = Promoted, b
-			return d, nil
-		}
+	d.Candidate, d.Failure, d.Revoked = state.Candidates(from, to)
+	if d.Candidate != nil {
+		d.Outcome = Promoted
+		return d, nil
 	}
 	d.Outcome = NothingPassed
 	return d, nil

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
+	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/manifest"
@@ -79,9 +81,13 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := knownStreams(h.Config, opts.From, opts.To); err != nil {
+		return nil, err
+	}
 	popts := Options{
 		From: opts.From, To: opts.To, Now: h.State.Now, Force: opts.Force,
 		Cadence: h.Config.Cadence(opts.To), Policy: h.Config.Promote.StalePolicy,
+		WithdrawnPolicy: h.Config.Promote.WithdrawnPolicy,
 	}
 	if e := h.Config.Promote.Epoch; e != nil {
 		popts.Epoch = e.UTC()
@@ -129,6 +135,24 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// ErrUnknownStream marks a --from or --to that names no stream of the site
+// config: a typo that would otherwise publish a stream of its own.
+var ErrUnknownStream = errors.New("not a stream of the site config")
+
+// knownStreams checks that every name is a stream of the config.
+func knownStreams(cfg *config.Config, names ...string) error {
+	var known []string
+	for _, s := range cfg.Streams {
+		known = append(known, s.Name)
+	}
+	for _, n := range names {
+		if !slices.Contains(known, n) {
+			return fmt.Errorf("%q: %w (known: %s)", n, ErrUnknownStream, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 // releaseRef is the ostree ref of the stream's newest build that names one.

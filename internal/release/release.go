@@ -77,6 +77,11 @@ type Stream struct {
 	// Withdrawn are the revoked released builds newer than Current, newest
 	// first: the builds this stream used to offer.
 	Withdrawn []*Build
+	// For a stream whose current build was promoted from a candidate
+	// stream (a release stream): that stream's name, and NextCandidate,
+	// the candidate a promotion would pick now (see Candidates), if any.
+	CandidateStream string
+	NextCandidate   *Build
 }
 
 // State is every stream, in name order, at one moment.
@@ -206,24 +211,67 @@ func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
 	for _, st := range state.Streams {
 		if cur := st.Current; cur != nil && cur.PromotedFrom != nil {
 			if from := streams[cur.PromotedFrom.Stream]; from != nil {
-				st.Failure = from.newestFailureAfter(cur.Date)
+				st.CandidateStream = from.Name
+				st.NextCandidate, st.Failure, _ = state.Candidates(from, st)
 			}
 		}
 	}
 	return state, nil
 }
 
-// newestFailureAfter is the newest failed build dated after t, or nil.
-func (st *Stream) newestFailureAfter(t time.Time) *Build {
-	for _, b := range st.Builds { // newest first
-		if !b.Date.After(t) {
-			return nil
-		}
-		if b.Failed() {
-			return b
+// FellBack reports whether the stream offers an older build because a
+// newer release was withdrawn after the current one was released: until a
+// new release replaces it, the stream serves its fallback.
+func (st *Stream) FellBack() bool {
+	for _, b := range st.Withdrawn {
+		if st.Current == nil || b.Revocation.RevokedAt.After(st.Current.ReleasedAt()) {
+			return true
 		}
 	}
-	return nil
+	return false
+}
+
+// Candidates scans the builds of from that are newer than to's current
+// build (every one, if to has none), as promote chooses among them. next
+// is the newest that may be promoted: it passed its tests, is built as of
+// now, is not revoked, and no promotion of it was revoked. failure is the
+// newest that failed, and revoked the ones that passed but were revoked
+// or withdrawn, newest first. to may be nil (a release stream with no
+// build yet).
+func (s *State) Candidates(from, to *Stream) (next, failure *Build, revoked []*Build) {
+	var current *Build
+	withdrawn := map[string]bool{} // candidates whose promotion was revoked
+	if to != nil {
+		current = to.Current
+		for _, b := range to.Builds {
+			if !b.Revoked() {
+				continue
+			}
+			withdrawn[b.Release] = true // the same build, released directly
+			if b.PromotedFrom != nil {
+				withdrawn[b.PromotedFrom.Release] = true
+			}
+		}
+	}
+	for _, b := range from.Builds { // newest first
+		if b.Date.After(s.Now) {
+			continue // not built yet, as of now
+		}
+		if current != nil && !b.Date.After(current.Date) {
+			break
+		}
+		switch {
+		case b.Failed():
+			if failure == nil {
+				failure = b
+			}
+		case b.Revoked() || withdrawn[b.Release]:
+			revoked = append(revoked, b)
+		case next == nil:
+			next = b
+		}
+	}
+	return next, failure, revoked
 }
 
 func (st *Stream) settle(now time.Time) {

@@ -160,7 +160,8 @@ func DecodeSignature(sig []byte) ([]byte, error) {
 
 // Signer makes detached signatures with one private key.
 type Signer struct {
-	signer signature.Signer
+	signer   signature.Signer
+	verifier signature.Verifier // of its public half
 }
 
 // LoadSigner reads a PEM private key: PKCS#8, SEC 1 (EC) or PKCS#1 (RSA),
@@ -185,7 +186,18 @@ func LoadSigner(path string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
-	return &Signer{signer: s}, nil
+	v, err := signature.LoadVerifier(pub.Public(), crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", path, err)
+	}
+	return &Signer{signer: s, verifier: v}, nil
+}
+
+// Signed reports whether sig, the contents of a .sig file, is a signature
+// of data by this key: a file signed already need not be signed again.
+func (s *Signer) Signed(data, sig []byte) bool {
+	raw, err := DecodeSignature(sig)
+	return err == nil && s.verifier.VerifySignature(bytes.NewReader(raw), bytes.NewReader(data)) == nil
 }
 
 func passwordFromEnv(bool) ([]byte, error) {

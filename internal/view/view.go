@@ -119,6 +119,18 @@ type Summary struct {
 	Current        bool        `json:"current,omitempty"`
 	FailureTracker string      `json:"failuretracker,omitempty"`
 	Revocation     *Revocation `json:"revocation,omitempty"`
+	// PromotedFrom names the candidate a release was promoted from.
+	PromotedFrom *Promotion `json:"promotedfrom,omitempty"`
+}
+
+// Promotion is where a release came from: the candidate build, the
+// sha256 of its manifest's exact bytes, and when it was promoted.
+type Promotion struct {
+	Stream  string `json:"stream"`
+	Release string `json:"release"`
+	URL     string `json:"url"`
+	SHA256  string `json:"sha256"`
+	At      string `json:"at"`
 }
 
 // Revocation says why and when a build was withdrawn, and what replaces it.
@@ -278,17 +290,21 @@ func (g generator) stream(st *release.Stream) (*Stream, error) {
 func (g generator) summary(st *release.Stream, b *release.Build) *Summary {
 	s := &Summary{
 		Release:        b.Release,
-		URL:            BuildURL(st.Name, b.Release),
+		URL:            BuildURL(b.Stream, b.Release), // a candidate's failure lives in its own stream
 		Date:           b.Date.Format(day),
 		Status:         b.Status,
 		Current:        b == st.Current,
 		FailureTracker: b.FailureTracker,
 	}
+	if p := b.PromotedFrom; p != nil {
+		s.PromotedFrom = &Promotion{Stream: p.Stream, Release: p.Release, URL: BuildURL(p.Stream, p.Release),
+			SHA256: p.SHA256, At: p.PromotedAt.UTC().Format(day)}
+	}
 	if b.Revoked() {
 		s.Status = "revoked"
 		s.Revocation = &Revocation{Reason: b.Revocation.Reason, At: b.Revocation.RevokedAt.Format(day)}
 		if r := b.ReplacedBy; r != nil {
-			s.Revocation.ReplacedBy = &Summary{Release: r.Release, URL: BuildURL(st.Name, r.Release), Date: r.Date.Format(day), Status: r.Status}
+			s.Revocation.ReplacedBy = &Summary{Release: r.Release, URL: BuildURL(r.Stream, r.Release), Date: r.Date.Format(day), Status: r.Status}
 		}
 	}
 	return s
