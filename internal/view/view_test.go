@@ -3,9 +3,15 @@ package view_test
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/projectatomic/atomic-site/internal/catalog"
+	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
@@ -83,5 +89,37 @@ func TestGCEImage(t *testing.T) {
 	want := "gcloud compute instances create NAME --image-project fedora-coreos-cloud --image-family fedora-coreos-stable"
 	if len(imgs) != 1 || imgs[0].Platform != "gcp" || imgs[0].Image != "fedora-coreos-33-20201201-3-0-gcp-x86-64" || imgs[0].Command != want {
 		t.Errorf("images = %+v, want the GCE image with %q", imgs, want)
+	}
+}
+
+// A release promoted from a candidate stream links its candidate, and its
+// stale warning's failure is a candidate: each links its own stream's page.
+func TestPromotedLinks(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2018, 6, d, 6, 0, 0, 0, time.UTC) }
+	build := func(stream, rel string, d int, failed bool) *catalog.Build {
+		m := &manifest.Build{Stream: stream, Release: rel, Status: manifest.StatusReleased, Date: day(d)}
+		if failed {
+			m.Status, m.FailureTracker = manifest.StatusFailed, "https://bugzilla.example.org/"+rel
+		}
+		return &catalog.Build{Build: m, Signed: catalog.Signed{Path: stream + "/" + rel + ".json", SHA256: strings.Repeat("a", 63) + strconv.Itoa(d%10)}}
+	}
+	cand, failed := build("testing", "28.1", 1, false), build("testing", "28.2", 2, true)
+	rel := build("stable", "28.1", 1, false)
+	rel.PromotedFrom = &manifest.PromotedFrom{Stream: "testing", Release: "28.1", SHA256: cand.SHA256, PromotedAt: day(3)}
+	state, err := release.Compute(&catalog.Catalog{Builds: []*catalog.Build{cand, failed, rel}}, release.Options{Now: day(30)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	sv, err := view.NewStream(state.Stream("stable"), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sv.Stale || sv.Failure == nil || sv.Failure.URL != "/streams/testing/28.2/" {
+		t.Errorf("stale %v, failure %+v; want the testing failure, linked under /streams/testing/", sv.Stale, sv.Failure)
+	}
+	p := sv.Current.PromotedFrom
+	if p == nil || p.URL != "/streams/testing/28.1/" || p.SHA256 != cand.SHA256 || p.At != "2018-06-03" {
+		t.Errorf("promoted from %+v; want testing 28.1, its sha256, 2018-06-03", p)
 	}
 }
