@@ -183,14 +183,22 @@ withdrawn-policy = "`+tc.withdrawn+`"
 				if !strings.Contains(html, "/streams/stable/"+candidateRelease(current)+"/") {
 					t.Errorf("day %d: the stable page does not offer %s", d, candidateRelease(current))
 				}
-				warns := strings.Contains(html, "No build has passed its tests since")
+				// Stale, or fallen back to an older release: the page says
+				// what happened and what comes next.
+				warns := strings.Contains(html, `class="notice notice-stale"`) || strings.Contains(html, `class="notice notice-next"`)
 				if want := slices.Contains(tc.stale, d); warns != want {
 					t.Errorf("day %d: stale warning %v, want %v", d, warns, want)
 				}
-				if warns {
-					newest := min(d, 45) // the newest failed night so far
-					if !strings.Contains(html, tracker(newest)) {
-						t.Errorf("day %d: the stale warning does not link %s", d, tracker(newest))
+				switch {
+				case !warns:
+				case d <= 45: // every night since day 29 failed
+					if !strings.Contains(html, "No candidate of testing has passed its tests since") || !strings.Contains(html, tracker(d)) {
+						t.Errorf("day %d: the stale warning does not say no candidate passed, linking %s", d, tracker(d))
+					}
+				default: // day 46 passed, and every night after
+					newest := candidateRelease(d)
+					if !strings.Contains(html, "Candidate <a href=\"/streams/testing/"+newest+"/\">"+newest+"</a> of testing passed its tests on") {
+						t.Errorf("day %d: the warning does not name the candidate to be released next, %s", d, newest)
 					}
 				}
 			}

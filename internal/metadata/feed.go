@@ -100,7 +100,11 @@ func Feed(st *release.Stream, cfg *config.Config) ([]byte, error) {
 		}
 	}
 	if st.Stale {
-		summary := "No build has passed its tests since " + st.Current.Date.Format("2006-01-02") + "; " + st.Current.Release + " is still offered."
+		what := "No build"
+		if st.CandidateStream != "" {
+			what = "No candidate of " + st.CandidateStream
+		}
+		summary := what + " has passed its tests since " + st.Current.Date.Format("2006-01-02") + "; " + st.Current.Release + " is still offered."
 		if st.Failure != nil {
 			summary += " The newest failure is tracked at " + st.Failure.FailureTracker
 		}

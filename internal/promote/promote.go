@@ -23,9 +23,8 @@ type Options struct {
 	Now      time.Time
 	// Epoch is the first release day; zero means the day (UTC) of the
 	// release stream's first release.
-	Epoch   time.Time
-	Cadence time.Duration // the release stream's
-	Policy  string        // config.NextGood or config.Skip
+	Epoch  time.Time
+	Policy string // config.NextGood or config.Skip
 	// WithdrawnPolicy says what follows a withdrawn release:
 	// config.NextGood promotes the newest good candidate at once,
 	// config.Wait keeps the release days.
@@ -77,9 +76,6 @@ func Decide(state *release.State, opts Options) (*Decision, error) {
 	if from == nil {
 		return nil, fmt.Errorf("no stream %q in the manifests", opts.From)
 	}
-	if opts.Cadence <= 0 {
-		return nil, fmt.Errorf("stream %s: no cadence", opts.To)
-	}
 	d := &Decision{ReleaseDay: opts.Now}
 	to := state.Stream(opts.To)
 	if to != nil {
@@ -90,18 +86,12 @@ func Decide(state *release.State, opts Options) (*Decision, error) {
 	// until the next release day.
 	replace := opts.WithdrawnPolicy != config.Wait && to != nil && to.FellBack()
 	if to != nil && len(to.Builds) > 0 && !opts.Force && !replace {
-		epoch := opts.Epoch
-		if epoch.IsZero() {
-			// The day of the first release: release days are dates.
-			epoch = to.Builds[len(to.Builds)-1].ReleasedAt().UTC().Truncate(day) // Builds are newest first
-		}
-		if opts.Now.Before(epoch) {
-			d.Outcome, d.NextDue = NotDue, epoch
+		last, next, ok := to.ReleaseDays(opts.Epoch, opts.Now)
+		if !ok {
+			d.Outcome, d.NextDue = NotDue, next
 			return d, nil
 		}
-		k := opts.Now.Sub(epoch) / opts.Cadence
-		d.ReleaseDay = epoch.Add(k * opts.Cadence)
-		d.NextDue = d.ReleaseDay.Add(opts.Cadence)
+		d.ReleaseDay, d.NextDue = last, next
 		switch {
 		case releasedSince(to, d.ReleaseDay):
 			d.Outcome = NotDue

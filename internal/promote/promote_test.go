@@ -105,7 +105,7 @@ func TestDecide(t *testing.T) {
 		{"release days stay fixed", at(28, 6), config.NextGood, false, []string{"c0", "p0@0", "c16", "p16@17", "c27"}, Promoted, "28.27"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := Options{From: "testing", To: "stable", Now: tc.now, Cadence: 14 * 24 * time.Hour, Policy: tc.policy, Force: tc.force}
+			opts := Options{From: "testing", To: "stable", Now: tc.now, Policy: tc.policy, Force: tc.force}
 			d, err := Decide(state(t, tc.now, tc.specs...), opts)
 			if err != nil {
 				t.Fatal(err)

@@ -86,7 +86,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	}
 	popts := Options{
 		From: opts.From, To: opts.To, Now: h.State.Now, Force: opts.Force,
-		Cadence: h.Config.Cadence(opts.To), Policy: h.Config.Promote.StalePolicy,
+		Policy:          h.Config.Promote.StalePolicy,
 		WithdrawnPolicy: h.Config.Promote.WithdrawnPolicy,
 	}
 	if e := h.Config.Promote.Epoch; e != nil {

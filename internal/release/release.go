@@ -68,6 +68,8 @@ type Stream struct {
 	// is when it became so.
 	Stale      bool
 	StaleSince time.Time
+	// Now is the moment the state is judged at.
+	Now time.Time
 	// Failure is the newest failed build that came after Current (any,
 	// when there is no Current): its tracker is the bug to link. Older
 	// failures were fixed by the build that followed them. When Current
@@ -219,6 +221,26 @@ func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
 	return state, nil
 }
 
+// ReleaseDays are the latest release day at or before now and the next
+// one: epoch plus whole cadences, so that a late release never moves the
+// ones after it. A zero epoch means the day (UTC) of the stream's first
+// release; ok is false when there is none yet, or now is before the
+// epoch (next is then the epoch).
+func (st *Stream) ReleaseDays(epoch, now time.Time) (last, next time.Time, ok bool) {
+	if epoch.IsZero() {
+		if len(st.Builds) == 0 {
+			return time.Time{}, time.Time{}, false
+		}
+		epoch = st.Builds[len(st.Builds)-1].ReleasedAt().UTC().Truncate(24 * time.Hour) // Builds are newest first
+	}
+	if now.Before(epoch) {
+		return time.Time{}, epoch, false
+	}
+	k := now.Sub(epoch) / st.Cadence
+	last = epoch.Add(k * st.Cadence)
+	return last, last.Add(st.Cadence), true
+}
+
 // FellBack reports whether the stream offers an older build because a
 // newer release was withdrawn after the current one was released: until a
 // new release replaces it, the stream serves its fallback.
@@ -275,6 +297,7 @@ func (s *State) Candidates(from, to *Stream) (next, failure *Build, revoked []*B
 }
 
 func (st *Stream) settle(now time.Time) {
+	st.Now = now
 	slices.SortFunc(st.Builds, func(a, b *Build) int { return Newer(a.Build, b.Build) })
 	for _, b := range st.Builds {
 		if b.Offerable() {

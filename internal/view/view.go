@@ -71,6 +71,14 @@ type Stream struct {
 	// Failure is the newest failed build after the current one.
 	Failure   *Summary   `json:"failure,omitempty"`
 	Withdrawn []*Summary `json:"withdrawn,omitempty"`
+	// For a release stream, promoted from Candidates: whether it fell back
+	// to an older release after one was withdrawn, the candidate that a
+	// promotion would pick now, and when the next promotion can come
+	// (NextWhen: "" for the next daily release run, else a date).
+	Candidates    string   `json:"candidates,omitempty"`
+	FellBack      bool     `json:"fellback,omitempty"`
+	NextCandidate *Summary `json:"nextcandidate,omitempty"`
+	NextWhen      string   `json:"nextwhen,omitempty"`
 	// History is the newest HistoryLimit builds; when there are more,
 	// Years links a page per year that holds every build of it.
 	History []*Summary `json:"history,omitempty"`
@@ -275,6 +283,13 @@ func (g generator) stream(st *release.Stream) (*Stream, error) {
 	if st.Failure != nil {
 		sv.Failure = g.summary(st, st.Failure)
 	}
+	if st.CandidateStream != "" {
+		sv.Candidates, sv.FellBack = st.CandidateStream, st.FellBack()
+		if c := st.NextCandidate; c != nil {
+			sv.NextCandidate = g.summary(st, c)
+		}
+		sv.NextWhen = g.nextWhen(st, sv.FellBack)
+	}
 	for _, b := range st.Withdrawn {
 		sv.Withdrawn = append(sv.Withdrawn, g.summary(st, b))
 	}
@@ -285,6 +300,23 @@ func (g generator) stream(st *release.Stream) (*Stream, error) {
 		sv.Years = append(sv.Years, &Year{Year: y.Year, URL: y.URL})
 	}
 	return sv, nil
+}
+
+// nextWhen says when the next promotion into st can come, under the
+// config's policies: "" when the next daily release run promotes a
+// candidate that passed (a withdrawn release under next-good, a missed
+// release day under next-good), else the next release day's date.
+func (g generator) nextWhen(st *release.Stream, fellBack bool) string {
+	p := g.cfg.Promote
+	if fellBack && p.WithdrawnPolicy == config.NextGood || !fellBack && st.Stale && p.StalePolicy == config.NextGood {
+		return ""
+	}
+	var epoch time.Time
+	if p.Epoch != nil {
+		epoch = p.Epoch.UTC()
+	}
+	_, next, _ := st.ReleaseDays(epoch, st.Now)
+	return next.Format(day)
 }
 
 func (g generator) summary(st *release.Stream, b *release.Build) *Summary {
