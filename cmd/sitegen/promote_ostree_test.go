@@ -135,3 +135,76 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 		t.Errorf("the ref moved to %s", got)
 	}
 }
+
+// refs makes a repository's refs follow the signed history: candidates
+// are committed without moving a public ref (--orphan); a passed one moves
+// the testing ref, a failed one moves nothing, a revoked one puts the ref
+// back on the build offered in its place, and running refs again changes
+// nothing, the summary included.
+func TestRefsFollowTheHistory(t *testing.T) {
+	const testingRef = "fedora/28/x86_64/testing/atomic-host"
+	home, key := gpgKey(t)
+	repo := filepath.Join(t.TempDir(), "repo")
+	fixture.Command(t, "ostree", "--repo="+repo, "init", "--mode=archive")
+	manifests := filepath.Join(t.TempDir(), "manifests")
+	signer, err := trust.LoadSigner(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := func(d int) string {
+		t.Helper()
+		out, errs, code := sitegen("refs", "--manifests", manifests, "--keys", testKeys, "--project", "../..",
+			"--now", at(d, 6).Format(time.RFC3339), "--ostree-repo", repo, "--gpg-sign", key, "--gpg-homedir", home)
+		if code != 0 {
+			t.Fatalf("day %d: refs exited %d\n%s%s", d, code, out, errs)
+		}
+		return out
+	}
+	ref := func() string {
+		out, _ := exec.Command("ostree", "--repo="+repo, "rev-parse", testingRef).Output()
+		return strings.TrimSpace(string(out))
+	}
+	var commits []string
+	for d, failed := range []bool{false, true, false} {
+		tree := t.TempDir()
+		os.MkdirAll(filepath.Join(tree, "usr", "bin"), 0o755)
+		os.WriteFile(filepath.Join(tree, "usr", "bin", "atomic"), []byte("build of day "+candidateRelease(d)), 0o755)
+		c := fixture.Command(t, "ostree", "--repo="+repo, "commit", "--orphan", "--tree=dir="+tree, "-s", candidateRelease(d),
+			"--gpg-sign="+key, "--gpg-homedir="+home)
+		commits = append(commits, c)
+		if got := ref(); d > 0 && got != commits[0] {
+			t.Fatalf("day %d: the compose moved the testing ref to %s", d, got)
+		}
+		b := synth.Build("testing", candidateRelease(d), at(d, 0))
+		b.OSTree.Ref, b.OSTree.Commit = testingRef, c
+		if failed {
+			b = synth.Failed(b, tracker(d))
+		}
+		if err := synth.WriteBuild(manifests, signer, b); err != nil {
+			t.Fatal(err)
+		}
+		out := refs(d)
+		switch {
+		case d == 0 && (!strings.Contains(out, "created "+testingRef+" at "+c) || ref() != c):
+			t.Errorf("day 0: %q; ref at %s, want created at %s", out, ref(), c)
+		case d == 1 && (!strings.Contains(out, "every ref names its stream's current build") || ref() != commits[0]):
+			t.Errorf("day 1 (failed): %q; ref at %s, want it left at %s", out, ref(), commits[0])
+		case d == 2 && (!strings.Contains(out, "moved "+testingRef+" from "+commits[0]+" to "+c) || ref() != c):
+			t.Errorf("day 2: %q; ref at %s, want moved to %s", out, ref(), c)
+		}
+		if view := fixture.Command(t, "ostree", "--repo="+repo, "summary", "--view"); !strings.Contains(view, ref()) {
+			t.Errorf("day %d: the summary does not list the ref at %s", d, ref())
+		}
+	}
+	revoke(t, manifests, signer, "testing", candidateRelease(2), at(2, 3))
+	if out := refs(2); !strings.Contains(out, "moved "+testingRef+" from "+commits[2]+" to "+commits[0]) {
+		t.Errorf("after the revocation: %q; want the ref back on %s", out, commits[0])
+	}
+	summary, _ := os.ReadFile(filepath.Join(repo, "summary"))
+	if out := refs(3); !strings.Contains(out, "every ref names its stream's current build") {
+		t.Errorf("again: %q, want nothing to change", out)
+	}
+	if again, _ := os.ReadFile(filepath.Join(repo, "summary")); string(again) != string(summary) {
+		t.Error("running refs again rewrote the summary")
+	}
+}

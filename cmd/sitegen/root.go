@@ -42,6 +42,7 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		newImportCommand(),
 		newAnnounceCommand(),
 		newPromoteCommand(),
+		newRefsCommand(),
 		newCheckCommand(),
 	)
 	return root

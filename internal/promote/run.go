@@ -221,12 +221,17 @@ func checkCommit(ctx context.Context, repo string, o *manifest.OSTree, ref strin
 		ErrRefused, o.Commit, bindings, ref, ref)
 }
 
-// moveRef points ref at commit and regenerates the summary, signed when
-// a key is given.
+// moveRef points ref at commit and regenerates the summary.
 func moveRef(ctx context.Context, o OSTreeOptions, ref, commit string) error {
 	if _, err := ostree(ctx, o.Repo, "refs", "--force", "--create="+ref, commit); err != nil {
 		return err
 	}
+	return summary(ctx, o)
+}
+
+// summary regenerates the repository's summary, signed when a key is
+// given.
+func summary(ctx context.Context, o OSTreeOptions) error {
 	args := []string{"summary", "-u"}
 	if o.GPGSign != "" {
 		args = append(args, "--gpg-sign="+o.GPGSign)
