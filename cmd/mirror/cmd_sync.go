@@ -176,24 +176,64 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 	}
 	reports := make([]namedReport, len(outcomes))
 	var errs []error
+	code := 0 // a failure anywhere outranks a held lease or a held ref
 	for i, o := range outcomes {
 		err := o.Err
 		if opts.dryRun && o.Plan != nil {
 			printPlan(out, names[i], o.Plan, del)
-			if len(src.Refused) > 0 && err == nil {
-				err = errors.Join(src.Refused...)
+			if err == nil {
+				err = planError(src)
 			}
 		}
 		if err != nil && opts.config != "" {
 			err = fmt.Errorf("target %s: %w", o.Name, err)
 		}
-		if errors.Is(err, store.ErrLocked) {
-			err = &cli.ExitError{Code: exitLocked, Err: err}
+		if c := exitCode(err); c == 1 || code == 0 {
+			code = c
 		}
 		reports[i] = newNamedReport(o.Name, o.Report, err)
 		errs = append(errs, err)
 	}
-	return finishReport(out, opts, reports, errors.Join(errs...))
+	err = errors.Join(errs...)
+	if code == exitLocked || code == exitHeldBack {
+		err = &cli.ExitError{Code: code, Err: err}
+	}
+	return finishReport(out, opts, reports, err)
+}
+
+// The exit codes of outcomes a timer tells from failures.
+const (
+	// exitLocked: another run holds the destination; the next run
+	// catches up.
+	exitLocked = 3
+	// exitHeldBack: everything was published but refs the ref gate held
+	// back (a ref no signed, released build names); the trace says which.
+	exitHeldBack = 4
+)
+
+// exitCode is what one target's outcome exits with.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, store.ErrLocked):
+		return exitLocked
+	case errors.Is(err, mirror.ErrHeldBack):
+		return exitHeldBack
+	}
+	return 1
+}
+
+// planError is what a dry run reports of a plan it could not carry out
+// whole: refused releases, refs held back.
+func planError(src *mirror.Source) error {
+	if len(src.Refused) > 0 {
+		return errors.Join(src.Refused...)
+	}
+	if len(src.HeldBack) > 0 {
+		return mirror.HeldBackError(src.HeldBack)
+	}
+	return nil
 }
 
 // namedReport is one target's outcome, for people and for --json: a run
@@ -244,10 +284,6 @@ func holder() store.Holder {
 	return store.Holder{Host: host, PID: os.Getpid(), Tool: "mirror " + cli.Version(info)}
 }
 
-// exitLocked is the exit code of a run refused because another holds the
-// destination: a timer can tell it from a failure.
-const exitLocked = 3
-
 func printPlan(w io.Writer, dest string, p *mirror.Plan, del *mirror.DeleteOptions) {
 	n, b := p.Totals()
 	fmt.Fprintf(w, "plan for %s (%s): upload %d files, %s; %d already there\n", dest, p.Source.Kind, n, bytesize.Format(b), p.Skipped)
@@ -274,6 +310,9 @@ func printPlan(w io.Writer, dest string, p *mirror.Plan, del *mirror.DeleteOptio
 	}
 	for _, err := range p.Source.Refused {
 		fmt.Fprintf(w, "  refused: %v\n", err)
+	}
+	for _, h := range p.Source.HeldBack {
+		fmt.Fprintf(w, "  held back: %s\n", h.Reason)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
@@ -20,7 +22,7 @@ import (
 // pulling the good commit.
 func TestRefGate(t *testing.T) {
 	srv := s3server.Start(t)
-	srv.Bucket(t, "atomic", "repo")
+	bucket := srv.Bucket(t, "atomic", "repo")
 	dest := "s3://atomic/repo"
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
@@ -80,11 +82,17 @@ func TestRefGate(t *testing.T) {
 			bad := commitTree(t, repo, 50, uint64(len(tc.name)), tc.name)
 			tc.sign(bad)
 			errs, code := sync()
-			if code == 0 {
-				t.Fatal("sync published a ref the manifests do not allow")
+			if code != exitHeldBack {
+				t.Fatalf("sync with a ref the manifests do not allow: exit %d, want %d (held back)\n%s", code, exitHeldBack, errs)
 			}
-			if want := "ref " + ref + " → commit " + bad + ": " + tc.want; !strings.Contains(errs, want) {
+			if want := "held back by the ref gate: ref " + ref + " → commit " + bad + ": " + tc.want; !strings.Contains(errs, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, errs)
+			}
+			// The trace says what was held back, and why.
+			tr, err := mirror.ReadTrace(context.Background(), bucket)
+			if err != nil || tr == nil || len(tr.HeldBack) != 1 || tr.HeldBack[0].Ref != ref || tr.HeldBack[0].Commit != bad ||
+				!strings.Contains(tr.HeldBack[0].Reason, tc.want) {
+				t.Errorf("trace %+v, %v; want %s → %s held back: %s", tr, err, ref, bad, tc.want)
 			}
 			// Objects may go up; pointers may not.
 			pull(good)

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -50,21 +51,39 @@ func (g *Gate) Check(ref, commit string) error {
 	if g.ok[rc] {
 		return nil
 	}
-	if why, ok := g.why[rc]; ok {
-		return fmt.Errorf("ref %s → commit %s: %s", ref, commit, why)
-	}
-	return fmt.Errorf("ref %s → commit %s: no signed, released manifest names this commit for this ref", ref, commit)
+	return errors.New(g.reason(rc))
 }
 
+func (g *Gate) reason(rc refCommit) string {
+	why, ok := g.why[rc]
+	if !ok {
+		why = "no signed, released manifest names this commit for this ref"
+	}
+	return fmt.Sprintf("ref %s → commit %s: %s", rc.ref, rc.commit, why)
+}
+
+// HeldRef is a ref the gate held back, and why.
+type HeldRef struct {
+	Ref    string `json:"ref"`
+	Commit string `json:"commit"`
+	Reason string `json:"reason"`
+}
+
+// ErrHeldBack is wrapped by the error of a run that published everything
+// but the refs (and the summary that lists them) the gate held back: the
+// mirror is whole, and stays on the refs it had.
+var ErrHeldBack = errors.New("held back by the ref gate")
+
 // ApplyGate checks every ref of an ostree source. Where any ref fails, no
-// ref and no summary is published: objects may go up, pointers may not.
-// The failures are the source's refusals, and the destination's own refs
-// and summary are protected from --delete.
+// ref and no summary is published: objects may go up, pointers may not
+// (the summary lists every ref, and is signed whole). The refs held back
+// are the source's HeldBack, and the destination's own refs and summary
+// are protected from --delete.
 func (s *Source) ApplyGate(g *Gate) error {
 	if s.Kind != "ostree" {
 		return fmt.Errorf("%s: --manifests gates the refs of an ostree repository, and this is a directory of release files", s.Dir)
 	}
-	var refused []error
+	var held []HeldRef
 	for _, f := range s.Files {
 		if ostree.Classify(f.Rel).Phase != ostree.PhaseRefs {
 			continue
@@ -73,11 +92,12 @@ func (s *Source) ApplyGate(g *Gate) error {
 		if err != nil {
 			return err
 		}
-		if err := g.Check(RefName(f.Rel), strings.TrimSpace(string(data))); err != nil {
-			refused = append(refused, err)
+		rc := refCommit{RefName(f.Rel), strings.TrimSpace(string(data))}
+		if !g.ok[rc] {
+			held = append(held, HeldRef{Ref: rc.ref, Commit: rc.commit, Reason: g.reason(rc)})
 		}
 	}
-	if len(refused) == 0 {
+	if len(held) == 0 {
 		return nil
 	}
 	kept := s.Files[:0]
@@ -90,6 +110,15 @@ func (s *Source) ApplyGate(g *Gate) error {
 		}
 	}
 	s.Files = kept
-	s.Refused = append(s.Refused, refused...)
+	s.HeldBack = held
 	return nil
+}
+
+// HeldBackError is the error of a run that held refs back: one line each.
+func HeldBackError(held []HeldRef) error {
+	var errs []error
+	for _, h := range held {
+		errs = append(errs, fmt.Errorf("%w: %s", ErrHeldBack, h.Reason))
+	}
+	return errors.Join(errs...)
 }

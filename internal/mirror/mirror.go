@@ -64,6 +64,9 @@ type Source struct {
 	// Refused are releases that failed their checks: nothing of them is
 	// uploaded, and the run fails after the rest is published.
 	Refused []error
+	// HeldBack are refs the ref gate did not let move: no ref and no
+	// summary is published; everything else is, and the trace says why.
+	HeldBack []HeldRef
 	// Skip reports keys the source never publishes (tmp/, state/, locks);
 	// they are deleted from the destination with --delete.
 	Skip func(rel string) bool
@@ -313,6 +316,8 @@ type Report struct {
 	Seconds  float64       `json:"seconds"`
 	Errors   []string      `json:"errors,omitempty"`
 	Complete bool          `json:"complete"`
+	// HeldBack are the refs the ref gate held back, and why.
+	HeldBack []HeldRef `json:"held_back,omitempty"`
 	Cleaned
 	// SignedGap is the time between the first and the last upload of the
 	// files signed in a second file (summary, summary.sig).
@@ -341,7 +346,7 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	if pacer == nil {
 		pacer = FixedPacer(jobs)
 	}
-	rep := &Report{Source: plan.Source.Kind, Skipped: plan.Skipped, Cleaned: opts.Cleaned}
+	rep := &Report{Source: plan.Source.Kind, Skipped: plan.Skipped, Cleaned: opts.Cleaned, HeldBack: plan.Source.HeldBack}
 	held := func() error {
 		if opts.Lease == nil {
 			return nil
@@ -403,6 +408,22 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	if len(plan.Source.Refused) > 0 {
 		return finish(errors.Join(plan.Source.Refused...))
 	}
+	if back := plan.Source.HeldBack; len(back) > 0 {
+		// Everything else is published: the trace says so, and what was
+		// held back. Nothing is deleted while the destination's refs may
+		// still name what the source no longer has.
+		if opts.Trace != nil {
+			opts.Trace.HeldBack = back
+			if err := writeTrace(ctx, dst, opts); err != nil {
+				return finish(err)
+			}
+		}
+		rep.Complete = true
+		rep.Seconds = time.Since(start).Seconds()
+		err := HeldBackError(back)
+		rep.Errors = append(rep.Errors, strings.Split(err.Error(), "\n")...)
+		return rep, err
+	}
 	if plan.writePending || len(plan.Delete) > 0 {
 		if err := held(); err != nil {
 			return finish(err)
@@ -434,28 +455,32 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 		}
 	}
 	if opts.Trace != nil {
-		// The run is done: the lease goes as the trace is written, one
-		// round trip for both (a run that starts meanwhile finds
-		// nothing of this one's left to do).
-		var released error
-		var wg sync.WaitGroup
-		if opts.Lease != nil {
-			wg.Go(func() { released = opts.Lease.Release(context.WithoutCancel(ctx)) })
-		}
-		// Releasing ends the run's context: the trace, the last word of a
-		// run that is done, is written without it.
-		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		err := putJSON(tctx, dst, TraceKey, opts.Trace)
-		cancel()
-		wg.Wait()
-		if released != nil {
-			slog.Warn("could not remove the lease; it expires by itself", "err", released)
-		}
-		if err != nil {
+		if err := writeTrace(ctx, dst, opts); err != nil {
 			return finish(err)
 		}
 	}
 	return finish(nil)
+}
+
+// writeTrace writes the trace of a run that is done. The lease goes as the
+// trace is written, one round trip for both (a run that starts meanwhile
+// finds nothing of this one's left to do).
+func writeTrace(ctx context.Context, dst Store, opts Options) error {
+	var released error
+	var wg sync.WaitGroup
+	if opts.Lease != nil {
+		wg.Go(func() { released = opts.Lease.Release(context.WithoutCancel(ctx)) })
+	}
+	// Releasing ends the run's context: the trace, the last word of a run
+	// that is done, is written without it.
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	err := putJSON(tctx, dst, TraceKey, opts.Trace)
+	cancel()
+	wg.Wait()
+	if released != nil {
+		slog.Warn("could not remove the lease; it expires by itself", "err", released)
+	}
+	return err
 }
 
 // putJSON writes v as one whole object: a store's Put replaces an object

@@ -30,6 +30,9 @@ type Trace struct {
 	Host        string      `json:"host"`
 	Destination string      `json:"destination"`
 	Source      SourceState `json:"source"`
+	// HeldBack are refs the ref gate did not let move, and why: the
+	// mirror stays on the refs (and summary) it had.
+	HeldBack []HeldRef `json:"held_back,omitempty"`
 }
 
 // SourceState identifies the content of a source: an ostree repository's
