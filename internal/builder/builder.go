@@ -110,6 +110,10 @@ type Builder struct {
 	prev      *previous
 	published map[string]string // manifests in pubDir: path → sha256
 	outputs   map[string][]byte // outputs in pubDir, as last written
+	// index is the signed index last published (by this builder, or the
+	// site it replaces): the same bytes keep their signature, so that a
+	// build that changes nothing publishes nothing new.
+	index, indexSig []byte
 }
 
 // Build builds the site once into out. Everything is verified first; on
@@ -144,6 +148,8 @@ func Build(ctx context.Context, opts Options, out string) (*Result, error) {
 	if b.prev, err = openPrevious(ctx, opts.Previous, out); err != nil {
 		return nil, err
 	}
+	b.index, _ = os.ReadFile(filepath.Join(out, siteindex.Path))
+	b.indexSig, _ = os.ReadFile(filepath.Join(out, siteindex.Path+trust.SigSuffix))
 	res, err := b.Rebuild(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -395,10 +401,13 @@ func (b *Builder) writeIndex(now time.Time) error {
 		return fmt.Errorf("index: %w", err)
 	}
 	data := idx.Marshal()
-	sig, err := b.opts.SignKey.Sign(data)
-	if err != nil {
-		return fmt.Errorf("sign %s: %w", siteindex.Path, err)
+	sig := b.indexSig
+	if own, ok := b.opts.SignKey.(interface{ Signed(data, sig []byte) bool }); !ok || !bytes.Equal(data, b.index) || !own.Signed(data, sig) {
+		if sig, err = b.opts.SignKey.Sign(data); err != nil {
+			return fmt.Errorf("sign %s: %w", siteindex.Path, err)
+		}
 	}
+	b.index, b.indexSig = data, sig
 	if err := os.WriteFile(filepath.Join(b.pubDir, siteindex.Path+trust.SigSuffix), sig, 0o644); err != nil {
 		return err
 	}
