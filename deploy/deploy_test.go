@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -25,28 +24,42 @@ func binaries(t *testing.T) string {
 	return bin
 }
 
-var units = []string{"atomic-site-build.service", "atomic-site-build.timer", "atomic-mirror-sync.service", "atomic-mirror-sync.timer"}
-
 // The units pass systemd-analyze verify (with the commands where the units
-// expect them), without a warning, and every command line they run parses
-// with the commands' own flags.
+// expect them), without a warning; every setting they use from atomic.env
+// is set there; and every command line of sitegen and mirror they run
+// parses with the commands' own flags.
 func TestSystemdUnits(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		t.Fatal("systemd-analyze not found: install the Debian package systemd (make test does, as root)")
 	}
+	if _, err := exec.LookPath("rsync"); err != nil {
+		t.Fatal("rsync not found: install the Debian package rsync (make test does, as root)")
+	}
 	bin := binaries(t)
+	lib, err := filepath.Abs("bin")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
+	entries, _ := os.ReadDir("systemd")
 	var paths []string
-	for _, u := range units {
-		data, err := os.ReadFile(filepath.Join("systemd", u))
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".service") && !strings.HasSuffix(e.Name(), ".timer") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("systemd", e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		data = bytes.ReplaceAll(data, []byte("/usr/local/bin/"), []byte(bin+"/"))
-		p := filepath.Join(dir, u)
+		data = bytes.ReplaceAll(data, []byte("/usr/local/lib/atomic/"), []byte(lib+"/"))
+		p := filepath.Join(dir, e.Name())
 		os.WriteFile(p, data, 0o644)
 		paths = append(paths, p)
+	}
+	if len(paths) < 10 {
+		t.Fatalf("%d units under systemd/, want the whole set", len(paths))
 	}
 	cmd := exec.Command(analyze, append([]string{"verify"}, paths...)...)
 	var stderr bytes.Buffer
@@ -55,28 +68,28 @@ func TestSystemdUnits(t *testing.T) {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, stderr.String())
 	}
 
-	for _, u := range units {
-		if !strings.HasSuffix(u, ".service") {
-			continue
-		}
-		data, _ := os.ReadFile(filepath.Join(dir, u))
-		env := map[string]string{}
-		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, "Environment="); ok {
-				k, val, _ := strings.Cut(v, "=")
-				env[k] = val
-			}
-		}
-		exec_ := regexp.MustCompile(`^Exec\w*=(.*)$`)
-		for _, line := range strings.Split(string(data), "\n") {
-			m := exec_.FindStringSubmatch(line)
-			if m == nil {
-				continue
-			}
-			args := strings.Fields(os.Expand(m[1], func(k string) string { return env[k] }))
-			out, err := exec.Command(args[0], append(args[1:], "--help")...).CombinedOutput()
-			if err != nil {
-				t.Errorf("%s: %s does not parse: %v\n%s", u, m[1], err, out)
+	env, err := readEnvFile(filepath.Join("systemd", "atomic.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a compose writes for the import unit.
+	for k, v := range map[string]string{"STATUS": "passed", "FAILURE_TRACKER": "", "TESTS": "https://tests.example.org/1",
+		"OSTREE_COMMIT": strings.Repeat("ab", 32), "OSTREE_REF": "fedora/28/x86_64/testing/atomic-host"} {
+		env[k] = v
+	}
+	units := loadUnits(t, dir, func(s string) string { return s })
+	h := newHost(t, units, nil)
+	for name, u := range units {
+		for _, key := range []string{"ExecStart", "ExecStartPost"} {
+			for _, line := range u.get("Service", key) {
+				args := h.expand(name, strings.NewReplacer("%i", "28.20180604.0", "%n", name).Replace(line), env)
+				if base := filepath.Base(args[0]); base != "sitegen" && base != "mirror" {
+					continue
+				}
+				out, err := exec.Command(args[0], append(args[1:], "--help")...).CombinedOutput()
+				if err != nil {
+					t.Errorf("%s: %s does not parse: %v\n%s", name, line, err, out)
+				}
 			}
 		}
 	}

@@ -18,6 +18,7 @@ have rclone || need+=(rclone)
 have openssl || need+=(openssl)
 have xz || need+=(xz-utils)
 have aria2c || need+=(aria2)
+have rsync || need+=(rsync)
 have node || need+=(nodejs)
 have npm || need+=(npm)
 

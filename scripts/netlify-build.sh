@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
-# Netlify's build. A production deploy builds only from the release
-# pipeline's signed manifests (MANIFESTS_DIR, KEYS_DIR): a deploy that lost
-# those variables must fail, not publish the example history's fake builds
-# on the real download site. Deploy previews and branch deploys may build
-# the example. Netlify sets CONTEXT; unset counts as production.
+# Netlify's build, for deploy previews and branch deploys only: they build
+# the example history. Production is built, checked and deployed by the
+# release bot's units (deploy/systemd, docs/operations.md): from the
+# manifests the primary mirror holds, with the rollback check against what
+# is served and a signed index. A production build here would have
+# neither, so it refuses. Netlify sets CONTEXT; unset counts as production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${MANIFESTS_DIR:-}" ] || [ -z "${KEYS_DIR:-}" ]; then
-	if [ "${CONTEXT:-production}" = production ]; then
-		echo "netlify-build: production needs MANIFESTS_DIR and KEYS_DIR (the release pipeline's signed manifests and trusted keys); not building the example history" >&2
-		exit 1
-	fi
-	echo "netlify-build: ${CONTEXT} deploy: building the example history" >&2
-	MANIFESTS_DIR=testdata/manifests
-	KEYS_DIR=testdata/keys
+if [ "${CONTEXT:-production}" = production ]; then
+	echo "netlify-build: production is built and deployed by the release bot (deploy/systemd, docs/operations.md), with the rollback check and a signed index; publish its web root with netlify deploy --prod --dir instead of building here" >&2
+	exit 1
 fi
-exec go run ./cmd/sitegen build --manifests "$MANIFESTS_DIR" --keys "$KEYS_DIR" --out public
+echo "netlify-build: ${CONTEXT} deploy: building the example history" >&2
+exec go run ./cmd/sitegen build --manifests testdata/manifests --keys testdata/keys --out public

@@ -9,41 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
-
-// gpgKey makes a signing key in a new GnuPG home, as a release engineer's
-// key, and returns the arguments that sign ostree commits and summaries
-// with it and the exported public key.
-func gpgKey(t *testing.T) (sign []string, pub string) {
-	t.Helper()
-	if _, err := exec.LookPath("gpg"); err != nil {
-		t.Fatal("gpg not found: install the Debian package gnupg (make test does, as root)")
-	}
-	home := t.TempDir()
-	os.Chmod(home, 0o700)
-	gpg := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command("gpg", append([]string{"--homedir", home, "--batch"}, args...)...).Output()
-		if err != nil {
-			t.Fatalf("gpg %v: %v", args, err)
-		}
-		return string(out)
-	}
-	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run() })
-	gpg("--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "Atomic Host Test <atomic@example.org>", "ed25519", "sign", "never")
-	var fpr string
-	for _, line := range strings.Split(gpg("--list-keys", "--with-colons"), "\n") {
-		if f := strings.Split(line, ":"); f[0] == "fpr" && fpr == "" {
-			fpr = f[9]
-		}
-	}
-	pub = filepath.Join(t.TempDir(), "atomic.gpg")
-	if err := os.WriteFile(pub, []byte(gpg("--export", "--armor", fpr)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return []string{"--gpg-sign=" + fpr, "--gpg-homedir=" + home}, pub
-}
 
 // signedClient is a client that checks the signatures of commits and of
 // the summary. Its repository is bare-user, as a host's is: ostree uses
@@ -62,7 +30,8 @@ func signedClient(t *testing.T, url, pub string) client {
 func TestSignedRepositoryWithDelta(t *testing.T) {
 	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
-	sign, pub := gpgKey(t)
+	g := fixture.GPGKey(t)
+	sign, pub := g.Sign(), g.Public
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
 	first := commitTreeSigned(t, repo, 60, 71, "first", sign)
@@ -99,7 +68,8 @@ func TestSignedRepositoryWithDelta(t *testing.T) {
 func TestSummaryWindow(t *testing.T) {
 	srv := s3server.Start(t)
 	srv.Bucket(t, "atomic", "repo")
-	sign, pub := gpgKey(t)
+	g := fixture.GPGKey(t)
+	sign, pub := g.Sign(), g.Public
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
 	commitTreeSigned(t, repo, 20, 80, "0", sign)

@@ -16,23 +16,6 @@ import (
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
-// gpgKey makes a throwaway signing key and returns its home and id.
-func gpgKey(t *testing.T) (home, id string) {
-	t.Helper()
-	home = t.TempDir()
-	batch := filepath.Join(home, "batch")
-	os.WriteFile(batch, []byte("%no-protection\nKey-Type: RSA\nKey-Length: 2048\nName-Real: Atomic Host test\nName-Email: test@example.org\nExpire-Date: 0\n%commit\n"), 0o600)
-	fixture.Command(t, "gpg", "--homedir", home, "--batch", "--gen-key", batch)
-	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
-	for _, line := range strings.Split(fixture.Command(t, "gpg", "--homedir", home, "--list-keys", "--with-colons"), "\n") {
-		if f := strings.Split(line, ":"); f[0] == "fpr" {
-			return home, f[9]
-		}
-	}
-	t.Fatal("no key made")
-	return "", ""
-}
-
 // promote --ostree-repo moves the release ref to the promoted commit in a
 // real archive repository with GPG-signed commits, and signs the summary:
 // the summary lists it, and a real client that checks both signatures
@@ -40,7 +23,8 @@ func gpgKey(t *testing.T) (home, id string) {
 // before anything is written.
 func TestPromoteMovesOSTreeRef(t *testing.T) {
 	const testingRef, stableRef = "fedora/28/x86_64/testing/atomic-host", "fedora/28/x86_64/atomic-host"
-	home, key := gpgKey(t)
+	g := fixture.GPGKey(t)
+	home, key := g.Home, g.ID
 	repo := filepath.Join(t.TempDir(), "repo")
 	fixture.Command(t, "ostree", "--repo="+repo, "init", "--mode=archive")
 	manifests := filepath.Join(t.TempDir(), "manifests")
@@ -143,7 +127,8 @@ func TestPromoteMovesOSTreeRef(t *testing.T) {
 // nothing, the summary included.
 func TestRefsFollowTheHistory(t *testing.T) {
 	const testingRef = "fedora/28/x86_64/testing/atomic-host"
-	home, key := gpgKey(t)
+	g := fixture.GPGKey(t)
+	home, key := g.Home, g.ID
 	repo := filepath.Join(t.TempDir(), "repo")
 	fixture.Command(t, "ostree", "--repo="+repo, "init", "--mode=archive")
 	manifests := filepath.Join(t.TempDir(), "manifests")

@@ -325,10 +325,12 @@ func (st *Stream) settle(now time.Time) {
 }
 
 // offeredAt is the build the stream offered at t, leaving out except: the
-// newest build dated by then that neither failed nor was revoked by then.
+// newest build released by then (a promoted build is released when it is
+// promoted, not when it was built) that neither failed nor was revoked by
+// then.
 func (st *Stream) offeredAt(t time.Time, except *Build) *Build {
 	for _, b := range st.Builds { // newest first
-		if b == except || b.Failed() || b.Date.After(t) {
+		if b == except || b.Failed() || b.ReleasedAt().After(t) {
 			continue
 		}
 		if b.Revoked() && !b.Revocation.RevokedAt.After(t) {

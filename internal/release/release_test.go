@@ -374,3 +374,25 @@ func TestPromotionMustMatchCandidate(t *testing.T) {
 		t.Errorf("missing candidate: %v", err)
 	}
 }
+
+// A withdrawn release is replaced by what the stream offered when it was
+// withdrawn: a candidate built before the withdrawal but promoted after it
+// was not offered then.
+func TestReplacedByWhatWasReleased(t *testing.T) {
+	c1, c2, c3 := candidate("28.1", 1), candidate("28.2", 10), candidate("28.3", 19)
+	r1, r2, r3 := promoted(c1, day(8)), promoted(c2, day(20)), promoted(c3, day(22))
+	cat := &catalog.Catalog{Builds: []*catalog.Build{c1, c2, c3, r1, r2, r3}, Revocations: []*catalog.Revocation{r("stable", "28.2", 21)}}
+	s, err := release.Compute(cat, release.Options{Now: day(23)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := s.Stream("stable")
+	for _, b := range st.Builds {
+		if b.Release == "28.2" && rel(b.ReplacedBy) != "28.1" {
+			t.Errorf("28.2, withdrawn on day 21, replaced by %s; want 28.1 (28.3 was promoted on day 22)", rel(b.ReplacedBy))
+		}
+	}
+	if rel(st.Current) != "28.3" {
+		t.Errorf("current %s, want 28.3", rel(st.Current))
+	}
+}

@@ -52,8 +52,10 @@ func TestNetlifyToml(t *testing.T) {
 	}
 }
 
-// The build script: production never builds the example history; deploy
-// previews may. A stand-in go records what it was asked to build.
+// The build script: production is the release bot's, never built here
+// (it would have neither the rollback check nor a signed index); deploy
+// previews build the example history. A stand-in go records what it was
+// asked to build.
 func TestNetlifyBuild(t *testing.T) {
 	bin := t.TempDir()
 	record := filepath.Join(t.TempDir(), "args")
@@ -64,11 +66,11 @@ func TestNetlifyBuild(t *testing.T) {
 		ok   bool
 		want string // in the recorded go command, or in stderr
 	}{
-		{"production without manifests", []string{"CONTEXT=production"}, false, "production needs MANIFESTS_DIR and KEYS_DIR"},
-		{"no context without manifests", nil, false, "production needs MANIFESTS_DIR and KEYS_DIR"},
-		{"production with one of the two", []string{"CONTEXT=production", "MANIFESTS_DIR=/srv/m"}, false, "production needs"},
-		{"production with both", []string{"CONTEXT=production", "MANIFESTS_DIR=/srv/m", "KEYS_DIR=/srv/k"}, true, "--manifests /srv/m --keys /srv/k --out public"},
+		{"production", []string{"CONTEXT=production"}, false, "production is built and deployed by the release bot"},
+		{"no context", nil, false, "production is built and deployed by the release bot"},
+		{"production with manifests", []string{"CONTEXT=production", "MANIFESTS_DIR=/srv/m", "KEYS_DIR=/srv/k"}, false, "netlify deploy --prod --dir"},
 		{"deploy preview", []string{"CONTEXT=deploy-preview"}, true, "--manifests testdata/manifests --keys testdata/keys --out public"},
+		{"branch deploy", []string{"CONTEXT=branch-deploy"}, true, "--manifests testdata/manifests --keys testdata/keys --out public"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			os.Remove(record)
