@@ -103,7 +103,9 @@ func TestExitCodeTable(t *testing.T) {
 			defer os.Remove(lock)
 			return promote("2018-06-20T06:00:00Z")
 		},
-		{"mirror sync", 0}: func() int { return exit(mirror, "sync", release, filepath.Join(t.TempDir(), "dest"), "--progress", "none") },
+		{"mirror sync", 0}: func() int {
+			return exit(mirror, "sync", release, filepath.Join(t.TempDir(), "dest"), "--progress", "none")
+		},
 		{"mirror sync", 3}: func() int {
 			dest := filepath.Join(t.TempDir(), "dest")
 			d, err := local.New(dest)
@@ -130,7 +132,9 @@ func TestExitCodeTable(t *testing.T) {
 			}
 			return 2
 		},
-		{"every command", 1}: func() int { return exit(sitegen, "verify", "--manifests", t.TempDir()+"/missing", "--keys", "../testdata/keys") },
+		{"every command", 1}: func() int {
+			return exit(sitegen, "verify", "--manifests", t.TempDir()+"/missing", "--keys", "../testdata/keys")
+		},
 	}
 	for _, r := range rows {
 		p, ok := provoke[r]
