@@ -166,9 +166,8 @@ type world struct {
 	gpg    fixture.GPG
 	client string // an ostree client's repository, pulling from a region
 	mail   string // where sendmail puts what it is given
-	// promoted is the commit of each candidate day.
+	// commits is the ostree commit of each day's candidate.
 	commits map[int]string
-	now     time.Time
 }
 
 func newWorld(t *testing.T) *world {
