@@ -27,9 +27,10 @@ type Options struct {
 	ConfigOptional bool
 	// BaseURL, when set, overrides the config's base-url.
 	BaseURL string
-	// Now is the time to judge staleness at; zero means the clock, read
-	// at each Load.
-	Now time.Time
+	// Now is the time to judge staleness at; zero means Clock, or the
+	// system's clock, read at each Load.
+	Now   time.Time
+	Clock func() time.Time
 	// MaxManifestSize caps each manifest file (zero: the default, 1 MiB).
 	MaxManifestSize int64
 	// Ignore are patterns of names kept beside the manifests (see
@@ -94,7 +95,11 @@ func (l *Loader) Load(ctx context.Context) (*History, error) {
 		return nil, err
 	}
 	now := l.opts.Now
-	if now.IsZero() {
+	switch {
+	case !now.IsZero():
+	case l.opts.Clock != nil:
+		now = l.opts.Clock().UTC()
+	default:
 		now = time.Now().UTC()
 	}
 	state, err := release.Compute(cat, release.Options{Now: now, Cadence: cfg.Cadence, Streams: cfg.StreamNames()})

@@ -83,6 +83,9 @@ func New(opts Options) (*Site, error) {
 	if opts.Watch {
 		// As hugo server runs it: re-render only the pages a change touches.
 		flags.Set("internal", map[string]any{"watch": true, "running": true})
+		// Hugo would inject its livereload script into every page, for a
+		// server sitegen does not run: serve's pages are what build's are.
+		flags.Set("disableLiveReload", true)
 	}
 	// The folder layout is this program's contract, not a setting.
 	flags.Set("module", map[string]any{"mounts": []map[string]any{
@@ -243,14 +246,89 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 		events = nil
 	}
 	s.builds++
-	s.rendered.Store(-1)
-	if err := s.h.Build(hugolib.BuildCfg{NoBuildLock: true}, events...); err != nil {
-		return fmt.Errorf("hugo: %w", err)
+	// Hugo leaves what a removed page published: its files go once the
+	// page is gone, so that serve's site has no page a build would not.
+	gone := s.published(events)
+	var rendered int64
+	for _, batch := range batches(events) {
+		s.rendered.Store(-1)
+		if err := s.h.Build(hugolib.BuildCfg{NoBuildLock: true}, batch...); err != nil {
+			return fmt.Errorf("hugo: %w", err)
+		}
+		if n := s.rendered.Load(); n < 0 || rendered < 0 {
+			rendered = -1
+		} else {
+			rendered += n
+		}
+	}
+	s.rendered.Store(rendered)
+	for _, f := range gone {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		os.Remove(filepath.Dir(f)) // the page's directory, if nothing else is there
 	}
 	if static == "" {
 		return nil
 	}
 	return copyStatic(static, s.opts.PublishDir)
+}
+
+// published lists the HTML files of the generated pages that events
+// remove, as Hugo published them.
+func (s *Site) published(events []fsnotify.Event) []string {
+	var out []string
+	for _, e := range events {
+		rel, ok := strings.CutPrefix(e.Name, genRoot+"/content/")
+		if !ok || !e.Op.Has(fsnotify.Remove) || path.Ext(rel) != ".md" {
+			continue
+		}
+		p, err := s.h.Sites[0].GetPage("/" + strings.TrimSuffix(rel, ".md"))
+		if err != nil || p == page.NilPage || p.RelPermalink() == "" {
+			continue
+		}
+		target := filepath.Join(s.opts.PublishDir, filepath.FromSlash(p.RelPermalink()))
+		if strings.HasSuffix(p.RelPermalink(), "/") {
+			target = filepath.Join(target, "index.html")
+		}
+		out = append(out, target)
+	}
+	return out
+}
+
+// batches splits the events of a rebuild so that no Hugo build is told of
+// two changed pages in one content directory, unless a page was added or
+// removed there too. Hugo v0.165's partial rebuild walks each directory
+// once and, for a page that only changed, re-reads just the first it was
+// told of: the others keep their old content (gohugoio/hugo#15330, fixed
+// after v0.165). The home page's and the streams' state pages change
+// together on every new build, and a stream page rendered from its stale
+// state showed the previous build as current. The first batch holds every
+// other event; each further one, the next changed page of each directory.
+func batches(events []fsnotify.Event) [][]fsnotify.Event {
+	structural := map[string]bool{} // directories with a page added or removed
+	for _, e := range events {
+		if !e.Op.Has(fsnotify.Write) {
+			structural[filepath.Dir(e.Name)] = true
+		}
+	}
+	out := [][]fsnotify.Event{nil}
+	n := map[string]int{} // changed pages told of, by directory
+	for _, e := range events {
+		dir, name := filepath.Split(e.Name)
+		dir = filepath.Clean(dir)
+		page := filepath.Ext(name) == ".md" && name != "_index.md" && name != "index.md"
+		i := 0
+		if page && e.Op.Has(fsnotify.Write) && !structural[dir] {
+			i = n[dir]
+			n[dir]++
+		}
+		for len(out) <= i {
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], e)
+	}
+	return out
 }
 
 // Decoys: given a new page, Hugo also re-renders up to eleven pages beside

@@ -1,0 +1,74 @@
+package render
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/projectatomic/atomic-site/internal/view"
+)
+
+// Two pages of one directory that change in one rebuild are both read
+// again (Hugo v0.165 alone re-reads the first it is told of), and a page
+// that is removed takes what it published with it.
+func TestRebuildChangesAndRemovals(t *testing.T) {
+	proj := t.TempDir()
+	for p, data := range map[string]string{
+		"site/hugo.toml":         "disableKinds = ['taxonomy', 'term', 'RSS', 'sitemap', 'robotsTXT', '404']\n",
+		"templates/stream.html":  `{{ $s := (site.GetPage .Params.state).Params.stream }}stream={{ $s.current }}`,
+		"templates/home.html":    `{{ $h := (site.GetPage "/state/home").Params.home }}home={{ $h.current }}`,
+		"templates/single.html":  `page {{ .Title }}`,
+		"templates/section.html": `section {{ .Title }}`,
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(proj, p)), 0o755)
+		if err := os.WriteFile(filepath.Join(proj, p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub := t.TempDir()
+	s, err := New(Options{ProjectDir: proj, PublishDir: pub, CacheDir: t.TempDir(), Watch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := func(cur string, builds ...string) []view.File {
+		headless := `,"build":{"render":"never","list":"never"}}` + "\n"
+		f := []view.File{
+			{Path: "content/_index.md", Data: []byte(`{"title":"home"}` + "\n")},
+			{Path: "content/streams/x/_index.md", Data: []byte(`{"title":"x","layout":"stream","params":{"state":"/state/stream-x"}}` + "\n")},
+			{Path: "content/state/_index.md", Data: []byte(`{"title":"state"` + headless)},
+			{Path: "content/state/home.md", Data: []byte(`{"title":"h","params":{"home":{"current":"` + cur + `"}}` + headless)},
+			{Path: "content/state/stream-x.md", Data: []byte(`{"title":"s","params":{"stream":{"current":"` + cur + `"}}` + headless)},
+		}
+		for _, b := range builds {
+			f = append(f, view.File{Path: "content/streams/x/builds/" + b + ".md", Data: []byte(`{"title":"` + b + `","url":"/streams/x/` + b + `/"}` + "\n")})
+		}
+		return f
+	}
+	read := func(p string) string {
+		data, _ := os.ReadFile(filepath.Join(pub, p))
+		return strings.TrimSpace(string(data))
+	}
+	ctx := context.Background()
+	for i, step := range []struct {
+		cur    string
+		builds []string
+	}{{"A", []string{"a", "b"}}, {"B", []string{"a", "b"}}, {"C", []string{"a"}}, {"D", []string{"a", "c"}}} {
+		if err := s.Build(ctx, files(step.cur, step.builds...), nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := read("streams/x/index.html"); got != "stream="+step.cur {
+			t.Errorf("build %d: the stream page says %q, want stream=%s", i, got, step.cur)
+		}
+		if got := read("index.html"); got != "home="+step.cur {
+			t.Errorf("build %d: the home page says %q, want home=%s", i, got, step.cur)
+		}
+		for _, b := range []string{"a", "b", "c"} {
+			_, err := os.Stat(filepath.Join(pub, "streams/x", b, "index.html"))
+			if want := strings.Contains(strings.Join(step.builds, " "), b); (err == nil) != want {
+				t.Errorf("build %d: page %s published %v, want %v", i, b, err == nil, want)
+			}
+		}
+	}
+}
