@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,10 @@ func newServeCommand() *cobra.Command {
 		Long: `Build the site, serve it on a loopback address, and rebuild incrementally
 whenever a file changes under the manifests, the keys, site/, templates/ or
 content/. A rebuild that fails (a bad manifest, a broken template) is logged
-and the last good site goes on being served.`,
+and the last good site goes on being served. It rebuilds too when the
+clock reaches a moment the site changes by itself: a stream turns stale,
+a release day passes. Each rebuild prints one line: what changed, how many
+pages were rendered and how long it took, or why it failed.`,
 		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bopts, err := opts.builderOptions(cmd)
@@ -49,8 +53,11 @@ func runServe(ctx context.Context, cmd *cobra.Command, opts builder.Options, add
 	if err != nil {
 		return err
 	}
+	out := cmd.OutOrStdout()
 	return preview.Serve(ctx, opts, ln, func(url string) {
-		fmt.Fprintf(cmd.OutOrStdout(), "serving %s (Ctrl-C to stop)\n", url)
+		fmt.Fprintf(out, "serving %s (Ctrl-C to stop)\n", url)
+	}, func(line string) {
+		fmt.Fprintf(out, "%s %s\n", time.Now().Format("15:04:05"), line)
 	})
 }
 

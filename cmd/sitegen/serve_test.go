@@ -91,11 +91,60 @@ func TestServeRebuilds(t *testing.T) {
 	bad := filepath.Join(manifests, "testing", "28.20180612.1.json")
 	os.WriteFile(bad+".sig", []byte("AAAA"), 0o644)
 	os.WriteFile(bad, []byte(`{"stream":"testing"}`), 0o644)
-	eventually(t, "the failed rebuild to be logged", func() bool {
-		return strings.Contains(stderr.String(), "rebuild failed") && strings.Contains(stderr.String(), "28.20180612.1.json")
+	eventually(t, "the failed rebuild to be reported", func() bool {
+		return regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d rebuild after changes to .*28.20180612.1.json.* failed; still serving the last good site: .*28.20180612.1.json: `).MatchString(stdout.String())
 	})
+	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d rebuilt after changes to .*28.20180609.1.json.*: \d+ pages rendered in \d`).MatchString(stdout.String()) {
+		t.Errorf("no line said what the rebuild did:\n%s", stdout.String())
+	}
 	if !strings.Contains(get(t, base), "images of 28.20180609.1") {
 		t.Error("the last good site is no longer served after a failed rebuild")
+	}
+}
+
+// serve rebuilds by itself when the clock makes a stream stale: a stream
+// whose cadence is four seconds, and whose only build is a second old.
+func TestServeRebuildsWhenTimePasses(t *testing.T) {
+	manifests, project := t.TempDir(), t.TempDir()
+	s, err := trust.LoadSigner("../../testdata/test-signing.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := time.Now().Add(-time.Second).Truncate(time.Second)
+	if err := synth.WriteBuild(manifests, s, synth.Build("stable", "28.20180609.1", built)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(project, "sitegen.toml")
+	os.WriteFile(cfg, []byte("title = \"Fedora Atomic Host\"\n[[streams]]\nname = \"stable\"\ncadence = \"4s\"\n"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve", "--project", "../..", "--config", cfg, "--manifests", manifests, "--keys", "../../testdata/keys",
+			"--addr", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	}()
+	var base string
+	eventually(t, "serve to start", func() bool {
+		m := regexp.MustCompile(`serving (http://\S+/)`).FindStringSubmatch(stdout.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil
+	})
+	if strings.Contains(get(t, base+"streams/stable/"), `class="notice notice-stale"`) {
+		t.Fatal("stale before its cadence passed")
+	}
+	eventually(t, "the stale warning, with no file changed", func() bool {
+		return strings.Contains(get(t, base+"streams/stable/"), `class="notice notice-stale"`)
+	})
+	if !strings.Contains(stdout.String(), "rebuilt after the clock reached ") || !strings.Contains(stdout.String(), "(stable turns stale)") {
+		t.Errorf("the rebuild did not say why:\n%s", stdout.String())
 	}
 }
 

@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
+	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/metadata"
 	"github.com/projectatomic/atomic-site/internal/pages"
+	"github.com/projectatomic/atomic-site/internal/release"
 	"github.com/projectatomic/atomic-site/internal/render"
 	"github.com/projectatomic/atomic-site/internal/siteindex"
 	"github.com/projectatomic/atomic-site/internal/sitemap"
@@ -61,6 +63,11 @@ type Result struct {
 	// removed, and Freed how many bytes they held.
 	Leftovers int
 	Freed     int64
+	// NextChange is the first moment after the build's at which the site
+	// changes by time alone (a stream turns stale, a release day passes),
+	// and Why says what happens then; zero if nothing will.
+	NextChange time.Time
+	Why        string
 }
 
 // LockPath is the lock beside an output directory.
@@ -227,6 +234,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 			res.Streams[st.Name] = st.Current.Release
 		}
 	}
+	res.NextChange, res.Why = nextChange(state, cfg)
 	signed, now := cat.Signed(), state.Now
 	if !b.watch {
 		// Past this point only the signed bytes are needed: let the parsed
@@ -290,6 +298,33 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	b.prev = next // serve: the next rebuild must not roll this back
 	res.Pages, res.Rendered = b.site.Pages(), b.site.Rendered()
 	return res, nil
+}
+
+// nextChange is when the state judged at state.Now changes by time alone:
+// a stream's current build turns stale, or, for a release stream, a
+// release day passes (its notices name the next one).
+func nextChange(state *release.State, cfg *config.Config) (time.Time, string) {
+	var at time.Time
+	var why string
+	consider := func(t time.Time, what string) {
+		if t.After(state.Now) && (at.IsZero() || t.Before(at)) {
+			at, why = t, what
+		}
+	}
+	var epoch time.Time
+	if e := cfg.Promote.Epoch; e != nil {
+		epoch = e.UTC()
+	}
+	for _, st := range state.Streams {
+		if st.Current != nil && !st.Stale {
+			consider(st.StaleSince.Add(time.Nanosecond), st.Name+" turns stale")
+		}
+		if st.CandidateStream != "" {
+			_, next, _ := st.ReleaseDays(epoch, state.Now)
+			consider(next, "release day of "+st.Name)
+		}
+	}
+	return at, why
 }
 
 // Generated returns the generated files for opts, as a build renders them

@@ -78,7 +78,6 @@ type diffWorld struct {
 	now                time.Time
 	builds             map[string][]*manifest.Build // by stream, in date order
 	revoked            map[string]bool              // stream/release
-	titles             []string
 }
 
 func newDiffWorld(t *testing.T) *diffWorld {

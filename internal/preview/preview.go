@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,8 +22,11 @@ import (
 )
 
 // Serve builds the site, calls ready with its URL, and serves it on ln
-// until ctx is done, rebuilding on every change.
-func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready func(url string)) error {
+// until ctx is done, rebuilding on every change, and when the clock
+// reaches a moment the site changes by itself (a stream turns stale, a
+// release day passes). report hears one line per rebuild: what changed,
+// how many pages Hugo rendered and how long it took, or why it failed.
+func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready func(url string), report func(line string)) error {
 	pub, err := os.MkdirTemp("", "sitegen-serve-*")
 	if err != nil {
 		return err
@@ -34,17 +36,38 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex // one build at a time; requests read files only
-	rebuild := func(changed []string) {
+	var (
+		mu    sync.Mutex // one build at a time; requests read files only
+		timer *time.Timer
+	)
+	var rebuild func(why string, changed []string)
+	// schedule rebuilds when time alone changes the site next, on the
+	// system's clock (a site judged at a fixed --now never changes so).
+	clock := opts.History.Now.IsZero() && opts.History.Clock == nil
+	schedule := func(res *builder.Result) {
+		if timer != nil {
+			timer.Stop()
+		}
+		if res.NextChange.IsZero() || !clock {
+			return
+		}
+		why := fmt.Sprintf("the clock reached %s (%s)", res.NextChange.UTC().Format(time.RFC3339), res.Why)
+		timer = time.AfterFunc(time.Until(res.NextChange), func() { rebuild(why, nil) })
+	}
+	rebuild = func(why string, changed []string) {
 		mu.Lock()
 		defer mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
 		start := time.Now()
 		res, err := b.Rebuild(ctx, changed)
 		if err != nil {
-			slog.Error("rebuild failed; still serving the last good site", "err", err)
+			report(fmt.Sprintf("rebuild after %s failed; still serving the last good site: %s", why, oneLine(err)))
 			return
 		}
-		slog.Info("rebuilt", "pages", res.Pages, "took", time.Since(start).Round(time.Millisecond), "changed", len(changed))
+		report(fmt.Sprintf("rebuilt after %s: %d pages rendered in %s", why, res.Rendered, time.Since(start).Round(time.Millisecond)))
+		schedule(res)
 	}
 	roots := []string{opts.History.Manifests, opts.History.Keys}
 	for _, d := range []string{"site", "templates", "content"} {
@@ -56,10 +79,21 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
-	if _, err := b.Rebuild(ctx, nil); err != nil {
+	res, err := b.Rebuild(ctx, nil)
+	if err != nil {
 		w.Close()
 		return err
 	}
+	mu.Lock()
+	schedule(res)
+	mu.Unlock()
+	defer func() {
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+	}()
 	ready(fmt.Sprintf("http://%s/", ln.Addr()))
 	srv := &http.Server{Handler: Handler(pub), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -69,7 +103,9 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 		srv.Shutdown(shutdown)
 	}()
 	watchErr := make(chan error, 1)
-	go func() { watchErr <- w.Run(ctx, 100*time.Millisecond, rebuild) }()
+	go func() {
+		watchErr <- w.Run(ctx, 100*time.Millisecond, func(changed []string) { rebuild(describe(changed), changed) })
+	}()
 	err = srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -83,6 +119,23 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 	}
 	return err
 }
+
+// describe names what changed: the files, or how many and the first
+// three.
+func describe(changed []string) string {
+	names := make([]string, 0, 3)
+	for _, p := range changed[:min(len(changed), 3)] {
+		names = append(names, filepath.Base(p))
+	}
+	list := strings.Join(names, ", ")
+	if len(changed) > 3 {
+		list += fmt.Sprintf(" and %d more", len(changed)-3)
+	}
+	return "changes to " + list
+}
+
+// oneLine joins the lines of an error.
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
 // Handler serves a built site, with its 404 page for what is not there.
 // The site's _redirects rules answer as production answers them: with
