@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,10 @@ type Config struct {
 	// DownloadsURL/<stream>/.
 	DownloadsURL string `toml:"downloads-url"`
 	// OSTreeRemote names the remote in the rpm-ostree rebase line.
-	OSTreeRemote   string   `toml:"ostree-remote"`
+	OSTreeRemote string `toml:"ostree-remote"`
+	// Architectures orders a build's architectures wherever the site
+	// lists them, the primary one first; others follow by name.
+	Architectures  []string `toml:"architectures"`
 	DefaultCadence Duration `toml:"default-cadence"`
 	// AnnounceFrom and AnnounceTo address release announcements.
 	AnnounceFrom string   `toml:"announce-from"`
@@ -125,6 +129,7 @@ func Default() *Config {
 	return &Config{
 		Title:          "Fedora Atomic Host",
 		DefaultCadence: Duration(release.DefaultCadence),
+		Architectures:  []string{"x86_64", "aarch64", "ppc64le", "s390x"},
 		OSTreeRemote:   "fedora-atomic",
 		AnnounceFrom:   "Fedora Atomic Host release pipeline <atomic-devel@lists.projectatomic.io>",
 		AnnounceTo:     "atomic-announce@lists.projectatomic.io",
@@ -220,6 +225,23 @@ func (c *Config) ArtifactURL(stream, loc string) string {
 // SiteURL joins the site's base URL and an absolute path.
 func (c *Config) SiteURL(p string) string {
 	return strings.TrimSuffix(c.BaseURL, "/") + p
+}
+
+// SortArches orders architecture names as the site lists them: the
+// configured ones first, in config order, then the rest by name.
+func (c *Config) SortArches(names []string) {
+	rank := func(n string) int {
+		if i := slices.Index(c.Architectures, n); i >= 0 {
+			return i
+		}
+		return len(c.Architectures)
+	}
+	slices.SortStableFunc(names, func(a, b string) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
 }
 
 // StreamNames lists the configured streams, in order.

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,25 @@ func TestParseRejects(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%q) = %v, want an error containing %q", tt.in, err, tt.want)
 		}
+	}
+}
+
+// Architectures are listed in the config's order, the primary first, and
+// the ones it does not name after them by name.
+func TestSortArches(t *testing.T) {
+	c := config.Default()
+	got := []string{"s390x", "aarch64", "riscv64", "x86_64", "armhfp", "ppc64le"}
+	c.SortArches(got)
+	if want := []string{"x86_64", "aarch64", "ppc64le", "s390x", "armhfp", "riscv64"}; !slices.Equal(got, want) {
+		t.Errorf("sorted %q, want %q", got, want)
+	}
+	c, err := config.Parse("x.toml", []byte(`architectures = ["aarch64"]`+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = []string{"x86_64", "aarch64"}
+	c.SortArches(got)
+	if want := []string{"aarch64", "x86_64"}; !slices.Equal(got, want) {
+		t.Errorf("with aarch64 first: %q, want %q", got, want)
 	}
 }

@@ -175,21 +175,30 @@ type ChecksumLine struct {
 	SHA256 string `json:"sha256"`
 }
 
-// ChecksumLines lists a build's files once each by name, for sha256sum -c.
+// ChecksumLines lists a build's files once each by name, for sha256sum -c,
+// architectures in the site's order.
 func ChecksumLines(b *manifest.Build, cfg *config.Config) []ChecksumLine {
+	byArch := map[string][]manifest.Placed{}
+	for f := range b.Files() {
+		byArch[f.Arch] = append(byArch[f.Arch], f)
+	}
+	names := slices.Collect(maps.Keys(byArch))
+	cfg.SortArches(names)
 	var lines []ChecksumLine
 	seen := map[string]bool{}
-	for f := range b.Files() {
-		name := path.Base(cfg.ArtifactURL(b.Stream, f.Location))
-		if seen[name] {
-			continue
+	for _, arch := range names {
+		for _, f := range byArch[arch] {
+			name := path.Base(cfg.ArtifactURL(b.Stream, f.Location))
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			l := ChecksumLine{Name: name, SHA256: f.SHA256}
+			if f.Size != nil {
+				l.Bytes = strconv.FormatInt(*f.Size, 10)
+			}
+			lines = append(lines, l)
 		}
-		seen[name] = true
-		l := ChecksumLine{Name: name, SHA256: f.SHA256}
-		if f.Size != nil {
-			l.Bytes = strconv.FormatInt(*f.Size, 10)
-		}
-		lines = append(lines, l)
 	}
 	return lines
 }
@@ -368,7 +377,9 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 			Rebase: "rpm-ostree rebase " + remote + ":" + o.Ref}
 	}
 	arches := map[string]*Arch{}
-	for _, arch := range slices.Sorted(maps.Keys(b.Architectures)) {
+	names := slices.Collect(maps.Keys(b.Architectures))
+	g.cfg.SortArches(names)
+	for _, arch := range names {
 		av := &Arch{Name: arch, Artifacts: []*Artifact{}}
 		arches[arch] = av
 		bv.Arches = append(bv.Arches, av)
@@ -399,22 +410,18 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 	for _, av := range bv.Arches {
 		slices.SortStableFunc(av.Artifacts, visitorOrder)
 	}
-	if bv.First = firstChoice(bv.Arches, "x86_64"); bv.First == nil {
-		bv.First = firstChoice(bv.Arches, "")
-	}
-	if bv.First != nil {
+	// The first architecture in the config's order is most visitors'.
+	if bv.First = firstChoice(bv.Arches); bv.First != nil {
 		bv.FirstArch = bv.First.Arch
 	}
 	return bv, nil
 }
 
 // firstChoice is the download most visitors want: the first disk image of
-// arch (any, if empty), in the order visitors look for formats.
-func firstChoice(arches []*Arch, arch string) *Artifact {
+// the first architecture that has one, in the order visitors look for
+// formats.
+func firstChoice(arches []*Arch) *Artifact {
 	for _, av := range arches {
-		if arch != "" && av.Name != arch {
-			continue
-		}
 		for _, a := range av.Artifacts {
 			if a.Role == "disk" {
 				return a
