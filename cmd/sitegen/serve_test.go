@@ -79,7 +79,7 @@ func TestServeRebuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the new build on the home page", func() bool {
-		return strings.Contains(get(t, base), "images of 28.20180609.1")
+		return strings.Contains(get(t, base), "image of 28.20180609.1")
 	})
 	// Hugo writes a rebuild's pages in parallel: the build's own page may
 	// land a moment after the home page that links it.
@@ -97,7 +97,7 @@ func TestServeRebuilds(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d rebuilt after changes to .*28.20180609.1.json.*: \d+ pages rendered in \d`).MatchString(stdout.String()) {
 		t.Errorf("no line said what the rebuild did:\n%s", stdout.String())
 	}
-	if !strings.Contains(get(t, base), "images of 28.20180609.1") {
+	if !strings.Contains(get(t, base), "image of 28.20180609.1") {
 		t.Error("the last good site is no longer served after a failed rebuild")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -183,13 +184,19 @@ func TestStates(t *testing.T) {
 		}, day(25), "index.html",
 			[]string{"notice-stale", "stale since 2018-05-15", "28.20180501.0 is still the newest good build", bug + "42", `/streams/stable/28.20180520.0/`},
 			[]string{"notice-revoked"}},
+		{"stale current build's own page", func(t *testing.T, dir string, s *trust.Signer) {
+			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
+			must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180520.0", day(20)), bug+"42")))
+		}, day(25), "streams/stable/28.20180501.0/index.html",
+			[]string{"notice-stale", "stale since 2018-05-15", "28.20180501.0 is still the newest good build", bug + "42", ", build 28.20180501.0</h1>"},
+			[]string{"notice-revoked"}},
 		{"revoked current", func(t *testing.T, dir string, s *trust.Signer) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180508.0", day(8))))
 			must(t, synth.WriteRevocation(dir, s, "stable", "28.20180508.0", bug+"7", day(9)))
 		}, day(10), "index.html",
-			[]string{"Build 28.20180508.0 was withdrawn", bug + "7", "the previous good build, <a href=\"/streams/stable/28.20180501.0/\">28.20180501.0</a>, is offered instead", "images of 28.20180501.0"},
-			[]string{"images of 28.20180508.0", "notice-stale"}},
+			[]string{"Build 28.20180508.0 was withdrawn", bug + "7", "the previous good build, <a href=\"/streams/stable/28.20180501.0/\">28.20180501.0</a>, is offered instead", "image of 28.20180501.0"},
+			[]string{"image of 28.20180508.0", "notice-stale"}},
 		{"revoked build's own page", func(t *testing.T, dir string, s *trust.Signer) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180508.0", day(8))))
@@ -531,4 +538,41 @@ func TestHistoryByYear(t *testing.T) {
 	if p := read(t, filepath.Join(out, "streams", "stable", "history", "2018", "index.html")); !strings.Contains(p, `rel="prev"`) {
 		t.Error("the 2018 page does not link the older year")
 	}
+}
+
+// The home page stays small with three streams of three architectures of
+// eight files each: each stream's first choice, and one line per
+// architecture linking its full table on the stream's page, one click
+// away.
+func TestHomePageSmall(t *testing.T) {
+	manifests := t.TempDir()
+	s, err := trust.LoadSigner(filepath.Join(repo, "testdata", "test-signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.History(manifests, s, synth.Spec{Streams: []string{"stable", "testing", "next"}, Builds: 30,
+		Arches: []string{"aarch64", "ppc64le", "x86_64"}, Start: time.Date(2018, 5, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	out := build(t, exampleOptions(manifests))
+	home := read(t, filepath.Join(out, "index.html"))
+	const max = 30 << 10
+	if len(home) > max {
+		t.Errorf("the home page has %d bytes, more than %d", len(home), max)
+	}
+	links := regexp.MustCompile(`href="(/streams/(\w+)/)#images-(\w+)"`).FindAllStringSubmatch(home, -1)
+	if len(links) != 9 {
+		t.Fatalf("%d links to architectures' tables on the home page, want 3 streams x 3", len(links))
+	}
+	for i, l := range links {
+		if want := []string{"x86_64", "aarch64", "ppc64le"}[i%3]; l[3] != want {
+			t.Errorf("link %d is to %s, want %s: the config's order", i, l[3], want)
+		}
+		page := read(t, filepath.Join(out, "streams", l[2], "index.html"))
+		table := page[strings.Index(page, `id="images-`+l[3]+`"`):]
+		if n := strings.Count(table[:strings.Index(table, "</table>")], `aria-label="Download `); n != 8 {
+			t.Errorf("%s#images-%s: %d downloads, want 8", l[1], l[3], n)
+		}
+	}
+	t.Logf("figure: home page %d bytes (3 streams x 3 architectures x 8 files)", len(home))
 }

@@ -44,7 +44,7 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 		brief := *sv
 		brief.History = nil
 		home.Streams = append(home.Streams, &brief)
-		bf, err := cache.builds(st, sv.Title, cfg)
+		bf, err := cache.builds(st, sv, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -114,10 +114,15 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 // small, so that Hugo, which keeps every page's front matter in memory,
 // does not hold ten years of builds' files and images as maps from the
 // start; it decodes each build's data as it renders the page.
-func buildPage(st *release.Stream, b *release.Build, streamTitle string, cfg *config.Config) ([]view.File, error) {
+func buildPage(st *release.Stream, b *release.Build, sv *view.Stream, cfg *config.Config) ([]view.File, error) {
 	bv, err := view.NewBuild(st, b, cfg)
 	if err != nil {
 		return nil, err
+	}
+	streamTitle := sv.Title
+	if b == st.Current {
+		// The current build's page warns as its stream's page does.
+		bv.StreamState = notices(sv)
 	}
 	data, err := json.Marshal(bv)
 	if err != nil {
@@ -157,10 +162,23 @@ type Cache struct {
 
 // buildKey is everything a build's page is made from besides the config:
 // its stream and the stream's title, the signed bytes of its manifest and
-// of its revocation, whether it is current, and what replaced it.
+// of its revocation, whether it is current, what replaced it, and, for the
+// current build, its stream's notices.
 type buildKey struct {
 	stream, title, manifest, revocation, replacedBy string
 	current                                         bool
+	notices                                         string
+}
+
+// notices is what a stream's notices are made from: the stream's view
+// without its history, and of its current build only what names it.
+func notices(sv *view.Stream) *view.Stream {
+	n := *sv
+	n.History, n.Years = nil, nil
+	if sv.Current != nil {
+		n.Current = &view.Build{Summary: sv.Current.Summary}
+	}
+	return &n
 }
 
 func (c *Cache) begin(cfg *config.Config) error {
@@ -180,13 +198,25 @@ func (c *Cache) begin(cfg *config.Config) error {
 
 // builds returns the pages of st's builds, in order, from the cache or
 // made anew on every core.
-func (c *Cache) builds(st *release.Stream, title string, cfg *config.Config) ([]view.File, error) {
+func (c *Cache) builds(st *release.Stream, sv *view.Stream, cfg *config.Config) ([]view.File, error) {
+	title := sv.Title
+	var state string // the current build's page shows it
+	if st.Current != nil {
+		data, err := json.Marshal(notices(sv))
+		if err != nil {
+			return nil, err
+		}
+		state = string(data)
+	}
 	keys := make([]buildKey, len(st.Builds))
 	made := make([][]view.File, len(st.Builds))
 	errs := make([]error, len(st.Builds))
 	var todo []int
 	for i, b := range st.Builds {
 		k := buildKey{stream: st.Name, title: title, manifest: b.SHA256, current: b == st.Current}
+		if k.current {
+			k.notices = state
+		}
 		if b.Revocation != nil {
 			k.revocation = b.Revocation.SHA256
 		}
@@ -202,7 +232,7 @@ func (c *Cache) builds(st *release.Stream, title string, cfg *config.Config) ([]
 	}
 	parallel.Each(context.Background(), len(todo), func(j int) {
 		i := todo[j]
-		made[i], errs[i] = buildPage(st, st.Builds[i], title, cfg)
+		made[i], errs[i] = buildPage(st, st.Builds[i], sv, cfg)
 	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

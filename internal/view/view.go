@@ -163,6 +163,9 @@ type Build struct {
 	First     *Artifact `json:"first,omitempty"`
 	FirstArch string    `json:"firstarch,omitempty"`
 	Manifest  string    `json:"manifest"` // path of the signed manifest
+	// StreamState is, for the stream's current build, its stream's
+	// notices (the stream without its history), shown on the build's page.
+	StreamState *Stream `json:"streamstate,omitempty"`
 }
 
 // ChecksumLine is one file in Fedora's CHECKSUM format:

@@ -1,7 +1,9 @@
 // Loads pages of the built site in Debian's Chromium through
 // playwright-core, at a desktop and a phone width, and reports for each:
-// axe-core's serious and critical violations, and whether the page
-// scrolls sideways. Screenshots go to the directory given.
+// axe-core's serious and critical violations, whether the page scrolls
+// sideways, and links smaller than 24x24 CSS pixels to tap (WCAG 2.2's
+// target size, which axe leaves to experiments). Screenshots go to the
+// directory given.
 // Usage: node axe.mjs CHROMIUM SHOTS URL...
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
@@ -22,6 +24,15 @@ for (const width of [1280, 390]) {
         .filter((v) => v.impact === "serious" || v.impact === "critical")
         .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
     });
+    const small = await page.evaluate(() =>
+      [...document.querySelectorAll("a.sig")]
+        .map((a) => a.getBoundingClientRect())
+        .filter((r) => r.width > 0 && (r.width < 24 || r.height < 24))
+        .map((r) => `${Math.round(r.width)}x${Math.round(r.height)}`));
+    if (small.length > 0) {
+      console.log(`FAIL ${width}px ${url}: ${small.length} small links to tap (${small.slice(0, 3).join(", ")})`);
+      problems++;
+    }
     const sideways = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     const name = new URL(url).pathname.replace(/\//g, "_") || "_";
     await page.screenshot({ path: `${shots}/${width}${name}.png`, fullPage: true });
