@@ -6,12 +6,17 @@ export GOTOOLCHAIN := local
 # outside the clone, so later runs on this machine reuse it.
 export ATOMIC_TOOLS ?= $(or $(HOME),/root)/.cache/atomic-site-tools/bin
 
-.PHONY: all build test vet cross bench example fuzz deps
+.PHONY: all build install test vet cross bench example fuzz deps
 
 all: build
 
 build:
 	$(GO) build ./...
+
+# Both commands into $(go env GOPATH)/bin, naming the commit they were
+# built from (--version), even where GOFLAGS turns VCS stamping off.
+install:
+	$(GO) install -buildvcs=true ./cmd/sitegen ./cmd/mirror
 
 vet: deps cross
 	$(GO) vet ./...

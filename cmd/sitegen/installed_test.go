@@ -53,6 +53,35 @@ func TestInstalledBinary(t *testing.T) {
 	t.Run("killed", func(t *testing.T) { killedBuilds(t, bin) })
 }
 
+// A binary built from the checkout as make install builds it names its
+// commit, and the tag or pseudo-version go derives from it.
+func TestVersionFromCheckout(t *testing.T) {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse HEAD: %v (this test reads the checkout)", err)
+	}
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(strings.TrimSpace(string(top)), ".git")); err == nil && !fi.IsDir() {
+		// cmd/go looks for a .git directory: a linked worktree has a file.
+		t.Skip("go build records no VCS information in a git worktree; run in a clone")
+	}
+	bin := filepath.Join(t.TempDir(), "sitegen")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := string(out)
+	if !strings.Contains(v, "revision "+strings.TrimSpace(string(head))) || strings.Contains(v, "(devel)") || !strings.HasPrefix(v, "sitegen v") {
+		t.Errorf("--version = %q; want a version and the revision %s", v, head)
+	}
+}
+
 // Builds of a larger history killed with SIGKILL at seeded moments leave
 // the published site whole; the next build removes what they left and
 // says so.

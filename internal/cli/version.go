@@ -18,8 +18,12 @@ func SetVersion(root *cobra.Command, more ...string) {
 }
 
 // Version describes a build: its module version (v1.2.3 when installed
-// with go install MODULE@VERSION, "(devel)" from a clone), the VCS
-// revision and time where the build recorded them, and the Go version.
+// with go install MODULE@VERSION or built from a checkout at that tag, a
+// pseudo-version naming the commit past it otherwise), the VCS revision
+// and time where the build recorded them, and the Go version. A build
+// from a checkout records them with -buildvcs=true (make install passes
+// it; some environments turn it off in GOFLAGS): one that did not says
+// so.
 func Version(info *debug.BuildInfo) string {
 	if info == nil {
 		return "(unknown build)"
@@ -42,6 +46,8 @@ func Version(info *debug.BuildInfo) string {
 			r += " of " + t
 		}
 		parts = append(parts, r)
+	} else if v == "(devel)" {
+		parts = append(parts, "no VCS information (build with make install, or go build -buildvcs=true)")
 	}
 	parts = append(parts, fmt.Sprintf("built with %s", info.GoVersion))
 	return strings.Join(parts, ", ")

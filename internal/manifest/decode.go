@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"time"
@@ -70,12 +71,33 @@ func decodeStrict(name string, data []byte, v any) error {
 		if errors.As(err, &pe) {
 			return invalid(name, "", "bad time %q: want RFC 3339, like 2015-06-16T04:10:00Z", pe.Value)
 		}
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			// Offset counts the offending byte; report that byte.
+			line, col := lineCol(data, int(se.Offset)-1)
+			return invalid(name, "", "not valid JSON at line %d, column %d: %v", line, col, err)
+		case len(bytes.TrimSpace(data)) == 0:
+			return invalid(name, "", "the file is empty")
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			line, col := lineCol(data, len(data)-1)
+			return invalid(name, "", "not valid JSON: it ends at line %d, column %d, before the JSON does (a truncated file?)", line, col)
+		}
 		return invalid(name, "", "%v", err)
 	}
 	if dec.More() {
 		return invalid(name, "", "extra data after the JSON object")
 	}
 	return nil
+}
+
+// lineCol is the line and column (both from 1, the column in bytes) of
+// the byte at offset off in data.
+func lineCol(data []byte, off int) (line, col int) {
+	off = min(max(off, 0), len(data))
+	line = 1 + bytes.Count(data[:off], []byte("\n"))
+	col = off - bytes.LastIndexByte(data[:off], '\n')
+	return line, col
 }
 
 // fullPath puts back the map keys (architecture, platform, format names)

@@ -180,6 +180,22 @@ func TestParseRejectsMalformed(t *testing.T) {
 	}
 }
 
+// A file that is not JSON says so, and where: a truncated one, and one
+// broken part way.
+func TestParseSaysWhereJSONBreaks(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{"{\n  \"stream\": \"s\",\n  \"release\": \"2", "s/x.json: not valid JSON: it ends at line 3, column 15, before the JSON does (a truncated file?)"},
+		{"{\n  \"stream\": \"s\",\n  \"release\" \"22\"\n}", "s/x.json: not valid JSON at line 3, column 13: invalid character '\"' after object key"},
+		{"", "s/x.json: the file is empty"},
+		{"\n \n", "s/x.json: the file is empty"},
+	} {
+		_, err := manifest.Parse("s/x.json", []byte(tc.data))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Parse(%q): %v\nwant %s", tc.data, err, tc.want)
+		}
+	}
+}
+
 func TestParseAccepts(t *testing.T) {
 	tests := []struct {
 		name   string
