@@ -33,6 +33,7 @@ import (
 // gets published, never a second read of a file that may have changed.
 type Signed struct {
 	Path   string // slash-separated, relative to the manifests directory
+	Name   string // what errors call it: the path as given (the directory joined with Path), or a store's key
 	Key    string // the trusted key that verified it
 	SHA256 string // of Data
 	Data   []byte
@@ -334,7 +335,7 @@ func readCapped(p string, max int64) ([]byte, error) {
 // anywhere (a directory, a mirror) get the same checks.
 func Check(v Verifier, name, rel string, data, sig []byte) (*manifest.File, Signed, error) {
 	sum := sha256.Sum256(data)
-	signed := Signed{Path: rel, SHA256: hex.EncodeToString(sum[:]), Data: data, Sig: sig}
+	signed := Signed{Path: rel, Name: name, SHA256: hex.EncodeToString(sum[:]), Data: data, Sig: sig}
 	var err error
 	if signed.Key, err = v.Verify(data, sig); err != nil {
 		return nil, Signed{}, fmt.Errorf("%s: %w", name, err)

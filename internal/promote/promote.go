@@ -194,7 +194,7 @@ func Manifest(c *release.Build, to, ref string, cfg *config.Config, at time.Time
 							continue
 						}
 						if cfg.DownloadsURL == "" {
-							return nil, fmt.Errorf("%s: %s is relative to %s/: set downloads-url in the config so that %s's manifest can point at it", c.Path, *loc, c.Stream, to)
+							return nil, fmt.Errorf("%s: %s is relative to %s/: set downloads-url in the config so that %s's manifest can point at it", c.Name, *loc, c.Stream, to)
 						}
 						*loc = cfg.ArtifactURL(c.Stream, *loc)
 					}

@@ -55,7 +55,7 @@ func Refs(ctx context.Context, opts RefsOptions) ([]RefChange, error) {
 	for _, st := range h.State.Streams {
 		if b := st.Current; b != nil && b.OSTree != nil {
 			if prev, ok := want[b.OSTree.Ref]; ok {
-				return nil, fmt.Errorf("%s and %s both name ostree ref %s as current", prev.Path, b.Path, b.OSTree.Ref)
+				return nil, fmt.Errorf("%s and %s both name ostree ref %s as current", prev.Name, b.Name, b.OSTree.Ref)
 			}
 			want[b.OSTree.Ref] = b
 			continue
@@ -77,7 +77,7 @@ func Refs(ctx context.Context, opts RefsOptions) ([]RefChange, error) {
 			continue
 		}
 		if err := checkCommit(ctx, opts.OSTree.Repo, b.OSTree, ref); err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Path, err)
+			return nil, fmt.Errorf("%s: %w", b.Name, err)
 		}
 		changes = append(changes, RefChange{Ref: ref, From: have, To: b.OSTree.Commit, Build: b})
 	}

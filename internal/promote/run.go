@@ -180,7 +180,7 @@ func stillGood(ctx context.Context, opts history.Options, c *release.Build) erro
 			switch {
 			case b.Release != c.Release:
 			case b.SHA256 != c.SHA256:
-				return fmt.Errorf("%w: %s changed while being promoted", ErrRefused, b.Path)
+				return fmt.Errorf("%w: %s changed while being promoted", ErrRefused, b.Name)
 			case b.Revoked():
 				return fmt.Errorf("%w: %s/%s was revoked while being promoted: %s", ErrRefused, c.Stream, c.Release, b.Revocation.Reason)
 			default:
@@ -188,7 +188,7 @@ func stillGood(ctx context.Context, opts history.Options, c *release.Build) erro
 			}
 		}
 	}
-	return fmt.Errorf("%w: %s is gone", ErrRefused, c.Path)
+	return fmt.Errorf("%w: %s is gone", ErrRefused, c.Name)
 }
 
 func ostree(ctx context.Context, repo string, args ...string) (string, error) {

@@ -154,18 +154,18 @@ func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
 		if cb.BuildDate == nil {
 			field = "release"
 		}
-		future(cb.Path, field, cb.Date)
+		future(cb.Name, field, cb.Date)
 		if p := cb.PromotedFrom; p != nil {
-			future(cb.Path, "promoted-from.promoted-at", p.PromotedAt)
+			future(cb.Name, "promoted-from.promoted-at", p.PromotedAt)
 		}
 	}
 	for _, r := range cat.Revocations {
-		future(r.Path, "revoked-at", r.RevokedAt)
+		future(r.Name, "revoked-at", r.RevokedAt)
 	}
 	for _, cb := range cat.Builds {
 		k := key{cb.Stream, cb.Release}
 		if prev, ok := builds[k]; ok {
-			errs = append(errs, fmt.Errorf("%w: %s and %s both claim %s/%s", ErrConflict, prev.Path, cb.Path, k.stream, k.release))
+			errs = append(errs, fmt.Errorf("%w: %s and %s both claim %s/%s", ErrConflict, prev.Name, cb.Name, k.stream, k.release))
 			continue
 		}
 		b := &Build{Build: cb}
@@ -181,9 +181,9 @@ func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
 		b := builds[key{r.Stream, r.Release}]
 		switch {
 		case b == nil:
-			errs = append(errs, fmt.Errorf("%s: %w (%s/%s)", r.Path, ErrUnknownBuild, r.Stream, r.Release))
+			errs = append(errs, fmt.Errorf("%s: %w (%s/%s)", r.Name, ErrUnknownBuild, r.Stream, r.Release))
 		case b.Revocation != nil:
-			errs = append(errs, fmt.Errorf("%w: %s and %s both revoke %s/%s", ErrConflict, b.Revocation.Path, r.Path, r.Stream, r.Release))
+			errs = append(errs, fmt.Errorf("%w: %s and %s both revoke %s/%s", ErrConflict, b.Revocation.Name, r.Name, r.Stream, r.Release))
 		default:
 			b.Revocation = r
 		}
@@ -195,9 +195,9 @@ func Compute(cat *catalog.Catalog, opts Options) (*State, error) {
 		}
 		switch c := builds[key{p.Stream, p.Release}]; {
 		case c == nil:
-			errs = append(errs, fmt.Errorf("%s: %w: no verified manifest of %s/%s", b.Path, ErrPromotion, p.Stream, p.Release))
+			errs = append(errs, fmt.Errorf("%s: %w: no verified manifest of %s/%s", b.Name, ErrPromotion, p.Stream, p.Release))
 		case c.SHA256 != p.SHA256:
-			errs = append(errs, fmt.Errorf("%s: %w: %s has sha256 %s, the promotion names %s", b.Path, ErrPromotion, c.Path, c.SHA256, p.SHA256))
+			errs = append(errs, fmt.Errorf("%s: %w: %s has sha256 %s, the promotion names %s", b.Name, ErrPromotion, c.Name, c.SHA256, p.SHA256))
 		}
 	}
 	if len(errs) > 0 {

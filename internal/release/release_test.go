@@ -24,13 +24,19 @@ func b(stream, spec string, day int) *catalog.Build {
 		m.Status = manifest.StatusFailed
 		m.FailureTracker = "https://bugzilla.example.org/" + rel
 	}
-	return &catalog.Build{Build: m, Signed: catalog.Signed{Path: stream + "/" + rel + ".json"}}
+	return &catalog.Build{Build: m, Signed: signed(stream + "/" + rel + ".json")}
+}
+
+// signed is a file's place: Path as the catalog sees it, and the name its
+// errors give it, as a Loader of the directory "manifests" would.
+func signed(p string) catalog.Signed {
+	return catalog.Signed{Path: p, Name: "manifests/" + p}
 }
 
 func r(stream, rel string, at int) *catalog.Revocation {
 	return &catalog.Revocation{
 		Revocation: &manifest.Revocation{Stream: stream, Release: rel, Reason: "https://bugzilla.example.org/why-" + rel, RevokedAt: day(at)},
-		Signed:     catalog.Signed{Path: stream + "/" + rel + ".revoked.json"},
+		Signed:     signed(stream + "/" + rel + ".revoked.json"),
 	}
 }
 
@@ -269,7 +275,7 @@ func TestComputeStreams(t *testing.T) {
 
 func TestComputeErrors(t *testing.T) {
 	dup := b("s", "1", 2)
-	dup.Path = "s/copy-of-1.json"
+	dup.Signed = signed("s/copy-of-1.json")
 	tests := []struct {
 		name   string
 		cat    catalog.Catalog
@@ -277,13 +283,13 @@ func TestComputeErrors(t *testing.T) {
 		naming []string
 	}{
 		{"two files claim one build", catalog.Catalog{Builds: []*catalog.Build{b("s", "1", 1), dup}},
-			release.ErrConflict, []string{"s/1.json", "s/copy-of-1.json", "s/1"}},
+			release.ErrConflict, []string{"manifests/s/1.json", "manifests/s/copy-of-1.json", "s/1"}},
 		{"two revocations of one build", catalog.Catalog{Builds: []*catalog.Build{b("s", "1", 1)},
-			Revocations: []*catalog.Revocation{r("s", "1", 2), func() *catalog.Revocation { x := r("s", "1", 2); x.Path = "s/again.revoked.json"; return x }()}},
-			release.ErrConflict, []string{"s/1.revoked.json", "s/again.revoked.json"}},
+			Revocations: []*catalog.Revocation{r("s", "1", 2), func() *catalog.Revocation { x := r("s", "1", 2); x.Signed = signed("s/again.revoked.json"); return x }()}},
+			release.ErrConflict, []string{"manifests/s/1.revoked.json", "manifests/s/again.revoked.json"}},
 		{"revocation of an unknown build", catalog.Catalog{Builds: []*catalog.Build{b("s", "1", 1)},
 			Revocations: []*catalog.Revocation{r("s", "2", 2)}},
-			release.ErrUnknownBuild, []string{"s/2.revoked.json"}},
+			release.ErrUnknownBuild, []string{"manifests/s/2.revoked.json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -322,7 +328,7 @@ func promoted(c *catalog.Build, at time.Time) *catalog.Build {
 	m := *c.Build
 	m.Stream = "stable"
 	m.PromotedFrom = &manifest.PromotedFrom{Stream: c.Stream, Release: c.Release, SHA256: c.SHA256, PromotedAt: at}
-	return &catalog.Build{Build: &m, Signed: catalog.Signed{Path: "stable/" + c.Release + ".json"}}
+	return &catalog.Build{Build: &m, Signed: signed("stable/" + c.Release + ".json")}
 }
 
 func candidate(spec string, d int) *catalog.Build {
@@ -366,11 +372,11 @@ func TestPromotionMustMatchCandidate(t *testing.T) {
 	tampered.PromotedFrom.SHA256 = strings.Repeat("0", 64)
 	orphan := promoted(candidate("28.9", 9), day(10))
 	_, err := release.Compute(&catalog.Catalog{Builds: []*catalog.Build{c1, tampered}}, release.Options{Now: day(20)})
-	if !errors.Is(err, release.ErrPromotion) || !strings.Contains(err.Error(), "stable/28.1.json") || !strings.Contains(err.Error(), "testing/28.1.json has sha256 ") {
+	if !errors.Is(err, release.ErrPromotion) || !strings.Contains(err.Error(), "manifests/stable/28.1.json: ") || !strings.Contains(err.Error(), "manifests/testing/28.1.json has sha256 ") {
 		t.Errorf("tampered candidate: %v", err)
 	}
 	_, err = release.Compute(&catalog.Catalog{Builds: []*catalog.Build{c1, orphan}}, release.Options{Now: day(20)})
-	if !errors.Is(err, release.ErrPromotion) || !strings.Contains(err.Error(), "stable/28.9.json: ") || !strings.Contains(err.Error(), "no verified manifest of testing/28.9") {
+	if !errors.Is(err, release.ErrPromotion) || !strings.Contains(err.Error(), "manifests/stable/28.9.json: ") || !strings.Contains(err.Error(), "no verified manifest of testing/28.9") {
 		t.Errorf("missing candidate: %v", err)
 	}
 }

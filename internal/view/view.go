@@ -370,7 +370,7 @@ func (g generator) build(st *release.Stream, b *release.Build, withNotes bool) (
 		bv.Notes = strings.TrimSpace(b.Notes)
 		html, err := notes.HTML(b.Notes)
 		if err != nil {
-			return nil, fmt.Errorf("%s: notes: %w", b.Path, err)
+			return nil, fmt.Errorf("%s: notes: %w", b.Name, err)
 		}
 		bv.NotesHTML = html
 	}
