@@ -16,7 +16,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -42,6 +41,7 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per figure; the median is printed")
 	keep := flag.String("keep", "", "keep the generated history in this directory, for profiling")
 	sizes := flag.String("sizes", "1000,3000,10000", "history sizes of the scale figures")
+	profiles := flag.String("profile", "", "write CPU profiles of the last full build and of serve at each size into this directory")
 	flag.Parse()
 	if *hugoOnly != "" {
 		if err := renderOnly(*hugoOnly, *hugoOut); err != nil {
@@ -59,7 +59,7 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	if err := run(*runs, *keep, ns); err != nil {
+	if err := run(*runs, *keep, *profiles, ns); err != nil {
 		fmt.Fprintln(os.Stderr, "sitebench:", err)
 		os.Exit(1)
 	}
@@ -67,7 +67,7 @@ func main() {
 
 var now = time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
 
-func run(runs int, keep string, sizes []int) error {
+func run(runs int, keep, profiles string, sizes []int) error {
 	root, err := filepath.Abs(".")
 	if err != nil {
 		return err
@@ -98,6 +98,14 @@ func run(runs int, keep string, sizes []int) error {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	b := bench{root: root, work: work, keys: keys, bin: bin, signer: signer}
+	if profiles != "" {
+		if b.profiles, err = filepath.Abs(profiles); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(b.profiles, 0o755); err != nil {
+			return err
+		}
+	}
 
 	// The figures of the 1,000-build history, the median of runs.
 	m, err := b.measure(1000, runs)
@@ -127,6 +135,9 @@ func run(runs int, keep string, sizes []int) error {
 		report(fmt.Sprintf("%d builds: full build / Hugo alone (%s / %s)", n, secs(m.full), secs(m.hugo)), fmt.Sprintf("%.2fx", ratio), "<= 1.15x", ratio <= 1.15)
 		report(fmt.Sprintf("%d builds: peak RSS (%d KB per build)", n, m.rss/int64(n)), fmt.Sprintf("%d MB", m.rss/1024), "<= 800 MB", m.rss <= 800*1024)
 		report(fmt.Sprintf("%d builds: serve, a new manifest's page answering", n), ms(m.rebuild), "<= 250 ms", m.rebuild <= 250*time.Millisecond)
+		for _, l := range m.serveSays {
+			fmt.Printf("    serve says: %s\n", l)
+		}
 		report(fmt.Sprintf("%d builds: serve, peak RSS after 10 new manifests", n), fmt.Sprintf("%d MB", m.serveRSS/1024), "<= 800 MB", m.serveRSS <= 800*1024)
 		report(fmt.Sprintf("%d builds: heaviest page (%s)", n, m.heaviestPath), fmt.Sprintf("%d KB", m.heaviest/1024), "<= 150 KB", m.heaviest <= 150*1024)
 	}
@@ -137,11 +148,22 @@ func run(runs int, keep string, sizes []int) error {
 type bench struct {
 	root, work, keys, bin string
 	signer                *trust.Signer
+	profiles              string // where CPU profiles go, if anywhere
+}
+
+// profile is the --cpuprofile flag for what's profile, if profiles are
+// wanted.
+func (b bench) profile(what string, n int) []string {
+	if b.profiles == "" {
+		return nil
+	}
+	return []string{"--cpuprofile", filepath.Join(b.profiles, fmt.Sprintf("%s-%d.prof", what, n))}
 }
 
 type measured struct {
 	full, hugo, rebuild time.Duration
-	rss, serveRSS       int64 // KiB
+	rss, serveRSS       int64    // KiB
+	serveSays           []string // serve's own lines about the ten rebuilds
 	heaviest            int64
 	heaviestPath        string
 }
@@ -183,8 +205,8 @@ func (b bench) measure(n, runs int) (measured, error) {
 	var last string
 	for i := range runs {
 		last = filepath.Join(dir, fmt.Sprintf("public-%d", i))
-		d, kb, err := timed(exec.Command(b.bin, "build", "--project", b.root, "--manifests", manifests, "--keys", b.keys,
-			"--now", now.Format(time.RFC3339), "--out", last))
+		d, kb, err := timed(exec.Command(b.bin, append([]string{"build", "--project", b.root, "--manifests", manifests, "--keys", b.keys,
+			"--now", now.Format(time.RFC3339), "--out", last}, b.profile("build", n)...)...))
 		if err != nil {
 			return m, err
 		}
@@ -207,7 +229,7 @@ func (b bench) measure(n, runs int) (measured, error) {
 		}
 		return nil
 	})
-	m.rebuild, m.serveRSS, err = b.serveFigures(manifests)
+	m.rebuild, m.serveRSS, m.serveSays, err = b.serveFigures(manifests, b.profile("serve", n))
 	return m, err
 }
 
@@ -262,36 +284,44 @@ func renderOnly(gen, pub string) error {
 
 // serveFigures runs `sitegen serve` on the history, writes ten new
 // manifests one by one, and times each from its writing to its page
-// answering over HTTP; it returns the median, and the server's peak RSS
-// after the ten (KiB).
-func (b bench) serveFigures(manifests string) (time.Duration, int64, error) {
+// answering over HTTP; it returns the median, the server's peak RSS after
+// the ten (KiB), and what serve printed about its rebuilds.
+func (b bench) serveFigures(manifests string, flags []string) (time.Duration, int64, []string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(b.bin, "serve", "--log-level", "info", "--project", b.root, "--manifests", manifests, "--keys", b.keys,
-		"--now", now.Format(time.RFC3339), "--addr", addr)
+	cmd := exec.Command(b.bin, append([]string{"serve", "--project", b.root, "--manifests", manifests, "--keys", b.keys,
+		"--now", now.Format(time.RFC3339), "--addr", addr}, flags...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	defer func() {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 	}()
+	lines := bufio.NewScanner(stdout)
 	// The first line says it serves: the first build is done.
-	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
-		return 0, 0, fmt.Errorf("serve: %v\n%s", err, stderr.String())
+	if !lines.Scan() {
+		return 0, 0, nil, fmt.Errorf("serve: %v\n%s", lines.Err(), stderr.String())
 	}
-	go io.Copy(io.Discard, stdout)
+	said := make(chan string, 100)
+	go func() {
+		for lines.Scan() {
+			said <- lines.Text()
+		}
+		close(said)
+	}()
 	var took []time.Duration
+	var says []string
 	for i := range 10 {
 		// Newer than the whole history, and not after now: a build dated
 		// later than now is refused.
@@ -299,7 +329,7 @@ func (b bench) serveFigures(manifests string) (time.Duration, int64, error) {
 		nb := synth.Build("stable", fmt.Sprintf("28.%s.%d", day.Format("20060102"), 90+i), day, "x86_64", "aarch64", "ppc64le")
 		start := time.Now()
 		if err := synth.WriteBuild(manifests, b.signer, nb); err != nil {
-			return 0, 0, err
+			return 0, 0, nil, err
 		}
 		url := "http://" + addr + "/streams/stable/" + nb.Release + "/"
 		for {
@@ -311,13 +341,28 @@ func (b bench) serveFigures(manifests string) (time.Duration, int64, error) {
 				}
 			}
 			if time.Since(start) > 2*time.Minute {
-				return 0, 0, fmt.Errorf("serve did not show %s in 2 minutes\n%s", nb.Release, stderr.String())
+				return 0, 0, nil, fmt.Errorf("serve did not show %s in 2 minutes\n%s", nb.Release, stderr.String())
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		took = append(took, time.Since(start))
+		// serve prints its line once the rebuild is done, about when
+		// the page answers: take what it said, up to its line about
+		// this one.
+		timeout := time.After(10 * time.Second)
+		for waiting := true; waiting; {
+			select {
+			case l, ok := <-said:
+				if ok {
+					says = append(says, l)
+				}
+				waiting = ok && !strings.Contains(l, nb.Release)
+			case <-timeout:
+				waiting = false
+			}
+		}
 	}
-	return median(took), peakRSS(cmd.Process.Pid), nil
+	return median(took), peakRSS(cmd.Process.Pid), says, nil
 }
 
 // peakRSS is a running process's peak resident set (VmHWM), in KiB; 0

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
@@ -115,7 +116,7 @@ type Builder struct {
 	outputsCache metadata.Cache
 	// prev is what the site published before, for the rollback check.
 	prev      *previous
-	published map[string]string // manifests in pubDir: path → sha256
+	published map[string]string // manifests in pubDir: path → sha256 and signature
 	outputs   map[string][]byte // outputs in pubDir, as last written
 	// index is the signed index last published (by this builder, or the
 	// site it replaces): the same bytes keep their signature, so that a
@@ -152,6 +153,7 @@ func Build(ctx context.Context, opts Options, out string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.Close()
 	if b.prev, err = openPrevious(ctx, opts.Previous, out); err != nil {
 		return nil, err
 	}
@@ -188,18 +190,22 @@ func New(opts Options, pubDir string, watch bool) (*Builder, error) {
 		published: map[string]string{}, outputs: map[string][]byte{}}, nil
 }
 
+// Close lets the Builder's Hugo go.
+func (b *Builder) Close() error {
+	if b.site == nil {
+		return nil
+	}
+	return b.site.Close()
+}
+
 // Rebuild verifies, generates and renders. changed names the project files
 // (templates, content, assets) that changed since the last build; changed
 // manifests need not be named, as every build reads them all. If anything
 // fails before rendering (a bad manifest, say), nothing in the publish
 // directory is touched.
 func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error) {
-	for _, p := range changed {
-		if filepath.Ext(p) == ".toml" {
-			// Hugo's own config or ours: start Hugo afresh.
-			b.site = nil
-		}
-	}
+	// Hugo's own config or ours: start Hugo afresh.
+	restart := slices.ContainsFunc(changed, func(p string) bool { return filepath.Ext(p) == ".toml" })
 	start := time.Now()
 	h, err := b.history.Load(ctx)
 	if err != nil {
@@ -252,6 +258,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 			slog.Warn("publishing a rollback, as --allow-rollback says", "err", err)
 		}
 	}
+	slog.Debug("checked for a rollback", "took", time.Since(start))
 	if b.site == nil {
 		baseURL := cfg.BaseURL
 		b.site, err = render.New(render.Options{
@@ -266,6 +273,8 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 			return nil, err
 		}
 		slog.Debug("loaded hugo", "took", time.Since(start))
+	} else if restart {
+		b.site.Restart(cfg.BaseURL)
 	}
 	renderStart := time.Now()
 	// The manifests and outputs do not depend on Hugo: publish them
@@ -283,11 +292,13 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if perr := <-published; err == nil {
 		err = perr
 	}
+	slog.Debug("published manifests and outputs", "took", time.Since(renderStart))
 	if err == nil && b.site.Rendered() != 0 { // else the sitemap is as it was
 		var parts int
 		if parts, err = sitemap.Write(b.pubDir, cfg.BaseURL, b.site.Sitemap(), sitemap.MaxURLs); parts > 1 {
 			slog.Info("sitemap split into an index", "files", parts)
 		}
+		slog.Debug("wrote the sitemap", "took", time.Since(renderStart))
 	}
 	if err == nil && b.opts.SignKey != nil {
 		err = b.writeIndex(now)
@@ -345,7 +356,9 @@ func (b *Builder) publishManifests(files []catalog.Signed) error {
 	keep := make(map[string]bool, len(files))
 	for _, f := range files {
 		keep[f.Path] = true
-		if b.published[f.Path] == f.SHA256 {
+		// A manifest signed again keeps its bytes: its signature is new.
+		done := f.SHA256 + " " + string(f.Sig)
+		if b.published[f.Path] == done {
 			continue
 		}
 		target := filepath.Join(dst, filepath.FromSlash(f.Path))
@@ -353,13 +366,15 @@ func (b *Builder) publishManifests(files []catalog.Signed) error {
 			return err
 		}
 		src := filepath.Join(b.opts.History.Manifests, filepath.FromSlash(f.Path))
-		if err := place(src, target, f.Data); err != nil {
+		// serve writes copies: a link changes the source's ctime, and its
+		// loader would read every manifest again at the next rebuild.
+		if err := place(src, target, f.Data, !b.watch); err != nil {
 			return err
 		}
-		if err := place(src+trust.SigSuffix, target+trust.SigSuffix, f.Sig); err != nil {
+		if err := place(src+trust.SigSuffix, target+trust.SigSuffix, f.Sig, !b.watch); err != nil {
 			return err
 		}
-		b.published[f.Path] = f.SHA256
+		b.published[f.Path] = done
 	}
 	for p := range b.published {
 		if !keep[p] {
@@ -376,9 +391,9 @@ func (b *Builder) publishManifests(files []catalog.Signed) error {
 // far cheaper than a new file here, and signed files are replaced by
 // rename, never edited in place; still, the link is read back, and if the
 // source changed since it was verified, the verified bytes are written.
-func place(src, target string, data []byte) error {
+func place(src, target string, data []byte, link bool) error {
 	os.Remove(target)
-	if os.Link(src, target) == nil {
+	if link && os.Link(src, target) == nil {
 		if got, err := os.ReadFile(target); err == nil && bytes.Equal(got, data) {
 			return nil
 		}

@@ -398,6 +398,16 @@ func TestRollbackAgainstURLAndBetweenRebuilds(t *testing.T) {
 	if _, err := b.Rebuild(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
+	// A new build of the other stream: the rebuild after it judges again
+	// only what changed (stable), and remembers testing as published.
+	signer, err := trust.LoadSigner(filepath.Join(repo, "testdata", "test-signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, synth.WriteBuild(manifests, signer, synth.Build("stable", "28.20180606.0", time.Date(2018, 6, 6, 6, 0, 0, 0, time.UTC), "x86_64")))
+	if _, err := b.Rebuild(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
 	newest := filepath.Join(manifests, "testing", "28.20180604.1.json")
 	os.Remove(newest)
 	os.Remove(newest + trust.SigSuffix)

@@ -17,6 +17,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/history"
 	"github.com/projectatomic/atomic-site/internal/manifest"
+	"github.com/projectatomic/atomic-site/internal/pages"
 	"github.com/projectatomic/atomic-site/internal/testkit/synth"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
@@ -49,6 +50,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer serve.Close()
 	ctx := context.Background()
 	if _, err := serve.Rebuild(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -103,6 +105,10 @@ func newDiffWorld(t *testing.T) *diffWorld {
 		w.write(t, b)
 	}
 	w.now = start.AddDate(0, 0, 152)
+	// serve renders settled pages apart: the test covers them from the start.
+	if settled := w.now.Add(-pages.SettleAfter); !start.Before(settled) {
+		t.Fatalf("no build is older than %s at %s: serve would render no page apart", pages.SettleAfter, w.now)
+	}
 	return w
 }
 
@@ -162,9 +168,13 @@ func (w *diffWorld) change(t *testing.T, rng *rand.Rand) (string, []string) {
 		b := synth.Build(stream, fmt.Sprintf("27.%s.%d", day.Format("20060102.150405"), rng.IntN(1000)), day)
 		w.write(t, b)
 		return "older build " + stream + "/" + b.Release, nil
-	case k < 42: // a revocation
+	case k < 42: // a revocation, of a recent build or, now and then, an old one (a settled page)
+		from := max(0, len(list)-30)
+		if rng.IntN(3) == 0 {
+			from = 0
+		}
 		var cands []*manifest.Build
-		for _, b := range list[max(0, len(list)-30):] {
+		for _, b := range list[from:] {
 			if !b.Failed() && !w.revoked[stream+"/"+b.Release] {
 				cands = append(cands, b)
 			}
@@ -192,14 +202,20 @@ func (w *diffWorld) change(t *testing.T, rng *rand.Rand) (string, []string) {
 			return "revocation removed " + key, nil
 		}
 		return "no revocation to remove", nil
-	case k < 62: // a manifest rewritten with new notes
+	case k < 62: // a manifest rewritten with new notes, of a recent build or an old one
 		b := list[len(list)-1-rng.IntN(min(len(list), 10))]
+		if rng.IntN(3) == 0 {
+			b = list[rng.IntN(len(list))]
+		}
 		cp := *b
 		cp.Notes = fmt.Sprintf("Rewritten at step %d: *%d*.", rng.IntN(1000), rng.IntN(1000))
 		w.write(t, &cp)
 		return "notes of " + stream + "/" + b.Release, nil
-	case k < 70: // a manifest deleted, its revocation with it
+	case k < 70: // a manifest deleted, its revocation with it: a recent one, or an old one
 		i := len(list) - 1 - rng.IntN(min(len(list)-1, 10))
+		if rng.IntN(3) == 0 {
+			i = rng.IntN(len(list) - 1)
+		}
 		b := list[i]
 		for _, p := range []string{b.Release + ".json", b.Release + manifest.RevocationSuffix} {
 			os.Remove(filepath.Join(w.manifests, stream, p))
@@ -228,7 +244,32 @@ func (w *diffWorld) change(t *testing.T, rng *rand.Rand) (string, []string) {
 			t.Fatal(err)
 		}
 		return what, []string{p}
-	case k < 84: // a template
+	case k < 82: // a stream of no config appears, gets a build, or goes: every page's navigation changes
+		old := w.builds["next"]
+		if len(old) > 0 && rng.IntN(3) > 0 {
+			// Its current build, which may have settled meanwhile, is
+			// current no more: its page changes as it settles.
+			day := w.now.Add(-time.Hour)
+			b := synth.Build("next", fmt.Sprintf("30.%s.0", day.Format("20060102.150405")), day)
+			w.write(t, b)
+			return "new build next/" + b.Release, nil
+		}
+		if len(old) > 0 {
+			for _, b := range old {
+				os.Remove(filepath.Join(w.manifests, "next", b.Release+".json"))
+				os.Remove(filepath.Join(w.manifests, "next", b.Release+".json"+trust.SigSuffix))
+			}
+			os.Remove(filepath.Join(w.manifests, "next"))
+			delete(w.builds, "next")
+			return "stream next goes", nil
+		}
+		// Its first build may be old enough to settle, but for being
+		// current.
+		day := w.now.Add(-time.Duration(1+rng.IntN(120*24)) * time.Hour)
+		b := synth.Build("next", fmt.Sprintf("30.%s.0", day.Format("20060102.150405")), day)
+		w.write(t, b)
+		return "stream next appears", nil
+	case k < 85: // a template
 		p := filepath.Join(w.project, "templates", "_partials", "notices.html")
 		data, err := os.ReadFile(p)
 		if err != nil {

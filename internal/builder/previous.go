@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,9 @@ type previous struct {
 	streams []string // known before reading; the new site's are added
 	// files are the metadata, when a Builder made them.
 	files map[string][]byte
+	// published is what rollback.Read made of them, once read: a
+	// Builder's next rebuild reads again only the streams that changed.
+	published rollback.Published
 }
 
 // openPrevious opens what Options.Previous names, or out when it holds a
@@ -84,19 +88,50 @@ func memPrevious(files []view.File) *previous {
 // checkRollback compares what prev published with what next would.
 func checkRollback(prev, next *previous) error {
 	if sameJudged(prev, next) {
+		next.published = prev.published
 		return nil // serve, and nothing a rollback is judged by changed
 	}
-	streams := append(slices.Clone(prev.streams), next.streams...)
-	slices.Sort(streams)
-	old, err := rollback.Read(prev.read, slices.Compact(streams))
-	if err != nil {
-		return fmt.Errorf("read the previous site (%s): %w", prev.name, err)
+	old := prev.published
+	if old == nil {
+		streams := append(slices.Clone(prev.streams), next.streams...)
+		slices.Sort(streams)
+		var err error
+		if old, err = rollback.Read(prev.read, slices.Compact(streams)); err != nil {
+			return fmt.Errorf("read the previous site (%s): %w", prev.name, err)
+		}
 	}
-	now, err := rollback.Read(next.read, next.streams)
+	now := rollback.Published{}
+	var changed []string
+	for _, name := range next.streams {
+		if st, ok := old[name]; ok && sameStream(prev, next, name) {
+			now[name] = st
+		} else {
+			changed = append(changed, name)
+		}
+	}
+	read, err := rollback.Read(next.read, changed)
 	if err != nil {
 		return err
 	}
+	maps.Copy(now, read)
+	next.published = now
 	return rollback.Check(old, now)
+}
+
+// sameStream reports whether prev and next, both made by a Builder, have
+// the same files stream is judged from.
+func sameStream(prev, next *previous, stream string) bool {
+	if prev.files == nil || next.files == nil {
+		return false
+	}
+	for _, p := range rollback.Paths(stream) {
+		a, inPrev := prev.files[p]
+		b, inNext := next.files[p]
+		if inPrev != inNext || !bytes.Equal(a, b) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameJudged reports whether prev and next, both made by a Builder, have

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -71,17 +73,50 @@ func Run(ctx context.Context, root *cobra.Command, args []string, stdout, stderr
 }
 
 // AddLogFlag adds --log-level to root and installs the slog handler, to
-// stderr, before any command runs.
+// stderr, before any command runs; and the hidden --cpuprofile, which
+// writes a CPU profile of a command that succeeds, and --memprofile, a
+// heap profile as it ends (for make bench's figures, read with go tool
+// pprof).
 func AddLogFlag(root *cobra.Command, stderr io.Writer) {
-	var level string
+	var level, cpuprofile, memprofile string
 	root.PersistentFlags().StringVar(&level, "log-level", "warn", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
+	root.PersistentFlags().StringVar(&memprofile, "memprofile", "", "write a heap profile to this file")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().MarkHidden("memprofile")
+	var profile *os.File
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		var lvl slog.Level
 		if err := lvl.UnmarshalText([]byte(level)); err != nil {
 			return Usagef("--log-level %q: want debug, info, warn or error", level)
 		}
 		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})))
-		return nil
+		if cpuprofile == "" {
+			return nil
+		}
+		var err error
+		if profile, err = os.Create(cpuprofile); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		return pprof.StartCPUProfile(profile)
+	}
+	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		if memprofile != "" {
+			f, err := os.Create(memprofile)
+			if err != nil {
+				return fmt.Errorf("--memprofile: %w", err)
+			}
+			defer f.Close()
+			runtime.GC() // the heap as it is, not as of the last collection
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				return fmt.Errorf("--memprofile: %w", err)
+			}
+		}
+		if profile == nil {
+			return nil
+		}
+		pprof.StopCPUProfile()
+		return profile.Close()
 	}
 }
 

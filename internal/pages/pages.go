@@ -44,7 +44,7 @@ func Generate(state *release.State, cfg *config.Config, cache *Cache) ([]view.Fi
 		brief := *sv
 		brief.History = nil
 		home.Streams = append(home.Streams, &brief)
-		bf, err := cache.builds(st, sv, cfg)
+		bf, err := cache.builds(st, sv, cfg, state.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -145,8 +145,14 @@ func buildPage(st *release.Stream, b *release.Build, sv *view.Stream, cfg *confi
 	if err != nil {
 		return nil, err
 	}
-	return []view.File{page, {Path: path.Join("assets", asset), Data: append(data, '\n')}}, nil
+	page.Page = page.Path
+	return []view.File{page, {Path: path.Join("assets", asset), Data: append(data, '\n'), Page: page.Path}}, nil
 }
+
+// SettleAfter is the age past which a build's page settles (see
+// view.File.Settled), unless the build is its stream's current one: by
+// then it is rarely revoked or rewritten, and nothing else changes it.
+const SettleAfter = 90 * 24 * time.Hour
 
 // BuildDataDir holds each build's data, below the assets
 // (sitegen/builds/<stream>/<release>.json).
@@ -198,7 +204,7 @@ func (c *Cache) begin(cfg *config.Config) error {
 
 // builds returns the pages of st's builds, in order, from the cache or
 // made anew on every core.
-func (c *Cache) builds(st *release.Stream, sv *view.Stream, cfg *config.Config) ([]view.File, error) {
+func (c *Cache) builds(st *release.Stream, sv *view.Stream, cfg *config.Config, now time.Time) ([]view.File, error) {
 	title := sv.Title
 	var state string // the current build's page shows it
 	if st.Current != nil {
@@ -240,7 +246,13 @@ func (c *Cache) builds(st *release.Stream, sv *view.Stream, cfg *config.Config) 
 	var files []view.File
 	for i, f := range made {
 		c.next[keys[i]] = f
-		files = append(files, f...)
+		b := st.Builds[i]
+		settled := b != st.Current && now.Sub(b.Date) > SettleAfter
+		for _, x := range f {
+			// Not cached: time alone settles a page.
+			x.Settled = settled
+			files = append(files, x)
+		}
 	}
 	return files, nil
 }

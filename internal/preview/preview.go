@@ -36,6 +36,7 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 	if err != nil {
 		return err
 	}
+	defer b.Close()
 	var (
 		mu    sync.Mutex // one build at a time; requests read files only
 		timer *time.Timer

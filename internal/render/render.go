@@ -6,6 +6,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +63,14 @@ type Site struct {
 	h      *hugolib.HugoSites
 	gen    *genFS // the layer holding genRoot: the generated files, as last built
 	builds int
+	// fresh is a Hugo that has not built yet: its first build renders
+	// every page. restart says the next build starts a Hugo afresh: the
+	// last one failed, or the project's config changed.
+	fresh, restart bool
+	// apart are the settled pages rendered apart (Watch), by content
+	// file, and apartBase the site-wide data they were rendered with.
+	apart     map[string]apartPage
+	apartBase [sha256.Size]byte
 	// rendered is Hugo's own count of the pages its last build rendered,
 	// read from the figures it logs at the end of its render step.
 	rendered atomic.Int64
@@ -72,6 +81,22 @@ func New(opts Options) (*Site, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
+	s := &Site{opts: opts, gen: newGenFS(), apart: map[string]apartPage{}}
+	for _, d := range []string{"content", "data", "assets"} {
+		if err := s.gen.MkdirAll(genRoot+"/"+d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// load starts a Hugo on the project and the generated tree: it renders
+// every page at its first build.
+func (s *Site) load() error {
+	opts := s.opts
 	flags := config.New()
 	flags.Set("workingDir", opts.ProjectDir)
 	flags.Set("publishDir", opts.PublishDir)
@@ -96,7 +121,6 @@ func New(opts Options) (*Site, error) {
 		{"source": "site/assets", "target": "assets"},
 		{"source": genRoot + "/assets", "target": "assets"},
 	}})
-	s := &Site{opts: opts}
 	logger := loggers.New(loggers.Options{
 		// Info, for the render step's page count; only warnings and
 		// errors reach opts.Log.
@@ -106,15 +130,9 @@ func New(opts Options) (*Site, error) {
 		DistinctLevel: logg.LevelWarn,
 		HandlerPost:   s.count,
 	})
-	gen := newGenFS()
-	for _, d := range []string{"content", "data", "assets"} {
-		if err := gen.MkdirAll(genRoot+"/"+d, 0o755); err != nil {
-			return nil, err
-		}
-	}
 	// Reads see the generated tree over the disk; writes (the published
 	// site) go to the disk.
-	src := afero.NewCopyOnWriteFs(afero.NewOsFs(), gen)
+	src := afero.NewCopyOnWriteFs(afero.NewOsFs(), s.gen)
 	afs := afero.NewOsFs()
 	res, err := allconfig.LoadConfig(allconfig.ConfigSourceDescriptor{
 		Fs:       src,
@@ -127,7 +145,7 @@ func New(opts Options) (*Site, error) {
 		Environment: "production",
 	})
 	if err != nil {
-		return nil, fmt.Errorf("hugo config: %w", err)
+		return fmt.Errorf("hugo config: %w", err)
 	}
 	h, err := hugolib.NewHugoSites(deps.DepsCfg{
 		Configs: res,
@@ -137,10 +155,27 @@ func New(opts Options) (*Site, error) {
 		TestLogger: logger,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("hugo: %w", err)
+		return fmt.Errorf("hugo: %w", err)
 	}
-	s.h, s.gen = h, gen
-	return s, nil
+	s.Close() // the Hugo it replaces
+	s.h, s.fresh = h, true
+	return nil
+}
+
+// Close stops the Hugo: its caches' goroutines hold all it loaded until
+// then.
+func (s *Site) Close() error {
+	if s.h == nil {
+		return nil
+	}
+	return s.h.Close()
+}
+
+// Restart has the next build start Hugo afresh, with the project's config
+// read again and the site's base URL, and render every page again. Unlike
+// a new Site, it still removes what pages gone meanwhile published.
+func (s *Site) Restart(baseURL string) {
+	s.opts.BaseURL, s.restart = baseURL, true
 }
 
 // count keeps the page count of the render step's closing log entry.
@@ -196,31 +231,51 @@ var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // data/…), and copies site/static over it (Hugo's library does not;
 // its command does). On a rebuild, only the generated files that differ
 // from the last build, and the project files named in changed, are told to
-// Hugo as changed, so it renders only what they touch.
+// Hugo as changed, so it renders only what they touch. With Watch, settled
+// pages are rendered apart (see apart.go).
 func (s *Site) Build(ctx context.Context, generated []view.File, changed []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	first := s.builds == 0
+	if !s.opts.Watch {
+		n, err := s.build(ctx, generated, changed, nil)
+		s.rendered.Store(n)
+		return err
+	}
+	return s.buildWatched(ctx, generated, changed)
+}
+
+// build renders generated with the long-lived Hugo and returns Hugo's
+// count of the pages it rendered (-1: it did not say). A page that goes
+// keeps its published files if keep holds it.
+func (s *Site) build(ctx context.Context, generated []view.File, changed []string, keep map[string]bool) (int64, error) {
 	var events []fsnotify.Event
-	keep := make(map[string]bool, len(generated))
+	// undo puts the generated tree back as Hugo last rendered it, should
+	// this build fail: the next one then tells Hugo of the same changes.
+	var undo []func()
+	present := make(map[string]bool, len(generated))
 	for _, f := range s.withDecoys(generated) {
 		p := genRoot + "/" + f.Path
-		keep[p] = true
+		present[p] = true
 		old, ok := s.gen.get(p)
 		if ok && bytes.Equal(old, f.Data) {
 			continue
 		}
 		s.gen.set(p, f.Data)
 		op := fsnotify.Write
-		if !ok {
+		if ok {
+			undo = append(undo, func() { s.gen.set(p, old) })
+		} else {
 			op = fsnotify.Create
+			undo = append(undo, func() { s.gen.del(p) })
 		}
 		events = append(events, fsnotify.Event{Name: p, Op: op})
 	}
 	for _, p := range s.gen.paths() {
-		if !keep[p] {
+		if !present[p] {
+			old, _ := s.gen.get(p)
 			s.gen.del(p)
+			undo = append(undo, func() { s.gen.set(p, old) })
 			events = append(events, fsnotify.Event{Name: p, Op: fsnotify.Remove})
 		}
 	}
@@ -231,29 +286,48 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 		}
 		events = append(events, fsnotify.Event{Name: p, Op: op})
 	}
+	fail := func(err error) (int64, error) {
+		for _, u := range undo {
+			u()
+		}
+		// What Hugo holds after a failure is not known: the next build
+		// starts a Hugo afresh.
+		s.restart = true
+		return -1, err
+	}
 	static := filepath.Join(s.opts.ProjectDir, "site", "static")
-	if !first {
+	// Many pages of one directory at once (a batch each): a fresh Hugo
+	// renders them all sooner, and so it does after a failure.
+	reload := !s.fresh && (s.restart || len(batches(events)) > maxBatches)
+	if !s.fresh && !reload {
 		if len(events) == 0 {
 			// Nothing changed: Hugo would render every page again.
-			s.rendered.Store(0)
-			return nil
+			return 0, nil
 		}
 		if !slices.ContainsFunc(changed, func(p string) bool { return within(static, p) }) {
 			static = ""
 		}
 	}
-	if first {
-		events = nil
-	}
 	s.builds++
 	// Hugo leaves what a removed page published: its files go once the
 	// page is gone, so that serve's site has no page a build would not.
-	gone := s.published(events)
+	gone := s.published(events, keep)
+	if reload {
+		if err := s.load(); err != nil {
+			return fail(err)
+		}
+	}
+	if s.fresh {
+		events = nil
+	}
 	var rendered int64
 	for _, batch := range batches(events) {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
 		s.rendered.Store(-1)
 		if err := s.h.Build(hugolib.BuildCfg{NoBuildLock: true}, batch...); err != nil {
-			return fmt.Errorf("hugo: %w", err)
+			return fail(fmt.Errorf("hugo: %w", err))
 		}
 		if n := s.rendered.Load(); n < 0 || rendered < 0 {
 			rendered = -1
@@ -261,65 +335,82 @@ func (s *Site) Build(ctx context.Context, generated []view.File, changed []strin
 			rendered += n
 		}
 	}
-	s.rendered.Store(rendered)
+	s.fresh, s.restart = false, false
 	for _, f := range gone {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return rendered, err
 		}
 		os.Remove(filepath.Dir(f)) // the page's directory, if nothing else is there
 	}
 	if static == "" {
-		return nil
+		return rendered, nil
 	}
-	return copyStatic(static, s.opts.PublishDir)
+	return rendered, copyStatic(static, s.opts.PublishDir)
 }
 
-// published lists the HTML files of the generated pages that events
-// remove, as Hugo published them.
-func (s *Site) published(events []fsnotify.Event) []string {
+// published lists the files Hugo published for the generated pages that
+// events remove, but for those keep holds (by their content path).
+func (s *Site) published(events []fsnotify.Event, keep map[string]bool) []string {
 	var out []string
 	for _, e := range events {
-		rel, ok := strings.CutPrefix(e.Name, genRoot+"/content/")
-		if !ok || !e.Op.Has(fsnotify.Remove) || path.Ext(rel) != ".md" {
+		rel, ok := strings.CutPrefix(e.Name, genRoot+"/")
+		if !ok || !e.Op.Has(fsnotify.Remove) || path.Ext(rel) != ".md" || keep[rel] {
 			continue
 		}
-		p, err := s.h.Sites[0].GetPage("/" + strings.TrimSuffix(rel, ".md"))
-		if err != nil || p == page.NilPage || p.RelPermalink() == "" {
+		if files, _, ok := pageOf(s.h, rel); ok {
+			for _, f := range files {
+				out = append(out, filepath.Join(s.opts.PublishDir, filepath.FromSlash(f)))
+			}
+		}
+	}
+	return out
+}
+
+// outputs lists the files (slash paths below the publish directory) that
+// Hugo publishes for p.
+func outputs(p page.Page) []string {
+	var out []string
+	for _, of := range p.OutputFormats() {
+		link := of.RelPermalink()
+		if link == "" {
 			continue
 		}
-		target := filepath.Join(s.opts.PublishDir, filepath.FromSlash(p.RelPermalink()))
-		if strings.HasSuffix(p.RelPermalink(), "/") {
-			target = filepath.Join(target, "index.html")
+		if strings.HasSuffix(link, "/") {
+			link += "index.html"
 		}
-		out = append(out, target)
+		out = append(out, strings.TrimPrefix(link, "/"))
 	}
 	return out
 }
 
 // batches splits the events of a rebuild so that no Hugo build is told of
-// two changed pages in one content directory, unless a page was added or
-// removed there too. Hugo v0.165's partial rebuild walks each directory
-// once and, for a page that only changed, re-reads just the first it was
-// told of: the others keep their old content (gohugoio/hugo#15330, fixed
-// after v0.165). The home page's and the streams' state pages change
-// together on every new build, and a stream page rendered from its stale
-// state showed the previous build as current. The first batch holds every
-// other event; each further one, the next changed page of each directory.
+// two pages of one content directory added or changed. Hugo v0.165's
+// partial rebuild walks each directory once, for the first event there,
+// and for a page added or changed reads just that page: the others keep
+// their old content, or are not there (gohugoio/hugo#15330, fixed after
+// v0.165). The home page's and the streams' state pages change together
+// on every new build, and a stream page rendered from its stale state
+// showed the previous build as current; of two streams or builds that
+// came at once, the second had no page. The first batch holds the first
+// page added or changed of each directory and every other event (pages
+// removed, which Hugo takes from its tree whatever it reads); each
+// further one, the next page of each directory. Sections added come
+// last, as a batch of their own: they are the pages that read other pages
+// (the home page and a stream's read their state pages), and one rendered
+// before the page it reads was there would not be rendered again.
 func batches(events []fsnotify.Event) [][]fsnotify.Event {
-	structural := map[string]bool{} // directories with a page added or removed
-	for _, e := range events {
-		if !e.Op.Has(fsnotify.Write) {
-			structural[filepath.Dir(e.Name)] = true
-		}
-	}
 	out := [][]fsnotify.Event{nil}
-	n := map[string]int{} // changed pages told of, by directory
+	var sections []fsnotify.Event
+	n := map[string]int{} // pages told of, by directory
 	for _, e := range events {
-		dir, name := filepath.Split(e.Name)
-		dir = filepath.Clean(dir)
-		page := filepath.Ext(name) == ".md" && name != "_index.md" && name != "index.md"
 		i := 0
-		if page && e.Op.Has(fsnotify.Write) && !structural[dir] {
+		switch {
+		case filepath.Ext(e.Name) != ".md" || e.Op.Has(fsnotify.Remove):
+		case filepath.Base(e.Name) == "_index.md" && e.Op.Has(fsnotify.Create):
+			sections = append(sections, e)
+			continue
+		default:
+			dir := filepath.Dir(e.Name)
 			i = n[dir]
 			n[dir]++
 		}
@@ -328,8 +419,15 @@ func batches(events []fsnotify.Event) [][]fsnotify.Event {
 		}
 		out[i] = append(out[i], e)
 	}
+	if sections != nil {
+		out = append(out, sections)
+	}
 	return out
 }
+
+// maxBatches is the most Hugo builds a rebuild makes: past it, a fresh
+// Hugo renders every page at once.
+const maxBatches = 4
 
 // Decoys: given a new page, Hugo also re-renders up to eleven pages beside
 // it (the first, in path order, at its section's own level), in case a
@@ -380,48 +478,70 @@ func within(dir, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// Pages is how many pages the last build rendered.
+// Pages is how many pages the site has.
 func (s *Site) Pages() int {
-	n := 0
+	n := len(s.apart)
 	for _, site := range s.h.Sites {
 		n += len(site.Pages())
 	}
 	return n
 }
 
-// Sitemap lists the pages of the last build for the sitemap, in Hugo's
-// order, with when each last changed: for a page drawn from a state page
-// (the home page, a stream's), and for a section, when that state did.
-// Hugo's own sitemap template did the same at a cost that grew with the
-// history on every rebuild.
+// Sitemap lists the pages of the last build for the sitemap, by location,
+// with when each last changed: for a page drawn from a state page (the
+// home page, a stream's), and for a section, when that state did. Hugo's
+// own sitemap template did the same at a cost that grew with the history
+// on every rebuild.
 func (s *Site) Sitemap() []sitemap.URL {
-	site := s.h.Sites[0]
+	var urls []sitemap.URL
+	for _, p := range s.h.Sites[0].Pages() {
+		if u, ok := sitemapURL(s.h, p); ok {
+			urls = append(urls, u)
+		}
+	}
+	for _, a := range s.apart {
+		if a.url.Loc != "" {
+			urls = append(urls, a.url)
+		}
+	}
+	slices.SortFunc(urls, func(a, b sitemap.URL) int { return strings.Compare(a.Loc, b.Loc) })
+	return urls
+}
+
+// sitemapURL is p's entry in the sitemap, if it has one.
+func sitemapURL(h *hugolib.HugoSites, p page.Page) (sitemap.URL, bool) {
+	link := p.Permalink()
+	if link == "" || p.Sitemap().Disable {
+		return sitemap.URL{}, false
+	}
 	lastmod := func(ref string) time.Time {
-		if p, err := site.GetPage(ref); err == nil && p != page.NilPage {
+		if p, err := h.Sites[0].GetPage(ref); err == nil && p != page.NilPage {
 			return p.Lastmod()
 		}
 		return time.Time{}
 	}
-	home := lastmod("/state/home")
-	var urls []sitemap.URL
-	for _, p := range site.Pages() {
-		link := p.Permalink()
-		if link == "" || p.Sitemap().Disable {
-			continue
-		}
-		t := p.Lastmod()
-		if ref, ok := p.Params()["state"].(string); ok {
-			t = lastmod(ref)
-		} else if p.IsSection() {
-			t = home
-		}
-		u := sitemap.URL{Loc: link}
-		if !t.IsZero() {
-			u.LastMod = t.Format("2006-01-02T15:04:05-07:00")
-		}
-		urls = append(urls, u)
+	t := p.Lastmod()
+	if ref, ok := p.Params()["state"].(string); ok {
+		t = lastmod(ref)
+	} else if p.IsSection() {
+		t = lastmod("/state/home")
 	}
-	return urls
+	u := sitemap.URL{Loc: link}
+	if !t.IsZero() {
+		u.LastMod = t.Format("2006-01-02T15:04:05-07:00")
+	}
+	return u, true
+}
+
+// pageOf says what h published for the page of the content file rel
+// (content/….md), and its sitemap entry (empty if it has none).
+func pageOf(h *hugolib.HugoSites, rel string) ([]string, sitemap.URL, bool) {
+	p, err := h.Sites[0].GetPage("/" + strings.TrimSuffix(strings.TrimPrefix(rel, "content/"), ".md"))
+	if err != nil || p == page.NilPage {
+		return nil, sitemap.URL{}, false
+	}
+	u, _ := sitemapURL(h, p)
+	return outputs(p), u, true
 }
 
 // Rendered is how many pages Hugo says its last build rendered (each

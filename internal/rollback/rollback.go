@@ -49,6 +49,12 @@ func Judged(p string) bool {
 	return (dir == ReleasesDir || dir == "updates/" || dir == "streams/") && strings.HasSuffix(file, ".json")
 }
 
+// Paths are the files a stream is judged from: its release index, update
+// graph and stream metadata.
+func Paths(stream string) [3]string {
+	return [3]string{ReleasesDir + stream + ".json", "updates/" + stream + ".json", "streams/" + stream + ".json"}
+}
+
 // Read reads what a site published through read, which returns an error
 // wrapping fs.ErrNotExist for a file the site does not have. streams names
 // the streams to look for; a stream without a release index was never
@@ -56,7 +62,8 @@ func Judged(p string) bool {
 func Read(read func(p string) ([]byte, error), streams []string) (Published, error) {
 	p := Published{}
 	for _, name := range streams {
-		idx, err := read(ReleasesDir + name + ".json")
+		paths := Paths(name)
+		idx, err := read(paths[0])
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -71,7 +78,7 @@ func Read(read func(p string) ([]byte, error), streams []string) (Published, err
 		for _, r := range index.Releases {
 			st.Releases = append(st.Releases, r.Version)
 		}
-		if data, err := read("updates/" + name + ".json"); err == nil {
+		if data, err := read(paths[1]); err == nil {
 			var g metadata.UpdateGraph
 			if err := json.Unmarshal(data, &g); err != nil {
 				return nil, fmt.Errorf("updates/%s.json: %w", name, err)
@@ -84,7 +91,7 @@ func Read(read func(p string) ([]byte, error), streams []string) (Published, err
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
-		if data, err := read("streams/" + name + ".json"); err == nil {
+		if data, err := read(paths[2]); err == nil {
 			var sm fcosstream.Stream
 			if err := json.Unmarshal(data, &sm); err != nil {
 				return nil, fmt.Errorf("streams/%s.json: %w", name, err)

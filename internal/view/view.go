@@ -27,6 +27,15 @@ import (
 type File struct {
 	Path string
 	Data []byte
+	// Page is the content file of the build page this file makes (the
+	// page itself, or the data it reads); empty for the site's other
+	// files.
+	Page string
+	// Settled marks a build page's files when the page will rarely
+	// change again: an old build's, not its stream's current one. A
+	// renderer that keeps a site loaded (serve) may render such pages
+	// apart from the ones that change with each build.
+	Settled bool
 }
 
 // The site's paths, made here and nowhere else.
