@@ -45,6 +45,39 @@ type apartPage struct {
 	outputs []string          // what it published, below the publish directory
 	url     sitemap.URL
 	stale   bool // the project or the site's data changed since
+	// data are its files' bytes, held: the same slices again (generated
+	// bytes are never changed) are the same files, without hashing ten
+	// thousand pages' files at every rebuild.
+	data [][]byte
+}
+
+// newApartPage records files as rendered, to publish outputs.
+func newApartPage(files []view.File, outputs []string, url sitemap.URL) apartPage {
+	a := apartPage{sum: sumFiles(files, nil), outputs: outputs, url: url}
+	for _, f := range files {
+		a.data = append(a.data, f.Data)
+	}
+	return a
+}
+
+// renders reports whether files are what a was rendered from.
+func (a *apartPage) renders(files []view.File) bool {
+	same := len(files) == len(a.data)
+	for i := 0; same && i < len(files); i++ {
+		x, y := files[i].Data, a.data[i]
+		same = len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	}
+	if same {
+		return true
+	}
+	if sumFiles(files, nil) != a.sum {
+		return false
+	}
+	a.data = a.data[:0]
+	for _, f := range files {
+		a.data = append(a.data, f.Data)
+	}
+	return true
 }
 
 // buildWatched renders the pages that are not settled with the long-lived
@@ -96,7 +129,7 @@ func (s *Site) buildWatched(ctx context.Context, generated []view.File, changed 
 		for pg, files := range settled {
 			if _, ok := s.apart[pg]; !ok && s.holds(files) {
 				if out, url, ok := pageOf(s.h, pg); ok {
-					s.apart[pg] = apartPage{sum: sumFiles(files, nil), outputs: out, url: url}
+					s.apart[pg] = newApartPage(files, out, url)
 				}
 			}
 		}
@@ -128,8 +161,12 @@ func (s *Site) buildWatched(ctx context.Context, generated []view.File, changed 
 	}
 	var todo []string
 	for _, pg := range slices.Sorted(maps.Keys(settled)) {
-		if a, ok := s.apart[pg]; !ok || a.stale || a.sum != sumFiles(settled[pg], nil) {
+		a, ok := s.apart[pg]
+		if !ok || a.stale || !a.renders(settled[pg]) {
 			todo = append(todo, pg)
+		}
+		if ok {
+			s.apart[pg] = a
 		}
 	}
 	for len(todo) > 0 {
@@ -185,7 +222,7 @@ func (s *Site) renderApart(ctx context.Context, base []view.File, settled map[st
 				return err
 			}
 		}
-		s.apart[pg] = apartPage{sum: sumFiles(settled[pg], nil), outputs: out, url: url}
+		s.apart[pg] = newApartPage(settled[pg], out, url)
 	}
 	return nil
 }
