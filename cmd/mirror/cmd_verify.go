@@ -34,8 +34,9 @@ object it needs, are present (each missing object is named with the ref
 that needs it). Incomplete uploads and temporary files left by killed
 runs, and symbolic links, are reported too. With --against
 SRC, every file of the source is present with the right size. With
---deep, metadata objects (.commit, .dirtree, .dirmeta) are downloaded and
-their sha256 checked against their names, and release images against
+--deep, every object is downloaded and its checksum recomputed as ostree
+does (for a .filez, over its header and uncompressed content) and checked
+against its name, and release images against
 their manifests (with --keys, the manifests' signatures too).`,
 		Args: cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,7 +46,7 @@ their manifests (with --keys, the manifests' signatures too).`,
 	opts.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.against, "against", "", "source to compare with: every file must be present with the right size")
-	f.BoolVar(&opts.deep, "deep", false, "download metadata objects and images and check their sha256")
+	f.BoolVar(&opts.deep, "deep", false, "download every object and image and check its content against its checksum")
 	f.StringVar(&opts.keys, "keys", "", "trusted keys: check release manifests' signatures")
 	f.StringVar(&opts.manifests, "manifests", "", "signed manifests (with --keys): every ref must point at a commit a released, unrevoked build names")
 	return cmd

@@ -176,19 +176,31 @@ func TestVerifyFindsProblems(t *testing.T) {
 		t.Fatal(errs)
 	}
 	os.Remove(filepath.Join(dst, "objects", commit[:2], commit[2:]+".commit"))
-	var dirtree string
+	var dirtree, filez string
 	filepath.Walk(filepath.Join(dst, "objects"), func(p string, fi os.FileInfo, err error) error {
 		if strings.HasSuffix(p, ".dirtree") && dirtree == "" {
 			dirtree = p
 		}
+		if strings.HasSuffix(p, ".filez") && filez == "" && fi.Size() > 64 {
+			filez = p
+		}
 		return nil
 	})
 	os.WriteFile(dirtree, []byte("garbage"), 0o644)
+	// A file object of the right size whose compressed content lost a
+	// bit: only its checksum, recomputed as ostree does, tells.
+	data, err := os.ReadFile(filez)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-3] ^= 0x10
+	os.WriteFile(filez, data, 0o644)
+	filezKey, _ := filepath.Rel(dst, filez)
 	out, _, code := mirrorCmd(t, "verify", dst, "--deep", "--against", repo)
 	if code == 0 {
 		t.Fatal("verify passed a broken mirror")
 	}
-	for _, want := range []string{"objects/" + commit[:2] + "/" + commit[2:] + ".commit: missing (needed by ref " + ref + ")", ".dirtree: content has sha256", ".commit: in the source, missing"} {
+	for _, want := range []string{"objects/" + commit[:2] + "/" + commit[2:] + ".commit: missing (needed by ref " + ref + ")", ".dirtree: checksum mismatch: its content has checksum", ".commit: in the source, missing", filezKey + ": "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify output lacks %q:\n%s", want, out)
 		}

@@ -36,6 +36,13 @@ func TestDecode(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Decode(%q) = %#v, want %#v", tt.sig, got, tt.want)
 			}
+			enc, err := Encode(tt.sig, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(enc, tt.data) && !(len(enc) == 0 && len(tt.data) == 0) {
+				t.Errorf("Encode(%q) = %q, want %q", tt.sig, enc, tt.data)
+			}
 		})
 	}
 }
@@ -84,6 +91,27 @@ func TestTupleFraming(t *testing.T) {
 	want := []any{"ab", []byte{1, 2, 3}, "c", "last"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %#v, want %#v", got, want)
+	}
+	if enc, err := Encode("(sayss)", want); err != nil || !bytes.Equal(enc, b.Bytes()) {
+		t.Errorf("Encode = %q, %v; want %q", enc, err, b.Bytes())
+	}
+}
+
+// Containers past 255 bytes frame with wider offsets, as GLib chooses
+// them; a value of the wrong Go type is an error.
+func TestEncodeWide(t *testing.T) {
+	long := string(bytes.Repeat([]byte("x"), 300))
+	v := []any{[]any{long, []byte{1}}, []any{"b", []byte{2, 3}}}
+	enc, err := Encode("a(say)", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode("a(say)", enc)
+	if err != nil || !reflect.DeepEqual(got, v) {
+		t.Errorf("round trip: %#v, %v", got, err)
+	}
+	if _, err := Encode("(us)", []any{"x", "y"}); err == nil {
+		t.Error("a string encoded as u")
 	}
 }
 

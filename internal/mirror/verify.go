@@ -102,7 +102,7 @@ func Verify(ctx context.Context, dst Reader, opts VerifyOptions) (*VerifyReport,
 	if _, isRepo := listing["config"]; isRepo {
 		v.refs(ctx, opts.Gate)
 		if opts.Deep {
-			v.metadataObjects(ctx)
+			v.objects(ctx)
 		}
 	} else {
 		v.releases(ctx, opts.Keys, opts.Deep)
@@ -254,24 +254,26 @@ func (v *verifier) Read(ctx context.Context, key string) ([]byte, error) {
 	return v.read(ctx, key, maxSummary)
 }
 
-// metadataObjects downloads commits, dirtrees and dirmetas and checks that
-// their sha256 is their name (true of metadata objects, not of .filez).
-func (v *verifier) metadataObjects(ctx context.Context) {
+// objects downloads every object and checks that its content has the
+// checksum its name says, as ostree computes it (for a .filez, over its
+// header and uncompressed content).
+func (v *verifier) objects(ctx context.Context) {
 	var keys []string
 	for key := range v.listing {
-		if _, typ, ok := ostree.ObjectChecksum(key); ok && (typ == "commit" || typ == "dirtree" || typ == "dirmeta") {
+		if _, typ, ok := ostree.ObjectChecksum(key); ok && typ != "commitmeta" {
 			keys = append(keys, key)
 		}
 	}
 	parallel.Do(ctx, v.jobs, len(keys), func(i int) error {
 		key := keys[i]
-		want, _, _ := ostree.ObjectChecksum(key)
-		got, err := v.sha256(ctx, key)
-		switch {
-		case err != nil:
+		r, err := v.dst.Open(ctx, key)
+		if err != nil {
 			v.problem("%s: cannot read: %v", key, err)
-		case got != want:
-			v.problem("%s: content has sha256 %s", key, got)
+			return nil
+		}
+		defer r.Close()
+		if err := ostree.Verify(key, r); err != nil {
+			v.problem("%v", err)
 		}
 		return nil
 	})
