@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,6 +34,8 @@ type syncOptions struct {
 	noLock      bool
 	jsonOut     bool
 	progress    string
+	refs        []string
+	depth       int
 }
 
 func (o *syncOptions) addFlags(cmd *cobra.Command) {
@@ -48,13 +51,15 @@ func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.noLock, "no-lock", false, "do not take the destination's lease: only for a store that ignores conditional writes, when nothing else can sync to it")
 	f.BoolVar(&o.jsonOut, "json", false, "print a machine-readable summary at the end")
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log or none")
+	f.StringArrayVar(&o.refs, "ref", nil, "with an http(s):// SRC: mirror only this ref, read from refs/heads/REF (repeat for more); the upstream's summary is then not mirrored")
+	f.IntVar(&o.depth, "depth", 0, "with an http(s):// SRC: also mirror this many parents of each ref's commit")
 }
 
 func newSyncCommand() *cobra.Command {
 	var opts syncOptions
 	cmd := &cobra.Command{
 		Use:   "sync SRC [DEST]",
-		Short: "Publish SRC (an ostree archive repository or a directory of release files) to DEST",
+		Short: "Publish SRC (an ostree archive repository, local or over HTTP(S), or a directory of release files) to DEST",
 		Long: `Publish SRC to DEST in phases, each complete before the next starts:
 
   ostree repository: file objects, dirtree/dirmeta, commits, static delta
@@ -68,6 +73,15 @@ credentials file or the instance role) or a local directory. The
 destination is listed once; what is there with the right size (and, for
 refs, summary and other mutable files, the right sha256) is not sent again.
 A failure stops the run before the next phase; running again resumes.
+
+SRC may be http(s)://HOST/PATH/, an archive repository served over HTTP
+(another mirror, or the primary): its summary is read once, and the run
+publishes the refs it names and its very bytes (so its signature stays
+valid), whatever the upstream publishes meanwhile. Each ref's commit (and
+--depth parents) is walked upstream to every object it needs; only what
+DEST lacks is fetched, and every object is checked against its checksum,
+as ostree computes it, before it is uploaded. An object the upstream
+lacks or serves corrupt stops the run before any ref, naming the ref.
 
 One run at a time writes to a destination: a run takes its lease
 (.mirror/lock: on S3 an object written with If-None-Match and renewed
@@ -83,6 +97,28 @@ the commit needs; a ref that is not whole stops the run there.`,
 	}
 	opts.addFlags(cmd)
 	return cmd
+}
+
+// openSource opens a local directory, or an ostree repository served over
+// HTTP(S).
+func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncOptions) (*mirror.Source, error) {
+	remote := strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
+	switch {
+	case !remote && (len(opts.refs) > 0 || opts.depth != 0):
+		return nil, cli.Usagef("sync: --ref and --depth are for an http:// or https:// SRC, and %s is a local directory", src)
+	case opts.depth < 0:
+		return nil, cli.Usagef("sync: --depth %d: want 0 (the commit alone) or more", opts.depth)
+	case remote && keys != nil && opts.manifests == "":
+		return nil, cli.Usagef("sync: --keys checks release files in a local SRC; for an ostree repository at %s, gate its refs with --manifests and --keys", src)
+	case !remote:
+		return mirror.Open(ctx, src, keys)
+	}
+	for _, r := range opts.refs {
+		if r == "" || strings.HasPrefix(r, "/") || strings.Contains(r, "..") {
+			return nil, cli.Usagef("sync: --ref %q: not a ref name", r)
+		}
+	}
+	return mirror.OpenHTTP(ctx, src, mirror.RemoteOptions{Refs: opts.refs, Depth: opts.depth, Jobs: min(opts.jobs, 32), Retry: retryPolicy()})
 }
 
 func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []string) error {
@@ -113,7 +149,7 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 			return err
 		}
 	}
-	src, err := mirror.Open(ctx, args[0], keys)
+	src, err := openSource(ctx, args[0], keys, opts)
 	if err != nil {
 		return err
 	}

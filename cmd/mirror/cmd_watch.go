@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,9 @@ again. Stops on Ctrl-C.`,
 		Args: cli.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if strings.Contains(args[0], "://") {
+				return cli.Usagef("watch: SRC must be a local directory to watch; run mirror sync %s from a timer instead", args[0])
+			}
 			syncNow := func() {
 				if err := runSync(ctx, cmd, opts.syncOptions, args); err != nil && ctx.Err() == nil {
 					slog.Error("sync failed; will try again on the next change", "err", err)

@@ -3,7 +3,6 @@ package mirror
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
@@ -88,7 +87,7 @@ func (s *Source) ApplyGate(g *Gate) error {
 		if ostree.Classify(f.Rel).Phase != ostree.PhaseRefs {
 			continue
 		}
-		data, err := os.ReadFile(f.Path)
+		data, err := f.content()
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path"
 	"slices"
 	"sort"
@@ -53,6 +54,33 @@ type File struct {
 	Mutable bool
 	SHA256  string // known for mutable files, and for verified images
 	MD5     string // known for mutable files: a single-part ETag
+	// Data, when set, is the content, held in memory (a remote source's
+	// small files, read and checked when the source was opened).
+	Data []byte
+	// Fetch, when set, gets the content of a remote source's file at
+	// upload time, checked against its name; Size is then -1 (unknown)
+	// until it is fetched. Only immutable files are fetched so.
+	Fetch func(ctx context.Context) (Fetched, error)
+}
+
+// Fetched is a remote file's content, checked: in memory, or spooled to a
+// local file that Done removes.
+type Fetched struct {
+	Data []byte
+	Path string
+	Size int64
+	Done func()
+}
+
+// content reads a source file whole: from memory, or from its path.
+func (f *File) content() ([]byte, error) {
+	if f.Data != nil {
+		return f.Data, nil
+	}
+	if f.Path == "" {
+		return nil, fmt.Errorf("%s: no content at hand", f.Rel)
+	}
+	return os.ReadFile(f.Path)
 }
 
 // Source is a snapshot of what to publish, in phases.
@@ -95,6 +123,15 @@ type Source struct {
 	// files are signed in a second file (summary, summary.sig): they are
 	// all read before the first is sent, then sent back to back.
 	FirstSigned int
+	// Resolve, when set, completes Files once the destination is listed:
+	// a remote source walks its refs to the objects the destination
+	// lacks (has reports an object the destination holds; with full,
+	// every object is listed, as --delete needs). It publishes nothing.
+	Resolve func(ctx context.Context, has func(key string) bool, full bool) error
+	// Upstream is a remote source's own trace, when it is a mirror, and
+	// UpstreamRead when it was read: the trace chains them.
+	Upstream     json.RawMessage
+	UpstreamRead time.Time
 }
 
 // Plan is what a sync will do.
@@ -122,7 +159,7 @@ type Plan struct {
 func (p *Plan) PhaseTotals(i int) (files int, bytes int64) {
 	for _, f := range p.Uploads[i] {
 		files++
-		bytes += f.Size
+		bytes += max(f.Size, 0) // a remote object's size is known once fetched
 	}
 	return files, bytes
 }
@@ -170,7 +207,7 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 			}
 			return nil
 		}
-		if o.Size != f.Size {
+		if f.Size >= 0 && o.Size != f.Size {
 			return nil
 		}
 		switch {
@@ -189,6 +226,12 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 		return nil, fmt.Errorf("list destination: %w", err)
 	}
 	slog.Debug("listed destination", "objects", plan.Listed, "took", time.Since(start))
+	if src.Resolve != nil {
+		if extra, err = resolve(ctx, src, plan, done, extra, del != nil); err != nil {
+			return nil, err
+		}
+		want = plan.files
+	}
 	if err := checkLinks(src, links); err != nil {
 		return nil, err
 	}
@@ -230,6 +273,34 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 		}
 	}
 	return plan, nil
+}
+
+// resolve lets a remote source list its objects once the destination's
+// are known, and brings the plan's view up to date: an object listed at
+// the destination is done, not elsewhere, nor a key to delete.
+func resolve(ctx context.Context, src *Source, plan *Plan, done map[string]bool, extra []string, full bool) ([]string, error) {
+	has := func(key string) bool { _, ok := plan.elsewhere[key]; return ok }
+	if err := src.Resolve(ctx, has, full); err != nil {
+		return nil, err
+	}
+	for i := range src.Files {
+		f := &src.Files[i]
+		if _, ok := plan.files[f.Rel]; ok {
+			continue
+		}
+		plan.files[f.Rel] = f
+		if _, ok := plan.elsewhere[f.Rel]; ok && !f.Mutable {
+			delete(plan.elsewhere, f.Rel)
+			done[f.Rel] = true
+		}
+	}
+	kept := extra[:0]
+	for _, key := range extra {
+		if _, ok := plan.files[key]; !ok {
+			kept = append(kept, key)
+		}
+	}
+	return kept, nil
 }
 
 // checkLinks refuses a run that would write at or below a symbolic link of
@@ -515,11 +586,32 @@ func (p *Plan) publishesPointers() bool {
 
 // upload is how f goes up, with data when it was read before.
 func (opts Options) upload(f File, data []byte) store.Upload {
+	if data == nil {
+		data = f.Data
+	}
 	u := store.Upload{Key: f.Rel, Path: f.Path, Size: f.Size, SHA256: f.SHA256, Data: data}
 	if opts.Headers != nil {
 		u.ContentType, u.CacheControl = opts.Headers(f)
 	}
 	return u
+}
+
+// put uploads f, fetching it first if it is remote: the fetch checks it,
+// so nothing unchecked reaches the destination.
+func put(ctx context.Context, dst Store, f File, opts Options) error {
+	if f.Fetch == nil {
+		return dst.Put(ctx, opts.upload(f, nil))
+	}
+	b, err := f.Fetch(ctx)
+	if err != nil {
+		return err
+	}
+	if b.Done != nil {
+		defer b.Done()
+	}
+	u := opts.upload(f, b.Data)
+	u.Path, u.Size = b.Path, b.Size
+	return dst.Put(ctx, u)
 }
 
 // runPhase uploads files, as many at once as the pacer allows. After the
@@ -548,8 +640,8 @@ func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts O
 					return
 				}
 				f := files[i]
-				err := dst.Put(ctx, opts.upload(f, nil))
-				pacer.release(f.Size)
+				err := put(ctx, dst, f, opts)
+				pacer.release(max(f.Size, 0))
 				if err != nil {
 					failed.Store(true)
 					mu.Lock()

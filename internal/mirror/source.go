@@ -323,3 +323,9 @@ func sums(f *File) error {
 	f.SHA256, f.MD5 = hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil))
 	return nil
 }
+
+// dataSums are the sha256 and md5 of content in memory.
+func dataSums(data []byte) (sha, md string) {
+	s, m := sha256.Sum256(data), md5.Sum(data)
+	return hex.EncodeToString(s[:]), hex.EncodeToString(m[:])
+}

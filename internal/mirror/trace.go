@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -43,17 +42,24 @@ type SourceState struct {
 	SummarySHA256 string            `json:"summary-sha256,omitempty"`
 	Refs          map[string]string `json:"refs,omitempty"`     // ref → commit
 	Releases      []string          `json:"releases,omitempty"` // stream/release
+	// Upstream is the trace of the mirror this one copies, as read at
+	// UpstreamRead: how far behind the primary that mirror was.
+	Upstream     json.RawMessage `json:"upstream-trace,omitempty"`
+	UpstreamRead time.Time       `json:"upstream-read,omitzero"`
 }
 
 // State describes what the source holds now.
 func (s *Source) State() (SourceState, error) {
-	st := SourceState{Kind: s.Kind, Path: s.Dir}
+	st := SourceState{Kind: s.Kind, Path: s.Dir, Upstream: s.Upstream}
+	if s.Resolve != nil {
+		st.UpstreamRead = s.UpstreamRead
+	}
 	for _, f := range s.Files {
 		switch {
 		case s.Kind == "ostree" && f.Rel == "summary":
 			st.SummarySHA256 = f.SHA256
 		case s.Kind == "ostree" && ostree.Classify(f.Rel).Phase == ostree.PhaseRefs:
-			data, err := os.ReadFile(f.Path)
+			data, err := f.content()
 			if err != nil {
 				return st, err
 			}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/ostree"
@@ -37,7 +36,7 @@ func (o planObjects) Has(key string) bool {
 
 func (o planObjects) Read(ctx context.Context, key string) ([]byte, error) {
 	if f, ok := o.plan.files[key]; ok {
-		return os.ReadFile(f.Path)
+		return f.content()
 	}
 	r, ok := o.dst.(Opener)
 	if !ok {
@@ -65,13 +64,13 @@ func checkWhole(ctx context.Context, plan *Plan, dst Store, jobs int) error {
 		refs = map[string]string{}
 	}
 	if f, ok := plan.files["summary"]; ok {
-		data, err := os.ReadFile(f.Path)
+		data, err := f.content()
 		if err != nil {
 			return err
 		}
 		named, err := ostree.ParseSummary(data)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.Path, err)
+			return fmt.Errorf("%s: %w", f.Rel, err)
 		}
 		for name, sum := range named {
 			if cur, ok := refs[name]; ok && cur != sum {
@@ -112,7 +111,7 @@ func publishSigned(ctx context.Context, plan *Plan, dst Store, opts Options, rep
 		n, b := plan.PhaseTotals(i)
 		rep.Phases = append(rep.Phases, PhaseReport{Name: plan.Source.Phases[i], Files: n, Bytes: b})
 		for _, f := range plan.Uploads[i] {
-			data, err := os.ReadFile(f.Path)
+			data, err := f.content()
 			if err != nil {
 				return 0, err
 			}

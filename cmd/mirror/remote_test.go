@@ -1,0 +1,400 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
+)
+
+// upstream serves an archive repository over HTTP, as a mirror's web
+// server does, counting the requests for each kind of file.
+type upstream struct {
+	*httptest.Server
+	repo string
+	mu   sync.Mutex
+	hits map[string]int // by extension or file name
+	// before, when set, runs before a request is answered.
+	before func(path string)
+}
+
+func serveRepo(t *testing.T, repo string) *upstream {
+	u := &upstream{repo: repo, hits: map[string]int{}}
+	files := http.FileServer(http.Dir(repo))
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u.before != nil {
+			u.before(r.URL.Path)
+		}
+		kind := filepath.Ext(r.URL.Path)
+		if kind == "" {
+			kind = filepath.Base(r.URL.Path)
+		}
+		u.mu.Lock()
+		u.hits[kind]++
+		u.mu.Unlock()
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(u.Close)
+	return u
+}
+
+func (u *upstream) count(kind string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.hits[kind]
+}
+
+func (u *upstream) reset() {
+	u.mu.Lock()
+	u.hits = map[string]int{}
+	u.mu.Unlock()
+}
+
+// serveDir serves a local destination to a client.
+func serveDir(t *testing.T, dir string) string {
+	s := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
+// contentFiles lists a destination's files and their bytes, the mirror's
+// own state aside.
+func contentFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if strings.HasPrefix(rel, ".mirror") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		out[filepath.ToSlash(rel)] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func syncJSON(t *testing.T, args ...string) (rep struct {
+	Files    int  `json:"uploaded_files"`
+	Skipped  int  `json:"skipped"`
+	Complete bool `json:"complete"`
+}) {
+	t.Helper()
+	out, errs, code := mirrorCmd(t, append(append([]string{"sync"}, args...), "--progress", "none", "--json")...)
+	if code != 0 {
+		t.Fatalf("mirror sync %v: exit %d\n%s%s", args, code, out, errs)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.Complete {
+		t.Fatalf("report %s: %v", out, err)
+	}
+	return rep
+}
+
+// A mirror of a mirror: synced from an upstream served over HTTP, the
+// destination holds exactly what a sync of the upstream's own directory
+// gives (with --depth 1, both commits), a real client pulls and fscks it,
+// and verify --deep finds nothing. A second run fetches no object and
+// uploads nothing; after a new upstream commit, only the objects the
+// destination lacks are fetched.
+func TestSyncFromHTTP(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	commitTree(t, repo, 200, 31, "one")
+	second := commitTree(t, repo, 200, 32, "two")
+	up := serveRepo(t, repo)
+
+	dst := filepath.Join(t.TempDir(), "mirror")
+	rep := syncJSON(t, up.URL+"/", dst, "--depth", "1")
+	if rep.Files < 400 {
+		t.Errorf("first run uploaded %d files", rep.Files)
+	}
+	direct := filepath.Join(t.TempDir(), "direct")
+	syncJSON(t, repo, direct)
+	got, want := contentFiles(t, dst), contentFiles(t, direct)
+	if len(got) != len(want) {
+		t.Errorf("mirror of the mirror: %d files, a sync of the directory: %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: differs from a sync of the upstream's directory", k)
+			break
+		}
+	}
+	pullAndFsck(t, serveDir(t, dst), second)
+	if out, errs, code := mirrorCmd(t, "verify", dst, "--deep"); code != 0 {
+		t.Fatalf("verify --deep: exit %d\n%s%s", code, out, errs)
+	}
+
+	up.reset()
+	rep = syncJSON(t, up.URL, dst, "--depth", "1")
+	if rep.Files != 0 || up.count(".filez") != 0 || up.count(".dirtree") != 0 {
+		t.Errorf("a run with nothing new uploaded %d files and fetched %d file objects and %d dirtrees", rep.Files, up.count(".filez"), up.count(".dirtree"))
+	}
+
+	third := commitTree(t, repo, 200, 33, "three")
+	up.reset()
+	before, filez := len(contentFiles(t, dst)), countExt(t, dst, ".filez")
+	rep = syncJSON(t, up.URL, dst)
+	added, newFilez := len(contentFiles(t, dst))-before, countExt(t, dst, ".filez")-filez
+	// Random content: every file object of the new commit is new.
+	if newFilez != 200 || up.count(".filez") != newFilez || rep.Files < added {
+		t.Errorf("new commit of 200 files: %d new file objects at the destination, %d fetched; %d files uploaded, %d new", newFilez, up.count(".filez"), rep.Files, added)
+	}
+	pullAndFsck(t, serveDir(t, dst), third)
+	summary, _ := os.ReadFile(filepath.Join(repo, "summary"))
+	if got, _ := os.ReadFile(filepath.Join(dst, "summary")); !bytes.Equal(got, summary) {
+		t.Error("the mirror's summary is not the upstream's bytes")
+	}
+	var tr mirror.Trace
+	data, err := os.ReadFile(filepath.Join(dst, ".mirror", "trace.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &tr)
+	}
+	if err != nil {
+		t.Fatalf("trace: %v", err)
+	}
+	if tr.Source.Path != up.URL+"/" || tr.Source.Refs[ref] != third {
+		t.Errorf("trace source %+v", tr.Source)
+	}
+}
+
+// countExt counts a directory's files by extension.
+func countExt(t *testing.T, dir, ext string) int {
+	n := 0
+	for k := range contentFiles(t, dir) {
+		if strings.HasSuffix(k, ext) {
+			n++
+		}
+	}
+	return n
+}
+
+// An upstream that serves a corrupt or missing object stops the run
+// before any ref or summary is published, naming the object, its URL and
+// the ref that needs it; the destination's refs and summary stay as they
+// were, and the run after the upstream is repaired completes.
+func TestSyncFromHTTPRefusesBadObjects(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		ext   string
+		spoil func(t *testing.T, path string)
+		want  string
+	}{
+		{"corrupt file object", ".filez", flipLastBytes, "checksum mismatch"},
+		{"corrupt dirtree", ".dirtree", flipLastBytes, "checksum mismatch"},
+		{"missing file object", ".filez", removeFile, "Not Found"},
+		{"missing dirtree", ".dirtree", removeFile, "Not Found"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := filepath.Join(t.TempDir(), "repo")
+			ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+			first := commitTree(t, repo, 50, 41, "one")
+			up := serveRepo(t, repo)
+			dst := filepath.Join(t.TempDir(), "mirror")
+			syncJSON(t, up.URL, dst)
+			firstSummary, _ := os.ReadFile(filepath.Join(dst, "summary"))
+
+			second := commitTree(t, repo, 50, 42, "two")
+			obj := newObject(t, repo, dst, tt.ext)
+			saved, _ := os.ReadFile(obj)
+			tt.spoil(t, obj)
+			out, errs, code := mirrorCmd(t, "sync", up.URL, dst, "--progress", "none")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1\n%s%s", code, out, errs)
+			}
+			rel, _ := filepath.Rel(repo, obj)
+			line := strings.TrimSpace(errs)
+			for _, want := range []string{rel, up.URL + "/" + rel, "ref " + ref, tt.want} {
+				if !strings.Contains(line, want) {
+					t.Errorf("error lacks %q:\n%s", want, line)
+				}
+			}
+			if got, _ := os.ReadFile(filepath.Join(dst, "summary")); !bytes.Equal(got, firstSummary) {
+				t.Error("the summary moved although an object was bad")
+			}
+			if _, err := os.Stat(filepath.Join(dst, rel)); err == nil {
+				t.Errorf("%s was published", rel)
+			}
+			pullAndFsck(t, serveDir(t, dst), first)
+
+			os.WriteFile(obj, saved, 0o644)
+			syncJSON(t, up.URL, dst)
+			pullAndFsck(t, serveDir(t, dst), second)
+		})
+	}
+}
+
+func flipLastBytes(t *testing.T, p string) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-2] ^= 0x40
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func removeFile(t *testing.T, p string) {
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newObject finds an object of the upstream repository that the
+// destination lacks.
+func newObject(t *testing.T, repo, dst, ext string) string {
+	t.Helper()
+	var found string
+	filepath.WalkDir(filepath.Join(repo, "objects"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || found != "" || !strings.HasSuffix(p, ext) {
+			return err
+		}
+		rel, _ := filepath.Rel(repo, p)
+		if _, err := os.Stat(filepath.Join(dst, rel)); os.IsNotExist(err) {
+			if fi, _ := d.Info(); fi.Size() > 64 || ext != ".filez" {
+				found = p
+			}
+		}
+		return nil
+	})
+	if found == "" {
+		t.Fatalf("no new %s object upstream", ext)
+	}
+	return found
+}
+
+// The upstream publishes a new commit and summary while a run reads it:
+// the run publishes the summary it read first, with the refs it names, and
+// never a mix; the next run catches up.
+func TestSyncFromMovingUpstream(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	first := commitTree(t, repo, 100, 51, "one")
+	summary, _ := os.ReadFile(filepath.Join(repo, "summary"))
+	up := serveRepo(t, repo)
+	var once sync.Once
+	var second string
+	up.before = func(p string) {
+		if strings.HasSuffix(p, ".filez") {
+			once.Do(func() { second = commitTree(t, repo, 100, 52, "two") })
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "mirror")
+	syncJSON(t, up.URL, dst)
+	if second == "" {
+		t.Fatal("the upstream did not move during the run")
+	}
+	if got, _ := os.ReadFile(filepath.Join(dst, "summary")); !bytes.Equal(got, summary) {
+		t.Error("the summary published is not the one the run read first")
+	}
+	if got, _ := os.ReadFile(filepath.Join(dst, "refs", "heads", ref)); strings.TrimSpace(string(got)) != first {
+		t.Errorf("ref names %s, want the first summary's %s", got, first)
+	}
+	pullAndFsck(t, serveDir(t, dst), first)
+	if out, errs, code := mirrorCmd(t, "verify", dst, "--deep"); code != 0 {
+		t.Fatalf("verify --deep: exit %d\n%s%s", code, out, errs)
+	}
+	up.before = nil
+	syncJSON(t, up.URL, dst)
+	pullAndFsck(t, serveDir(t, dst), second)
+}
+
+// What a tired admin may type wrong, each refused in one line before
+// anything is read or written.
+func TestSyncFromHTTPRefusals(t *testing.T) {
+	bare := filepath.Join(t.TempDir(), "bare")
+	ostreeCmd(t, "--repo="+bare, "init", "--mode=bare-user")
+	noSummary := filepath.Join(t.TempDir(), "nosummary")
+	ostreeCmd(t, "--repo="+noSummary, "init", "--mode=archive")
+	local := t.TempDir()
+	bareURL, noSummaryURL := serveDir(t, bare), serveDir(t, noSummary)
+	dst := filepath.Join(t.TempDir(), "mirror")
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"sync", local, dst, "--ref", ref}, 2, "--ref and --depth are for an http:// or https:// SRC"},
+		{[]string{"sync", noSummaryURL, dst, "--depth", "-1"}, 2, "--depth -1"},
+		{[]string{"sync", noSummaryURL, dst, "--ref", "../x"}, 2, `--ref "../x": not a ref name`},
+		{[]string{"sync", bareURL, dst}, 1, `mode "bare-user": only an archive-mode repository`},
+		{[]string{"sync", noSummaryURL, dst}, 1, "has no summary: name the refs to mirror with --ref"},
+		{[]string{"sync", noSummaryURL, dst, "--ref", "nope"}, 1, "ref nope: " + noSummaryURL + "/refs/heads/nope: Not Found"},
+		{[]string{"sync", "http://", dst}, 1, "not an http:// or https:// URL"},
+		{[]string{"watch", noSummaryURL, dst}, 2, "SRC must be a local directory"},
+	} {
+		out, errs, code := mirrorCmd(t, append(tt.args, "--progress", "none")...)
+		if code != tt.code || !strings.Contains(errs, tt.want) {
+			t.Errorf("mirror %v: exit %d, want %d with %q\n%s%s", tt.args, code, tt.code, tt.want, out, errs)
+		}
+		if _, err := os.Stat(dst); err == nil {
+			t.Fatalf("mirror %v wrote %s", tt.args, dst)
+		}
+	}
+}
+
+// An object too large to check in memory is spooled to disk, checked,
+// uploaded to S3 and removed from the spool; a corrupt one is refused
+// the same way, leaving nothing in the spool.
+func TestSyncFromHTTPLargeObjectToS3(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Bucket(t, "atomic", "repo")
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	tree := t.TempDir()
+	big := make([]byte, 6<<20)
+	rand.NewChaCha8([32]byte{7}).Read(big) // incompressible: the object stays past 4 MiB
+	os.MkdirAll(filepath.Join(tree, "usr", "lib"), 0o755)
+	if err := os.WriteFile(filepath.Join(tree, "usr", "lib", "big"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commit := ostreeCmd(t, "--repo="+repo, "commit", "-b", ref, "--tree=dir="+tree, "-s", "big")
+	ostreeCmd(t, "--repo="+repo, "summary", "-u")
+	var largest string
+	var size int64
+	filepath.WalkDir(filepath.Join(repo, "objects"), func(p string, d fs.DirEntry, err error) error {
+		if fi, err := d.Info(); err == nil && !d.IsDir() && fi.Size() > size {
+			largest, size = p, fi.Size()
+		}
+		return nil
+	})
+	if size <= 4<<20 {
+		t.Fatalf("largest object %d bytes: the test needs one past the in-memory limit", size)
+	}
+	up := serveRepo(t, repo)
+	spool := t.TempDir()
+	t.Setenv("TMPDIR", spool)
+
+	saved, _ := os.ReadFile(largest)
+	flipLastBytes(t, largest)
+	_, errs, code := mirrorCmd(t, "sync", up.URL, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--progress", "none")
+	if code != 1 || !strings.Contains(errs, "checksum mismatch") {
+		t.Fatalf("a corrupt large object: exit %d\n%s", code, errs)
+	}
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Errorf("the spool keeps %d files", len(left))
+	}
+	os.WriteFile(largest, saved, 0o644)
+	syncJSON(t, up.URL, "s3://atomic/repo", "--endpoint", srv.Endpoint)
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Errorf("the spool keeps %d files", len(left))
+	}
+	pullAndFsck(t, srv.Endpoint+"/atomic/repo", commit)
+}

@@ -1,0 +1,439 @@
+package mirror
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/store"
+)
+
+// RemoteOptions say what to take from a repository served over HTTP(S).
+type RemoteOptions struct {
+	// Refs, when set, are the only refs mirrored, each read from
+	// refs/heads/R; the upstream's summary, which names every ref, is
+	// then not mirrored.
+	Refs []string
+	// Depth is how many parents of each ref's commit are mirrored too (0:
+	// the commit alone, as ostree pull --mirror does by default).
+	Depth int
+	// Jobs is how many metadata objects are fetched at once while the
+	// refs are walked.
+	Jobs  int
+	Retry store.RetryPolicy
+	// Client defaults to one with keep-alive and HTTP/2.
+	Client *http.Client
+	// Spool is where objects too large to check in memory wait between
+	// their fetch and their upload (default: the system's temporary
+	// directory); each is removed once uploaded.
+	Spool string
+}
+
+// Limits on what is read from an upstream into memory.
+const (
+	maxSmall     = 1 << 20  // config, refs, a trace
+	maxInMemory  = 4 << 20  // objects larger than this are spooled to disk
+	maxMetaBytes = 64 << 20 // a commit, dirtree or dirmeta
+)
+
+// OpenHTTP reads an archive-mode ostree repository served over HTTP(S):
+// its config (which must say archive mode), its summary (read once: the
+// run publishes the refs this summary names and these very bytes, so an
+// upstream that changes meanwhile never produces a mix) and summary.sig,
+// and its trace if it is a mirror itself. The objects the refs need are
+// listed once the destination is known (Source.Resolve): only what the
+// destination lacks is fetched, each checked against its checksum as it
+// is uploaded.
+func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s: not an http:// or https:// URL of a repository", rawURL)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	r := &httpRepo{base: u, client: opts.Client, retry: opts.Retry, spool: opts.Spool}
+	if r.client == nil {
+		r.client = &http.Client{Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
+			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
+		}}
+	}
+	src := &Source{Kind: "ostree", Dir: r.String(), Protected: map[string]bool{}, Recognized: true,
+		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned), Commits: true}
+	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
+		src.Phases = append(src.Phases, p.String())
+	}
+	src.Skip = func(rel string) bool { return ostree.Classify(rel).Skip }
+	src.NeedSum = func(p string) bool { return !strings.HasPrefix(p, "objects/") && !strings.HasPrefix(p, "deltas/") }
+	src.DeleteRank = func(rel string) int {
+		if c := ostree.Classify(rel); !c.Skip {
+			return int(c.Phase)
+		}
+		return int(ostree.NumPhases)
+	}
+
+	config, err := r.get(ctx, "config", maxSmall)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not an ostree repository: %w", r, err)
+	}
+	if mode := repoMode(config); mode != "archive" && mode != "archive-z2" {
+		return nil, fmt.Errorf("%sconfig: mode %q: only an archive-mode repository can be mirrored", r, mode)
+	}
+	src.add("config", config)
+
+	refs := map[string]string{}
+	if len(opts.Refs) == 0 {
+		summary, err := r.get(ctx, "summary", maxSummary)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: the repository has no summary: name the refs to mirror with --ref", r)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if refs, err = ostree.ParseSummary(summary); err != nil {
+			return nil, fmt.Errorf("%ssummary: %w", r, err)
+		}
+		if n, err := ostree.SummaryDeltas(summary); err != nil || n > 0 {
+			return nil, fmt.Errorf("%ssummary: lists %d static deltas, which mirroring over HTTP does not fetch yet (clients would be sent to deltas this mirror lacks); mirror a local copy instead (%v)", r, n, err)
+		}
+		sig, err := r.get(ctx, "summary.sig", maxSummary)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, err
+		default:
+			src.add("summary.sig", sig)
+		}
+		src.add("summary", summary)
+	} else {
+		for _, name := range opts.Refs {
+			data, err := r.get(ctx, "refs/heads/"+name, maxSmall)
+			if err != nil {
+				return nil, fmt.Errorf("ref %s: %w", name, err)
+			}
+			sum := strings.TrimSpace(string(data))
+			if _, _, ok := ostree.ObjectChecksum(ostree.CommitPath(sum)); !ok || len(sum) != 64 {
+				return nil, fmt.Errorf("%srefs/heads/%s: %q is not a commit checksum", r, name, sum)
+			}
+			refs[name] = sum
+		}
+		slog.Info("mirroring the named refs without the upstream's summary: clients pull them by name, with no summary to verify", "refs", len(refs))
+	}
+	for _, name := range ostree.SortedRefs(refs) {
+		src.add("refs/heads/"+name, []byte(refs[name]+"\n"))
+	}
+	if src.Upstream, err = r.get(ctx, TraceKey, maxSmall); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		src.Upstream = nil
+	} else if !json.Valid(src.Upstream) {
+		return nil, fmt.Errorf("%s%s: not JSON", r, TraceKey)
+	}
+	src.UpstreamRead = time.Now().UTC()
+	src.Resolve = func(ctx context.Context, has func(string) bool, full bool) error {
+		return r.resolve(ctx, src, refs, opts, has, full)
+	}
+	return src, nil
+}
+
+// add puts a file read whole into the source.
+func (s *Source) add(rel string, data []byte) {
+	c := ostree.Classify(rel)
+	f := File{Rel: rel, Size: int64(len(data)), Phase: int(c.Phase), Mutable: c.Mutable, Data: data}
+	if data == nil {
+		f.Data = []byte{}
+	}
+	f.SHA256, f.MD5 = dataSums(f.Data)
+	s.Files = append(s.Files, f)
+}
+
+// repoMode reads core.mode from an ostree config (a key file).
+func repoMode(config []byte) string {
+	section := ""
+	sc := bufio.NewScanner(bytes.NewReader(config))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "["):
+			section = strings.Trim(line, "[]")
+		case section == "core":
+			if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "mode" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return ""
+}
+
+// httpRepo fetches from an upstream repository.
+type httpRepo struct {
+	base   *url.URL
+	client *http.Client
+	retry  store.RetryPolicy
+	spool  string
+}
+
+// String is the repository's URL without credentials, ending in a slash.
+func (r *httpRepo) String() string {
+	u := *r.base
+	u.User = nil
+	return u.String()
+}
+
+func (r *httpRepo) url(key string) string {
+	u := *r.base
+	u.Path += key
+	return u.String()
+}
+
+// errHTTP is a failed request; 5xx and 429 are tried again.
+type errHTTP struct {
+	url    string
+	status int
+}
+
+func (e *errHTTP) Error() string { return fmt.Sprintf("%s: %s", e.url, http.StatusText(e.status)) }
+
+// open requests key; a 404 or 410 wraps fs.ErrNotExist, another client
+// error store.ErrPermanent.
+func (r *httpRepo) open(ctx context.Context, key string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(key), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	resp.Body.Close()
+	e := &errHTTP{url: r.String() + key, status: resp.StatusCode}
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return nil, fmt.Errorf("%w: %w", e, fs.ErrNotExist)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
+		return nil, fmt.Errorf("%w: %w", e, store.ErrThrottled)
+	case resp.StatusCode >= 500:
+		return nil, e
+	}
+	return nil, fmt.Errorf("%w: %w", e, store.ErrPermanent)
+}
+
+// get reads key whole, at most limit bytes, trying again after a
+// transient failure.
+func (r *httpRepo) get(ctx context.Context, key string, limit int64) ([]byte, error) {
+	var data []byte
+	err := r.retry.Do(ctx, "fetch", r.url(key), func() error {
+		resp, err := r.open(ctx, key)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		data, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		if err == nil && int64(len(data)) > limit {
+			return fmt.Errorf("%s%s: more than %d bytes: %w", r, key, limit, store.ErrPermanent)
+		}
+		return err
+	})
+	return data, err
+}
+
+// fetchObject fetches an object and checks it against its name, in memory
+// or, past maxInMemory, spooled to a file removed once it is uploaded.
+func (r *httpRepo) fetchObject(ctx context.Context, key string) (Fetched, error) {
+	var out Fetched
+	err := r.retry.Do(ctx, "fetch", r.url(key), func() error {
+		resp, err := r.open(ctx, key)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		head, err := io.ReadAll(io.LimitReader(resp.Body, maxInMemory+1))
+		if err != nil {
+			return err
+		}
+		if len(head) <= maxInMemory {
+			if err := ostree.Verify(key, bytes.NewReader(head)); err != nil {
+				return fmt.Errorf("%s: %w", r.url(key), errors.Join(err, store.ErrPermanent))
+			}
+			out = Fetched{Data: head, Size: int64(len(head))}
+			return nil
+		}
+		f, err := os.CreateTemp(r.spool, "mirror-fetch-*")
+		if err != nil {
+			return fmt.Errorf("spool %s: %w", key, err)
+		}
+		done := func() { f.Close(); os.Remove(f.Name()) }
+		n, err := io.Copy(f, io.MultiReader(bytes.NewReader(head), resp.Body))
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			done()
+			return fmt.Errorf("spool %s: %w", key, err)
+		}
+		if err := ostree.Verify(key, bufio.NewReader(f)); err != nil {
+			done()
+			return fmt.Errorf("%s: %w", r.url(key), errors.Join(err, store.ErrPermanent))
+		}
+		out = Fetched{Path: f.Name(), Size: n, Done: done}
+		return nil
+	})
+	return out, err
+}
+
+// resolve walks each ref's commit (and Depth parents) to every object it
+// needs, fetching and checking every commit, dirtree and dirmeta, and adds
+// to the source what the destination lacks (everything, with full):
+// metadata in memory, file objects to fetch as they are uploaded. A
+// commit the destination holds is not walked unless full: the mirror
+// publishes a commit only after everything it needs. An object the
+// upstream lacks or serves corrupt stops the run here, before anything is
+// published, naming the ref that needs it.
+func (r *httpRepo) resolve(ctx context.Context, src *Source, refs map[string]string, opts RemoteOptions, has func(string) bool, full bool) error {
+	start := time.Now()
+	objs := &upstreamObjects{r: r, data: map[string][]byte{}, needed: map[string]string{}}
+	walk := map[string]string{}
+	for _, ref := range ostree.SortedRefs(refs) {
+		commit := refs[ref]
+		for d := 0; d <= opts.Depth; d++ {
+			name := ref
+			if d > 0 {
+				name = fmt.Sprintf("%s^%d", ref, d)
+			}
+			key := ostree.CommitPath(commit)
+			data, err := objs.Read(ctx, key)
+			if d > 0 && errors.Is(err, fs.ErrNotExist) {
+				break // history pruned upstream: the chain ends here
+			}
+			if err != nil {
+				return fmt.Errorf("ref %s needs %s: %w; nothing published", ref, key, err)
+			}
+			if full || !has(key) {
+				walk[name] = commit
+			}
+			c, err := ostree.ParseCommit(data)
+			if err != nil {
+				return fmt.Errorf("ref %s needs %s: %w; nothing published", ref, key, err)
+			}
+			if c.Parent == "" {
+				break
+			}
+			commit = c.Parent
+		}
+	}
+	// One ref at a time, so that each object is known by the first ref
+	// that needs it, for the error if the upstream fails to serve it.
+	for _, name := range ostree.SortedRefs(walk) {
+		objs.ref = name
+		gaps, err := ostree.Walk(ctx, map[string]string{name: walk[name]}, objs, max(opts.Jobs, 1))
+		if err != nil {
+			return err
+		}
+		if len(gaps) > 0 {
+			g := gaps[0]
+			more := ""
+			if len(gaps) > 1 {
+				more = fmt.Sprintf(" (and %d more)", len(gaps)-1)
+			}
+			return fmt.Errorf("upstream %s: ref %s needs %s, which %s%s; nothing published", r, g.Ref, g.Key, g.Reason, more)
+		}
+	}
+	// Detached metadata (signatures) of each commit walked.
+	for _, commit := range walk {
+		key := strings.TrimSuffix(ostree.CommitPath(commit), ".commit") + ".commitmeta"
+		meta, err := r.get(ctx, key, maxSmall)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return err
+		default:
+			src.add(key, meta)
+		}
+	}
+	added := 0
+	for key, ref := range objs.needed {
+		if !full && has(key) {
+			continue
+		}
+		added++
+		if data, ok := objs.data[key]; ok {
+			src.add(key, data)
+			continue
+		}
+		c := ostree.Classify(key)
+		src.Files = append(src.Files, File{Rel: key, Size: -1, Phase: int(c.Phase),
+			Fetch: func(ctx context.Context) (Fetched, error) {
+				f, err := r.fetchObject(ctx, key)
+				if err != nil {
+					err = fmt.Errorf("ref %s needs it: %w", ref, err)
+				}
+				return f, err
+			}})
+	}
+	slog.Info("walked the upstream's refs", "upstream", r.String(), "refs", len(refs), "commits walked", len(walk),
+		"objects to fetch", added, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// upstreamObjects is the upstream as an ostree.Objects for a walk: every
+// object the walk asks about is recorded as needed (its presence is
+// learnt when it is fetched), and every metadata object it reads is
+// fetched and checked, and kept.
+type upstreamObjects struct {
+	r      *httpRepo
+	ref    string // the ref being walked
+	mu     sync.Mutex
+	data   map[string][]byte
+	needed map[string]string // object → the first ref that needs it
+}
+
+func (o *upstreamObjects) Has(key string) bool {
+	o.mu.Lock()
+	if _, ok := o.needed[key]; !ok {
+		o.needed[key] = o.ref
+	}
+	o.mu.Unlock()
+	return true
+}
+
+func (o *upstreamObjects) Read(ctx context.Context, key string) ([]byte, error) {
+	o.mu.Lock()
+	data, ok := o.data[key]
+	o.mu.Unlock()
+	if ok {
+		return data, nil
+	}
+	data, err := o.r.get(ctx, key, maxMetaBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := ostree.Verify(key, bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.r.url(key), err)
+	}
+	o.mu.Lock()
+	o.data[key] = data
+	if _, ok := o.needed[key]; !ok {
+		o.needed[key] = o.ref
+	}
+	o.mu.Unlock()
+	return data, nil
+}
