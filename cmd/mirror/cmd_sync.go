@@ -168,6 +168,9 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 	}
 	trace := func(dest string) *mirror.Trace {
 		h := holder()
+		if !strings.Contains(dest, "://") {
+			dest = "" // a local directory: the trace is public, this host's paths are not
+		}
 		return &mirror.Trace{Time: time.Now().UTC(), Tool: h.Tool, Host: h.Host, Destination: dest, Source: state}
 	}
 	out := cmd.OutOrStdout()

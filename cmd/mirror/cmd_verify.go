@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,7 +82,12 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 		}
 		vopts.Gate = mirror.NewGate(cat)
 	}
-	if opts.against != "" {
+	switch {
+	case strings.HasPrefix(opts.against, "http://") || strings.HasPrefix(opts.against, "https://"):
+		if vopts.Against, err = mirror.OpenHTTP(ctx, opts.against, mirror.RemoteOptions{Retry: retryPolicy()}); err != nil {
+			return err
+		}
+	case opts.against != "":
 		if vopts.Against, err = mirror.Open(ctx, opts.against, keys); err != nil {
 			return err
 		}
@@ -103,13 +111,40 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 			fmt.Fprintf(out, "  %s\n", b)
 		}
 	default:
-		fmt.Fprintf(out, "%s: last sync %s (%s ago) from %s by %s\n", dest, t.Time.Format(time.RFC3339), since(t.Time), t.Source.Path, t.Host)
+		from := t.Source.Path
+		if from == "" {
+			from = "a local " + t.Source.Kind
+		}
+		fmt.Fprintf(out, "%s: last sync %s (%s ago) from %s by %s\n", dest, t.Time.Format(time.RFC3339), since(t.Time), from, t.Host)
+	}
+	if t := rep.Trace; t != nil {
+		printUpstreams(out, t)
 	}
 	if n := len(rep.Problems); n > 0 {
 		return fmt.Errorf("%s: %d problems", dest, n)
 	}
 	fmt.Fprintf(out, "%s: %d objects, no problems\n", dest, rep.Objects)
 	return nil
+}
+
+// printUpstreams follows a trace's chain of upstream traces: how far
+// behind its own upstream each mirror was when it was read, up to the
+// primary.
+func printUpstreams(out io.Writer, t *mirror.Trace) {
+	for depth := 0; depth < 10 && t.Source.Upstream != nil; depth++ {
+		var up mirror.Trace
+		if err := json.Unmarshal(t.Source.Upstream, &up); err != nil {
+			fmt.Fprintf(out, "  upstream %s: its trace cannot be read: %v\n", t.Source.Path, err)
+			return
+		}
+		from := up.Source.Path
+		if from == "" {
+			from = "a local " + up.Source.Kind
+		}
+		fmt.Fprintf(out, "  upstream %s had last synced %s from %s, %s before this mirror read it\n",
+			t.Source.Path, up.Time.Format(time.RFC3339), from, t.Source.UpstreamRead.Sub(up.Time).Round(time.Second))
+		t = &up
+	}
 }
 
 // since is how long ago t was, to the minute.

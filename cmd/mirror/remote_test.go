@@ -398,3 +398,46 @@ func TestSyncFromHTTPLargeObjectToS3(t *testing.T) {
 	}
 	pullAndFsck(t, srv.Endpoint+"/atomic/repo", commit)
 }
+
+// Traces chain: a mirror of a mirror records its upstream's trace and
+// when it read it; verify says how far behind each level was, and
+// --against the upstream's URL whether this mirror is current. No trace
+// names a local path of the host that wrote it.
+func TestTracesChain(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	commitTree(t, repo, 20, 61, "one")
+	primary := filepath.Join(t.TempDir(), "primary")
+	syncJSON(t, repo, primary)
+	primaryURL := serveDir(t, primary)
+	region := filepath.Join(t.TempDir(), "region")
+	syncJSON(t, primaryURL, region)
+
+	out, errs, code := mirrorCmd(t, "verify", region, "--against", primaryURL)
+	if code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{"up to date with " + primaryURL, "upstream " + primaryURL + "/ had last synced", "from a local ostree"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, dir := range []string{primary, region} {
+		data, err := os.ReadFile(filepath.Join(dir, ".mirror", "trace.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, local := range []string{repo, primary, os.TempDir()} {
+			if bytes.Contains(data, []byte(local)) {
+				t.Errorf("%s/.mirror/trace.json names %s", dir, local)
+			}
+		}
+	}
+
+	second := commitTree(t, repo, 20, 62, "two")
+	syncJSON(t, repo, primary)
+	out, _, _ = mirrorCmd(t, "verify", region, "--against", primaryURL)
+	if !strings.Contains(out, "behind "+primaryURL) || !strings.Contains(out, "source "+second[:12]) {
+		t.Errorf("verify of a region behind its upstream:\n%s", out)
+	}
+}

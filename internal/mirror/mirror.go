@@ -86,6 +86,7 @@ func (f *File) content() ([]byte, error) {
 // Source is a snapshot of what to publish, in phases.
 type Source struct {
 	Dir    string   // where it was read from
+	URL    string   // a remote source's URL, without credentials
 	Kind   string   // "ostree" or "release files"
 	Phases []string // phase names, in order
 	Files  []File

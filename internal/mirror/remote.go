@@ -73,7 +73,7 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 		}}
 	}
-	src := &Source{Kind: "ostree", Dir: r.String(), Protected: map[string]bool{}, Recognized: true,
+	src := &Source{Kind: "ostree", Dir: r.String(), URL: r.String(), Protected: map[string]bool{}, Recognized: true,
 		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned), Commits: true}
 	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
 		src.Phases = append(src.Phases, p.String())

@@ -27,7 +27,7 @@ type Trace struct {
 	Time        time.Time   `json:"time"`
 	Tool        string      `json:"tool"`
 	Host        string      `json:"host"`
-	Destination string      `json:"destination"`
+	Destination string      `json:"destination,omitempty"` // an s3:// URL; a local directory is not named
 	Source      SourceState `json:"source"`
 	// HeldBack are refs the ref gate did not let move, and why: the
 	// mirror stays on the refs (and summary) it had.
@@ -38,7 +38,7 @@ type Trace struct {
 // summary and refs, or a release directory's releases.
 type SourceState struct {
 	Kind          string            `json:"kind"`
-	Path          string            `json:"path"`
+	Path          string            `json:"path,omitempty"` // the URL of a remote source
 	SummarySHA256 string            `json:"summary-sha256,omitempty"`
 	Refs          map[string]string `json:"refs,omitempty"`     // ref → commit
 	Releases      []string          `json:"releases,omitempty"` // stream/release
@@ -50,8 +50,10 @@ type SourceState struct {
 
 // State describes what the source holds now.
 func (s *Source) State() (SourceState, error) {
-	st := SourceState{Kind: s.Kind, Path: s.Dir, Upstream: s.Upstream}
-	if s.Resolve != nil {
+	// A remote source is named by its URL; a local one by nothing, as
+	// the trace is public and this host's paths are not.
+	st := SourceState{Kind: s.Kind, Path: s.URL, Upstream: s.Upstream}
+	if s.URL != "" {
 		st.UpstreamRead = s.UpstreamRead
 	}
 	for _, f := range s.Files {
