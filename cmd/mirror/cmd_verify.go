@@ -113,7 +113,7 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 	default:
 		from := t.Source.Path
 		if from == "" {
-			from = "a local " + t.Source.Kind
+			from = "a local directory (" + t.Source.Kind + ")"
 		}
 		fmt.Fprintf(out, "%s: last sync %s (%s ago) from %s by %s\n", dest, t.Time.Format(time.RFC3339), since(t.Time), from, t.Host)
 	}
@@ -139,7 +139,7 @@ func printUpstreams(out io.Writer, t *mirror.Trace) {
 		}
 		from := up.Source.Path
 		if from == "" {
-			from = "a local " + up.Source.Kind
+			from = "a local directory (" + up.Source.Kind + ")"
 		}
 		fmt.Fprintf(out, "  upstream %s had last synced %s from %s, %s before this mirror read it\n",
 			t.Source.Path, up.Time.Format(time.RFC3339), from, t.Source.UpstreamRead.Sub(up.Time).Round(time.Second))

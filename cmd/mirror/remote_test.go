@@ -417,7 +417,7 @@ func TestTracesChain(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errs)
 	}
-	for _, want := range []string{"up to date with " + primaryURL, "upstream " + primaryURL + "/ had last synced", "from a local ostree"} {
+	for _, want := range []string{"up to date with " + primaryURL, "upstream " + primaryURL + "/ had last synced", "from a local directory (ostree)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify output lacks %q:\n%s", want, out)
 		}

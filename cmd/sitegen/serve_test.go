@@ -42,27 +42,8 @@ func TestServeRebuilds(t *testing.T) {
 	if err := os.CopyFS(manifests, os.DirFS("../../testdata/manifests")); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"serve", "--project", "../..", "--manifests", manifests, "--keys", "../../testdata/keys",
-			"--addr", "127.0.0.1:0", "--now", "2018-06-10T00:00:00Z", "--log-level", "info"}, &stdout, &stderr)
-	}()
-	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d: %s", code, stderr.String())
-		}
-	}()
-	var base string
-	eventually(t, "serve to start", func() bool {
-		m := regexp.MustCompile(`serving (http://\S+/)`).FindStringSubmatch(stdout.String())
-		if m != nil {
-			base = m[1]
-		}
-		return m != nil
-	})
+	base, stdout := startServe(t, "--project", "../..", "--manifests", manifests, "--keys", "../../testdata/keys",
+		"--addr", "127.0.0.1:0", "--now", "2018-06-10T00:00:00Z", "--log-level", "info")
 	if home := get(t, base); !strings.Contains(home, "28.20180604.1") {
 		t.Fatalf("home page lacks the current testing build")
 	}
@@ -116,27 +97,8 @@ func TestServeRebuildsWhenTimePasses(t *testing.T) {
 	}
 	cfg := filepath.Join(project, "sitegen.toml")
 	os.WriteFile(cfg, []byte("title = \"Fedora Atomic Host\"\n[[streams]]\nname = \"stable\"\ncadence = \"4s\"\n"), 0o644)
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"serve", "--project", "../..", "--config", cfg, "--manifests", manifests, "--keys", "../../testdata/keys",
-			"--addr", "127.0.0.1:0"}, &stdout, &stderr)
-	}()
-	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d: %s", code, stderr.String())
-		}
-	}()
-	var base string
-	eventually(t, "serve to start", func() bool {
-		m := regexp.MustCompile(`serving (http://\S+/)`).FindStringSubmatch(stdout.String())
-		if m != nil {
-			base = m[1]
-		}
-		return m != nil
-	})
+	base, stdout := startServe(t, "--project", "../..", "--config", cfg, "--manifests", manifests, "--keys", "../../testdata/keys",
+		"--addr", "127.0.0.1:0")
 	if strings.Contains(get(t, base+"streams/stable/"), `class="notice notice-stale"`) {
 		t.Fatal("stale before its cadence passed")
 	}
@@ -179,4 +141,28 @@ func status(t *testing.T, url string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// startServe runs sitegen serve with args until the test ends (then it
+// must exit 0), and returns its address once it serves, and its log.
+func startServe(t *testing.T, args ...string) (base string, stdout *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int)
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), stdout, stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	})
+	eventually(t, "serve to start", func() bool {
+		m := regexp.MustCompile(`serving (http://\S+/)`).FindStringSubmatch(stdout.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil
+	})
+	return base, stdout
 }

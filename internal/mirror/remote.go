@@ -73,19 +73,8 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 		}}
 	}
-	src := &Source{Kind: "ostree", Dir: r.String(), URL: r.String(), Protected: map[string]bool{}, Recognized: true,
-		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned), Commits: true}
-	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
-		src.Phases = append(src.Phases, p.String())
-	}
-	src.Skip = func(rel string) bool { return ostree.Classify(rel).Skip }
-	src.NeedSum = func(p string) bool { return !strings.HasPrefix(p, "objects/") && !strings.HasPrefix(p, "deltas/") }
-	src.DeleteRank = func(rel string) int {
-		if c := ostree.Classify(rel); !c.Skip {
-			return int(c.Phase)
-		}
-		return int(ostree.NumPhases)
-	}
+	src := newOSTreeSource()
+	src.Dir, src.URL = r.String(), r.String()
 
 	config, err := r.get(ctx, "config", maxSmall)
 	if err != nil {

@@ -50,8 +50,9 @@ func Open(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error)
 	return src, err
 }
 
-// OSTreeSource lists an archive-mode repository in publishing phases.
-func OSTreeSource(dir string) (*Source, error) {
+// newOSTreeSource is an ostree repository's source, with no files yet:
+// its phases, what it never publishes, and how it deletes.
+func newOSTreeSource() *Source {
 	src := &Source{Kind: "ostree", Protected: map[string]bool{}, Recognized: true,
 		FirstPointer: int(ostree.FirstPointer), FirstSigned: int(ostree.FirstSigned), Commits: true}
 	for p := ostree.Phase(0); p < ostree.NumPhases; p++ {
@@ -68,6 +69,12 @@ func OSTreeSource(dir string) (*Source, error) {
 		}
 		return int(c.Phase)
 	}
+	return src
+}
+
+// OSTreeSource lists an archive-mode repository in publishing phases.
+func OSTreeSource(dir string) (*Source, error) {
+	src := newOSTreeSource()
 	err := walk(dir, func(rel, p string, size int64) error {
 		c := ostree.Classify(rel)
 		if c.Skip {

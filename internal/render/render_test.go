@@ -14,24 +14,7 @@ import (
 // again (Hugo v0.165 alone re-reads the first it is told of), and a page
 // that is removed takes what it published with it.
 func TestRebuildChangesAndRemovals(t *testing.T) {
-	proj := t.TempDir()
-	for p, data := range map[string]string{
-		"site/hugo.toml":         "disableKinds = ['taxonomy', 'term', 'RSS', 'sitemap', 'robotsTXT', '404']\n",
-		"templates/stream.html":  `{{ $s := (site.GetPage .Params.state).Params.stream }}stream={{ $s.current }}`,
-		"templates/home.html":    `{{ $h := (site.GetPage "/state/home").Params.home }}home={{ $h.current }}`,
-		"templates/single.html":  `page {{ .Title }}`,
-		"templates/section.html": `section {{ .Title }}`,
-	} {
-		os.MkdirAll(filepath.Dir(filepath.Join(proj, p)), 0o755)
-		if err := os.WriteFile(filepath.Join(proj, p), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pub := t.TempDir()
-	s, err := New(Options{ProjectDir: proj, PublishDir: pub, CacheDir: t.TempDir(), Watch: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, pub := watchedSite(t)
 	files := func(cur string, builds ...string) []view.File {
 		headless := `,"build":{"render":"never","list":"never"}}` + "\n"
 		f := []view.File{
@@ -83,24 +66,7 @@ func TestRebuildChangesAndRemovals(t *testing.T) {
 // changes in the same rebuild: the home page and each stream's page show
 // them.
 func TestRebuildNewStreams(t *testing.T) {
-	proj := t.TempDir()
-	for p, data := range map[string]string{
-		"site/hugo.toml":         "disableKinds = ['taxonomy', 'term', 'RSS', 'sitemap', 'robotsTXT', '404']\n",
-		"templates/stream.html":  `{{ $s := (site.GetPage .Params.state).Params.stream }}stream={{ $s.current }}`,
-		"templates/home.html":    `{{ $h := (site.GetPage "/state/home").Params.home }}home={{ $h.current }}`,
-		"templates/single.html":  `page {{ .Title }}`,
-		"templates/section.html": `section {{ .Title }}`,
-	} {
-		os.MkdirAll(filepath.Dir(filepath.Join(proj, p)), 0o755)
-		if err := os.WriteFile(filepath.Join(proj, p), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pub := t.TempDir()
-	s, err := New(Options{ProjectDir: proj, PublishDir: pub, CacheDir: t.TempDir(), Watch: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, pub := watchedSite(t)
 	headless := `,"build":{"render":"never","list":"never"}}` + "\n"
 	files := func(streams ...string) []view.File {
 		f := []view.File{{Path: "content/_index.md", Data: []byte(`{"title":"home"}` + "\n")}}
@@ -131,4 +97,30 @@ func TestRebuildNewStreams(t *testing.T) {
 			}
 		}
 	}
+}
+
+// watchedSite is a Site in watch mode over a project of a few templates
+// that read the state pages as the real ones do, and its publish
+// directory.
+func watchedSite(t *testing.T) (*Site, string) {
+	t.Helper()
+	proj := t.TempDir()
+	for p, data := range map[string]string{
+		"site/hugo.toml":         "disableKinds = ['taxonomy', 'term', 'RSS', 'sitemap', 'robotsTXT', '404']\n",
+		"templates/stream.html":  `{{ $s := (site.GetPage .Params.state).Params.stream }}stream={{ $s.current }}`,
+		"templates/home.html":    `{{ $h := (site.GetPage "/state/home").Params.home }}home={{ $h.current }}`,
+		"templates/single.html":  `page {{ .Title }}`,
+		"templates/section.html": `section {{ .Title }}`,
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(proj, p)), 0o755)
+		if err := os.WriteFile(filepath.Join(proj, p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub := t.TempDir()
+	s, err := New(Options{ProjectDir: proj, PublishDir: pub, CacheDir: t.TempDir(), Watch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, pub
 }
