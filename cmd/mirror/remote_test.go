@@ -198,8 +198,8 @@ func TestSyncFromHTTPRefusesBadObjects(t *testing.T) {
 	}{
 		{"corrupt file object", ".filez", flipLastBytes, "checksum mismatch"},
 		{"corrupt dirtree", ".dirtree", flipLastBytes, "checksum mismatch"},
-		{"missing file object", ".filez", removeFile, "Not Found"},
-		{"missing dirtree", ".dirtree", removeFile, "Not Found"},
+		{"missing file object", ".filez", removeFile, "404 Not Found"},
+		{"missing dirtree", ".dirtree", removeFile, "404 Not Found"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			repo := filepath.Join(t.TempDir(), "repo")
@@ -220,6 +220,9 @@ func TestSyncFromHTTPRefusesBadObjects(t *testing.T) {
 			}
 			rel, _ := filepath.Rel(repo, obj)
 			line := strings.TrimSpace(errs)
+			if strings.Contains(line, "\n") {
+				t.Errorf("the error is more than one line:\n%s", line)
+			}
 			for _, want := range []string{rel, up.URL + "/" + rel, "ref " + ref, tt.want} {
 				if !strings.Contains(line, want) {
 					t.Errorf("error lacks %q:\n%s", want, line)
@@ -336,7 +339,7 @@ func TestSyncFromHTTPRefusals(t *testing.T) {
 		{[]string{"sync", noSummaryURL, dst, "--ref", "../x"}, 2, `--ref "../x": not a ref name`},
 		{[]string{"sync", bareURL, dst}, 1, `mode "bare-user": only an archive-mode repository`},
 		{[]string{"sync", noSummaryURL, dst}, 1, "has no summary: name the refs to mirror with --ref"},
-		{[]string{"sync", noSummaryURL, dst, "--ref", "nope"}, 1, "ref nope: " + noSummaryURL + "/refs/heads/nope: Not Found"},
+		{[]string{"sync", noSummaryURL, dst, "--ref", "nope"}, 1, "ref nope: " + noSummaryURL + "/refs/heads/nope: 404 Not Found"},
 		{[]string{"sync", "http://", dst}, 1, "not an http:// or https:// URL"},
 		{[]string{"watch", noSummaryURL, dst}, 2, "SRC must be a local directory"},
 	} {

@@ -191,16 +191,30 @@ func (r *httpRepo) url(key string) string {
 	return u.String()
 }
 
-// errHTTP is a failed request; 5xx and 429 are tried again.
+// errHTTP is a failed request; 5xx and 429 are tried again, a 404 or
+// 410 is fs.ErrNotExist, another client error store.ErrPermanent.
 type errHTTP struct {
 	url    string
 	status int
 }
 
-func (e *errHTTP) Error() string { return fmt.Sprintf("%s: %s", e.url, http.StatusText(e.status)) }
+func (e *errHTTP) Error() string {
+	return fmt.Sprintf("%s: %d %s", e.url, e.status, http.StatusText(e.status))
+}
 
-// open requests key; a 404 or 410 wraps fs.ErrNotExist, another client
-// error store.ErrPermanent.
+func (e *errHTTP) Unwrap() error {
+	switch {
+	case e.status == http.StatusNotFound || e.status == http.StatusGone:
+		return fs.ErrNotExist
+	case e.status == http.StatusTooManyRequests || e.status == http.StatusServiceUnavailable:
+		return store.ErrThrottled
+	case e.status >= 500:
+		return nil
+	}
+	return store.ErrPermanent
+}
+
+// open requests key.
 func (r *httpRepo) open(ctx context.Context, key string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(key), nil)
 	if err != nil {
@@ -214,16 +228,7 @@ func (r *httpRepo) open(ctx context.Context, key string) (*http.Response, error)
 		return resp, nil
 	}
 	resp.Body.Close()
-	e := &errHTTP{url: r.String() + key, status: resp.StatusCode}
-	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, fmt.Errorf("%w: %w", e, fs.ErrNotExist)
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
-		return nil, fmt.Errorf("%w: %w", e, store.ErrThrottled)
-	case resp.StatusCode >= 500:
-		return nil, e
-	}
-	return nil, fmt.Errorf("%w: %w", e, store.ErrPermanent)
+	return nil, &errHTTP{url: r.String() + key, status: resp.StatusCode}
 }
 
 // get reads key whole, at most limit bytes, trying again after a
@@ -260,8 +265,8 @@ func (r *httpRepo) fetchObject(ctx context.Context, key string) (Fetched, error)
 			return err
 		}
 		if len(head) <= maxInMemory {
-			if err := ostree.Verify(key, bytes.NewReader(head)); err != nil {
-				return fmt.Errorf("%s: %w", r.url(key), errors.Join(err, store.ErrPermanent))
+			if err := ostree.Check(key, bytes.NewReader(head)); err != nil {
+				return permanent(fmt.Errorf("%s: %w", r.url(key), err))
 			}
 			out = Fetched{Data: head, Size: int64(len(head))}
 			return nil
@@ -279,9 +284,9 @@ func (r *httpRepo) fetchObject(ctx context.Context, key string) (Fetched, error)
 			done()
 			return fmt.Errorf("spool %s: %w", key, err)
 		}
-		if err := ostree.Verify(key, bufio.NewReader(f)); err != nil {
+		if err := ostree.Check(key, bufio.NewReader(f)); err != nil {
 			done()
-			return fmt.Errorf("%s: %w", r.url(key), errors.Join(err, store.ErrPermanent))
+			return permanent(fmt.Errorf("%s: %w", r.url(key), err))
 		}
 		out = Fetched{Path: f.Name(), Size: n, Done: done}
 		return nil
@@ -415,7 +420,7 @@ func (o *upstreamObjects) Read(ctx context.Context, key string) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := ostree.Verify(key, bytes.NewReader(data)); err != nil {
+	if err := ostree.Check(key, bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("%s: %w", o.r.url(key), err)
 	}
 	o.mu.Lock()
@@ -426,3 +431,12 @@ func (o *upstreamObjects) Read(ctx context.Context, key string) ([]byte, error) 
 	o.mu.Unlock()
 	return data, nil
 }
+
+// permanentError is a failure that trying again cannot mend (an object
+// whose content is not what its name says), in its own words.
+type permanentError struct{ err error }
+
+func permanent(err error) error { return permanentError{err} }
+
+func (e permanentError) Error() string   { return e.err.Error() }
+func (e permanentError) Unwrap() []error { return []error{e.err, store.ErrPermanent} }

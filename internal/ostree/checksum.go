@@ -59,19 +59,27 @@ func Checksum(typ string, r io.Reader) (string, error) {
 // checksum its name says, naming it if not. Objects without a checksum of
 // their content (.commitmeta) pass.
 func Verify(key string, r io.Reader) error {
+	if err := Check(key, r); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+// Check is Verify for a caller that names the object itself (by its URL).
+func Check(key string, r io.Reader) error {
 	want, typ, ok := ObjectChecksum(key)
 	if !ok {
-		return fmt.Errorf("%s: not an object", key)
+		return errors.New("not an object")
 	}
 	if typ == "commitmeta" {
 		return nil
 	}
 	got, err := Checksum(typ, r)
 	if err != nil {
-		return fmt.Errorf("%s: %w", key, err)
+		return err
 	}
 	if got != want {
-		return fmt.Errorf("%s: %w: its content has checksum %s", key, ErrChecksum, got)
+		return fmt.Errorf("%w: its content has checksum %s", ErrChecksum, got)
 	}
 	return nil
 }
