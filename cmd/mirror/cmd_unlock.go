@@ -55,8 +55,10 @@ func runUnlock(ctx context.Context, cmd *cobra.Command, so storeOptions, dest st
 			return nil
 		}
 		_, lease, err := mirror.Lock(ctx, d, dest, holder(), mirror.LeaseOptions{Alive: lockfile.Alive})
-		if errors.Is(err, store.ErrLocked) {
-			return &cli.ExitError{Code: exitLocked, Err: err}
+		var locked *store.LockedError
+		if errors.As(err, &locked) {
+			return &cli.ExitError{Code: exitLocked, Err: fmt.Errorf("%s: locked by a running sync (%s); a directory's lock is an flock that ends with its process, which unlock cannot release: wait for it, or stop it (kill %d) if it must not finish",
+				dest, locked.Holder, locked.Holder.PID)}
 		}
 		if err != nil {
 			return err

@@ -41,10 +41,19 @@ type result struct {
 // startProcess starts a mirror process, its stderr kept.
 func startProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
+	return startProcessOut(t, nil, args...)
+}
+
+// startProcessOut is startProcess with its stdout kept in out.
+func startProcessOut(t *testing.T, out *bytes.Buffer, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
 	var errb bytes.Buffer
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), asMain+"=1")
 	cmd.Stderr = &errb
+	if out != nil {
+		cmd.Stdout = out
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,13 +148,19 @@ func TestDeleteRunRefusedWhileAnotherSyncs(t *testing.T) {
 // run, or a hand that removes it, waits for.
 func waitForLease(t *testing.T, bucket *s3.Store) {
 	t.Helper()
+	waitFor(t, "a run to take the lease", func() bool {
+		_, _, err := bucket.ReadLease(context.Background())
+		return err == nil
+	})
+}
+
+// waitFor polls cond until it holds, for at most 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, _, err := bucket.ReadLease(context.Background()); err == nil {
-			return
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("no run took the lease within 30s")
+			t.Fatalf("waited 30s for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -204,8 +219,11 @@ func TestLeaseLostStopsBeforeRefs(t *testing.T) {
 	commitTree(t, repo, 300, 41, "one")
 	ctx := context.Background()
 
-	cmd, errb := startProcess(t, "sync", repo, "s3://atomic/repo", "--endpoint", proxy.URL, "--progress", "none")
+	var outb bytes.Buffer
+	cmd, errb := startProcessOut(t, &outb, "sync", repo, "s3://atomic/repo", "--endpoint", proxy.URL, "--progress", "none", "--json")
 	waitForLease(t, bucket)
+	// Let some objects go up first: the report must count them.
+	waitFor(t, "objects to go up", func() bool { return countObjects(t, bucket) >= 50 })
 	if err := bucket.DeleteLease(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +237,31 @@ func TestLeaseLostStopsBeforeRefs(t *testing.T) {
 		}
 		return nil
 	})
+	var rep struct {
+		Files int `json:"uploaded_files"`
+	}
+	if err := json.Unmarshal(outb.Bytes(), &rep); err != nil {
+		t.Fatalf("report %q: %v", outb.String(), err)
+	}
+	// Uploads cut off by the lost lease may have landed unseen: the report
+	// may say less than the bucket holds, never more, and not nothing.
+	if n := countObjects(t, bucket); rep.Files < 50 || rep.Files > n {
+		t.Errorf("the report says %d files published; the bucket holds %d", rep.Files, n)
+	}
+}
+
+// countObjects counts a bucket's objects, the mirror's own state aside.
+func countObjects(t *testing.T, bucket interface {
+	List(context.Context, func(string) bool, func(store.Object) error) error
+}) int {
+	n := 0
+	bucket.List(context.Background(), nil, func(o store.Object) error {
+		if !strings.HasPrefix(o.Key, store.StateDir) {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // verify walks every ref whole: a destination missing one file object, one

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -92,8 +91,6 @@ func retryPolicy() store.RetryPolicy {
 	return store.RetryPolicy{
 		Attempts: 4,
 		Backoff:  500 * time.Millisecond,
-		Report: func(op, key string, attempt int, err error, wait time.Duration) {
-			slog.Info("retrying", "op", op, "key", key, "attempt", attempt, "err", err, "in", wait.Round(time.Millisecond))
-		},
+		Report:   store.LogRetry,
 	}
 }

@@ -77,6 +77,22 @@ type Pending struct {
 	Keys    map[string]time.Time `json:"keys"`
 }
 
+// hasRefs reports whether an ostree source has a ref to publish, or
+// holds one back.
+func (s *Source) hasRefs() bool {
+	for _, f := range s.Files {
+		if strings.HasPrefix(f.Rel, "refs/") {
+			return true
+		}
+	}
+	for k := range s.Protected {
+		if strings.HasPrefix(k, "refs/") {
+			return true
+		}
+	}
+	return len(s.HeldBack) > 0
+}
+
 // planDeletes applies the guards to what the source lacks, then decides,
 // with the pending list of earlier runs, what this run deletes (Delete,
 // in deletion order) and what waits (Pending). A guard that fails refuses
@@ -90,8 +106,12 @@ func planDeletes(ctx context.Context, plan *Plan, dst Store, opts DeleteOptions)
 			return fmt.Errorf("%w: the source is empty, and %s; check the source path (is it mounted?)", ErrRefused, what)
 		case !src.Recognized:
 			return fmt.Errorf("%w: the source is neither an ostree repository nor a release directory (no <stream>/<release>.json), and %s; check the source path", ErrRefused, what)
+		case src.Kind == "ostree" && !src.hasRefs():
+			return fmt.Errorf("%w: the source is an ostree repository with no refs, and %s; an empty repository is never mirrored over a full one: check the source path and that its refs are there", ErrRefused, what)
 		case len(plan.extra) > opts.Max.Max(plan.Listed):
-			return fmt.Errorf("%w: %s, more than --max-delete %s allows; if that is right, run again with --max-delete %d", ErrRefused, what, opts.Max, len(plan.extra))
+			// No number to copy: a value that lets this run through may
+			// be one that empties the mirror.
+			return fmt.Errorf("%w: %s, more than --max-delete %s allows; check that the source is the repository this mirror follows (mirror sync --dry-run lists the deletions)", ErrRefused, what, opts.Max)
 		}
 	}
 	pending, err := readPending(ctx, dst, plan.hasPending)

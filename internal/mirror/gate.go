@@ -3,7 +3,6 @@ package mirror
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/ostree"
@@ -87,11 +86,11 @@ func (s *Source) ApplyGate(g *Gate) error {
 		if ostree.Classify(f.Rel).Phase != ostree.PhaseRefs {
 			continue
 		}
-		data, err := f.content()
+		sum, err := f.refCommit()
 		if err != nil {
 			return err
 		}
-		rc := refCommit{RefName(f.Rel), strings.TrimSpace(string(data))}
+		rc := refCommit{RefName(f.Rel), sum}
 		if !g.ok[rc] {
 			held = append(held, HeldRef{Ref: rc.ref, Commit: rc.commit, Reason: g.reason(rc)})
 		}

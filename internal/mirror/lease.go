@@ -83,7 +83,7 @@ var heldHere sync.Map
 // leaseRetry is how a lease request that failed for a transient reason is
 // tried again: a lease must not be lost to one reset connection. A
 // conflict, a missing lease and a permanent error end it at once.
-var leaseRetry = store.RetryPolicy{Attempts: 4, Backoff: 100 * time.Millisecond}
+var leaseRetry = store.RetryPolicy{Attempts: 4, Backoff: 100 * time.Millisecond, Report: store.LogRetry}
 
 // try runs op under leaseRetry.
 func try[T any](ctx context.Context, op func() (T, error)) (T, error) {

@@ -467,14 +467,17 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 		if opts.Progress != nil {
 			opts.Progress.PhaseStart(name, n, b)
 		}
-		if err := runPhase(ctx, files, dst, pacer, opts); err != nil {
+		// What went up counts even when the phase stops part way (a lost
+		// lease, a failed upload): the report says what was published.
+		sent, sentBytes, err := runPhase(ctx, files, dst, pacer, opts)
+		rep.Files += sent
+		rep.Bytes += sentBytes
+		if err != nil {
 			return finish(fmt.Errorf("%s: %w", name, err))
 		}
 		if opts.Progress != nil {
 			opts.Progress.PhaseDone(name)
 		}
-		rep.Files += n
-		rep.Bytes += b
 		slog.Debug("phase published", "phase", name, "files", n, "bytes", b)
 	}
 	if len(plan.Source.Refused) > 0 {
@@ -599,28 +602,31 @@ func (opts Options) upload(f File, data []byte) store.Upload {
 
 // put uploads f, fetching it first if it is remote: the fetch checks it,
 // so nothing unchecked reaches the destination.
-func put(ctx context.Context, dst Store, f File, opts Options) error {
+// It returns the size sent.
+func put(ctx context.Context, dst Store, f File, opts Options) (int64, error) {
 	if f.Fetch == nil {
-		return dst.Put(ctx, opts.upload(f, nil))
+		return f.Size, dst.Put(ctx, opts.upload(f, nil))
 	}
 	b, err := f.Fetch(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if b.Done != nil {
 		defer b.Done()
 	}
 	u := opts.upload(f, b.Data)
 	u.Path, u.Size = b.Path, b.Size
-	return dst.Put(ctx, u)
+	return b.Size, dst.Put(ctx, u)
 }
 
 // runPhase uploads files, as many at once as the pacer allows. After the
 // first failure no new upload starts; those under way finish, and every
 // failure is reported.
-func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts Options) error {
+func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts Options) (sent int, bytes int64, err error) {
 	var (
 		next   atomic.Int64
+		nsent  atomic.Int64
+		nbytes atomic.Int64
 		failed atomic.Bool
 		mu     sync.Mutex
 		errs   []error
@@ -641,8 +647,8 @@ func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts O
 					return
 				}
 				f := files[i]
-				err := put(ctx, dst, f, opts)
-				pacer.release(max(f.Size, 0))
+				size, err := put(ctx, dst, f, opts)
+				pacer.release(max(size, 0))
 				if err != nil {
 					failed.Store(true)
 					mu.Lock()
@@ -650,15 +656,19 @@ func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts O
 					mu.Unlock()
 					continue
 				}
+				nsent.Add(1)
+				nbytes.Add(size)
 				if opts.Progress != nil {
+					f.Size = size
 					opts.Progress.Uploaded(f)
 				}
 			}
 		})
 	}
 	wg.Wait()
+	sent, bytes = int(nsent.Load()), nbytes.Load()
 	if err := ctx.Err(); err != nil && len(errs) == 0 {
-		return err
+		return sent, bytes, err
 	}
-	return errors.Join(errs...)
+	return sent, bytes, errors.Join(errs...)
 }

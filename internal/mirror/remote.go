@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/ostree"
 	"github.com/projectatomic/atomic-site/internal/store"
 )
@@ -80,7 +81,7 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: not an ostree repository: %w", r, err)
 	}
-	if mode := repoMode(config); mode != "archive" && mode != "archive-z2" {
+	if mode := ostree.ConfigMode(config); mode != "archive" && mode != "archive-z2" {
 		return nil, fmt.Errorf("%sconfig: mode %q: only an archive-mode repository can be mirrored", r, mode)
 	}
 	src.add("config", config)
@@ -116,8 +117,8 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 				return nil, fmt.Errorf("ref %s: %w", name, err)
 			}
 			sum := strings.TrimSpace(string(data))
-			if _, _, ok := ostree.ObjectChecksum(ostree.CommitPath(sum)); !ok || len(sum) != 64 {
-				return nil, fmt.Errorf("%srefs/heads/%s: %q is not a commit checksum", r, name, sum)
+			if !manifest.IsSHA256(sum) {
+				return nil, fmt.Errorf("%srefs/heads/%s: not a ref: its %d bytes are not a commit checksum", r, name, len(data))
 			}
 			refs[name] = sum
 		}
@@ -150,24 +151,6 @@ func (s *Source) add(rel string, data []byte) {
 	}
 	f.SHA256, f.MD5 = dataSums(f.Data)
 	s.Files = append(s.Files, f)
-}
-
-// repoMode reads core.mode from an ostree config (a key file).
-func repoMode(config []byte) string {
-	section := ""
-	sc := bufio.NewScanner(bytes.NewReader(config))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case strings.HasPrefix(line, "["):
-			section = strings.Trim(line, "[]")
-		case section == "core":
-			if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "mode" {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return ""
 }
 
 // httpRepo fetches from an upstream repository.

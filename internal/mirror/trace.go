@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/ostree"
 	"github.com/projectatomic/atomic-site/internal/store"
 )
@@ -61,20 +62,34 @@ func (s *Source) State() (SourceState, error) {
 		case s.Kind == "ostree" && f.Rel == "summary":
 			st.SummarySHA256 = f.SHA256
 		case s.Kind == "ostree" && ostree.Classify(f.Rel).Phase == ostree.PhaseRefs:
-			data, err := f.content()
+			sum, err := f.refCommit()
 			if err != nil {
 				return st, err
 			}
 			if st.Refs == nil {
 				st.Refs = map[string]string{}
 			}
-			st.Refs[RefName(f.Rel)] = strings.TrimSpace(string(data))
+			st.Refs[RefName(f.Rel)] = sum
 		case s.Kind != "ostree" && f.Phase == releaseManifests && strings.Count(f.Rel, "/") == 1:
 			st.Releases = append(st.Releases, strings.TrimSuffix(f.Rel, path.Ext(f.Rel)))
 		}
 	}
 	slices.Sort(st.Releases)
 	return st, nil
+}
+
+// refCommit reads a ref file's commit. Content that is not one is never
+// repeated in the error: a ref may be a link to any file of the source.
+func (f *File) refCommit() (string, error) {
+	data, err := f.content()
+	if err != nil {
+		return "", err
+	}
+	sum := strings.TrimSpace(string(data))
+	if !manifest.IsSHA256(sum) {
+		return "", fmt.Errorf("%s: not a ref: its %d bytes are not a commit checksum (is it a link to another file?)", f.Rel, len(data))
+	}
+	return sum, nil
 }
 
 // RefName is the ostree name of a ref file: refs/heads/NAME and

@@ -184,7 +184,7 @@ func (v *verifier) refs(ctx context.Context, gate *Gate) {
 		}
 		sum := strings.TrimSpace(string(data))
 		if !manifest.IsSHA256(sum) {
-			v.problem("%s: %q is not a commit checksum", key, sum)
+			v.problem("%s: not a ref: its %d bytes are not a commit checksum", key, len(data))
 			continue
 		}
 		refs[RefName(key)] = sum

@@ -69,13 +69,20 @@ type Class struct {
 	Skip bool
 }
 
+// published are the top-level names whose files clients read, beside
+// summary and its kin (summary.sig, summary.idx, summaries/).
+var published = map[string]bool{"config": true, "objects": true, "refs": true, "deltas": true,
+	"delta-indexes": true, "summaries": true, "extensions": true}
+
 // Classify tells how to publish the file at rel, a slash path relative to
 // the repository root.
 func Classify(rel string) Class {
 	first, rest, _ := strings.Cut(rel, "/")
 	base := path.Base(rel)
 	switch {
-	case first == "tmp" || first == "state" || base == ".lock" || strings.HasSuffix(base, ".lock"):
+	case !published[first] && !strings.HasPrefix(first, "summary") || base == ".lock" || strings.HasSuffix(base, ".lock"):
+		// The repository's own state (tmp/, state/,
+		// uncompressed-objects-cache/, locks) is for its writer alone.
 		return Class{Skip: true}
 	case rel == "config":
 		return Class{Phase: PhaseConfig, Mutable: true}
@@ -127,9 +134,21 @@ func IsRepo(dir string) (bool, error) {
 	if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
 		return false, nil
 	}
-	mode := ""
-	inCore := false
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	mode := ConfigMode(data)
+	switch mode {
+	case "archive", "archive-z2":
+		return true, nil
+	case "":
+		return false, fmt.Errorf("%s: not an ostree repository config (no [core] mode)", filepath.Join(dir, "config"))
+	default:
+		return false, fmt.Errorf("%s: repository mode %q cannot be served over HTTP; mirror an archive-mode repository", filepath.Join(dir, "config"), mode)
+	}
+}
+
+// ConfigMode reads core.mode from a repository's config (a key file).
+func ConfigMode(config []byte) string {
+	mode, inCore := "", false
+	sc := bufio.NewScanner(bytes.NewReader(config))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if strings.HasPrefix(line, "[") {
@@ -140,14 +159,7 @@ func IsRepo(dir string) (bool, error) {
 			mode = strings.TrimSpace(v)
 		}
 	}
-	switch mode {
-	case "archive", "archive-z2":
-		return true, nil
-	case "":
-		return false, fmt.Errorf("%s: not an ostree repository config (no [core] mode)", filepath.Join(dir, "config"))
-	default:
-		return false, fmt.Errorf("%s: repository mode %q cannot be served over HTTP; mirror an archive-mode repository", filepath.Join(dir, "config"), mode)
-	}
+	return mode
 }
 
 // ObjectChecksum returns the checksum an object's path names, and its type

@@ -36,6 +36,10 @@ func TestClassify(t *testing.T) {
 		{"tmp/cache/x", 0, false, true},
 		{"state/abc.commitpartial", 0, false, true},
 		{".lock", 0, false, true},
+		{"uncompressed-objects-cache/ab/cdef.file", 0, false, true},
+		{"repo-finder/x", 0, false, true},
+		{"README", 0, false, true},
+		{"summary.lock", 0, false, true},
 		{"extensions/x", ostree.PhaseOther, true, false},
 	} {
 		c := ostree.Classify(tt.rel)

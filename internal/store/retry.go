@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -63,4 +64,11 @@ func (p RetryPolicy) Do(ctx context.Context, op, key string, fn func() error) er
 		}
 		wait *= 2
 	}
+}
+
+// LogRetry is a RetryPolicy's Report that logs each retry at info level,
+// with the operation, the key, the attempt that failed and why: a run
+// that is trying again says so as it goes.
+func LogRetry(op, key string, attempt int, err error, wait time.Duration) {
+	slog.Info("retrying", "op", op, "key", key, "attempt", attempt, "err", err, "in", wait.Round(time.Millisecond))
 }

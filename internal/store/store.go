@@ -119,9 +119,16 @@ var (
 type LockedError struct {
 	Dest   string
 	Holder Holder
+	// Flock is set for a directory's lock, which ends with its process:
+	// no command can release it for another.
+	Flock bool
 }
 
 func (e *LockedError) Error() string {
+	if e.Flock {
+		return fmt.Sprintf("%s is being synced by another run (%s); its lock ends with that process, so wait for it, or stop it (kill %d) if it must not finish",
+			e.Dest, e.Holder, e.Holder.PID)
+	}
 	return fmt.Sprintf("%s is being synced by another run (%s); if that run is dead, wait for its lease to expire or run: mirror unlock %s",
 		e.Dest, e.Holder, e.Dest)
 }

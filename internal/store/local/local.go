@@ -365,7 +365,7 @@ func (s *Store) Lock(ctx context.Context, dest string, h store.Holder) (store.Le
 		if json.Unmarshal(data, &cur) != nil {
 			cur.Tool = "a run that has not written its name yet"
 		}
-		return nil, &store.LockedError{Dest: dest, Holder: cur}
+		return nil, &store.LockedError{Dest: dest, Holder: cur, Flock: true}
 	}
 	if readOnly {
 		return &fileLease{f: f}, nil

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -100,6 +101,9 @@ func New(dest string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An endpoint that does not answer is said so in seconds, not after
+	// a 30 s dial timeout per try.
+	tr.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	if opts.MaxConns > 0 {
 		tr.MaxIdleConnsPerHost = opts.MaxConns
 		tr.MaxIdleConns = opts.MaxConns
@@ -118,6 +122,10 @@ func New(dest string, opts Options) (*Store, error) {
 		// The server checks a CRC32C trailer instead of us hashing every
 		// body for the signature: integrity at less cost.
 		TrailingHeaders: true,
+		// One try per request here: the caller's retry policy tries
+		// again, and logs each retry with its reason (minio-go's own ten
+		// silent retries made an unreachable endpoint look hung for 17 s).
+		MaxRetries: 1,
 	})
 	if err != nil {
 		return nil, err
@@ -480,6 +488,9 @@ func classify(err error) error {
 		return fmt.Errorf("%w (%w, %w)", err, fs.ErrNotExist, store.ErrPermanent)
 	case r.StatusCode >= 400:
 		return fmt.Errorf("%w (%w)", err, store.ErrPermanent)
+	}
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+		return fmt.Errorf("cannot reach the endpoint: %w", err) // worth another try, and saying so
 	}
 	return err // network errors: worth another try
 }
