@@ -36,6 +36,7 @@ type syncOptions struct {
 	progress    string
 	refs        []string
 	depth       int
+	repair      bool
 }
 
 func (o *syncOptions) addFlags(cmd *cobra.Command) {
@@ -52,6 +53,7 @@ func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.jsonOut, "json", false, "print a machine-readable summary at the end")
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log or none")
 	f.StringArrayVar(&o.refs, "ref", nil, "with an http(s):// SRC: mirror only this ref, read from refs/heads/REF (repeat for more); the upstream's summary is then not mirrored")
+	f.BoolVar(&o.repair, "repair", false, "read back everything already at the destination and publish again whatever is damaged (what verify --deep reports)")
 	f.IntVar(&o.depth, "depth", 0, "with an http(s):// SRC: also mirror this many parents of each ref's commit")
 }
 
@@ -162,6 +164,7 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 			return err
 		}
 	}
+	src.WalkAll = opts.repair // a remote source lists every object, to be read back
 	state, err := src.State()
 	if err != nil {
 		return err
@@ -206,7 +209,7 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 		}
 		dests = append(dests, mirror.Destination{Name: t.Name, Store: d, Opts: mirror.SyncOptions{
 			Dest: dest, Jobs: so.jobs, DryRun: opts.dryRun, NoLock: opts.noLock, Delete: del,
-			Holder: holder(), Alive: lockfile.Alive, Retry: retryPolicy(), Progress: prog, Trace: trace(dest),
+			Holder: holder(), Alive: lockfile.Alive, Retry: retryPolicy(), Progress: prog, Trace: trace(dest), Repair: opts.repair,
 		}})
 		at = append(at, i)
 	}
@@ -326,6 +329,9 @@ func holder() store.Holder {
 func printPlan(w io.Writer, dest string, p *mirror.Plan, del *mirror.DeleteOptions) {
 	n, b := p.Totals()
 	fmt.Fprintf(w, "plan for %s (%s): upload %d files, %s; %d already there\n", dest, p.Source.Kind, n, bytesize.Format(b), p.Skipped)
+	if p.Repaired > 0 {
+		fmt.Fprintf(w, "  %d of them damaged at the destination, to publish again\n", p.Repaired)
+	}
 	for i, name := range p.Source.Phases {
 		if pn, pb := p.PhaseTotals(i); pn > 0 {
 			fmt.Fprintf(w, "  %-18s %7d files %12s\n", name, pn, bytesize.Format(pb))
@@ -387,8 +393,12 @@ func finishReport(w io.Writer, opts syncOptions, reports []namedReport, err erro
 		if c := r.Cleaned; c.Uploads+c.TempFiles > 0 {
 			cleaned = fmt.Sprintf("; removed %d incomplete uploads and %d temporary files of earlier runs (%s)", c.Uploads, c.TempFiles, bytesize.Format(c.Bytes))
 		}
-		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted%s%s\n",
-			r.Name, state, r.Files, bytesize.Format(r.Bytes), r.Seconds, r.Skipped, r.Deleted, pending, cleaned)
+		repaired := ""
+		if r.Repaired > 0 {
+			repaired = fmt.Sprintf("; %d were damaged at the destination and published again", r.Repaired)
+		}
+		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted%s%s%s\n",
+			r.Name, state, r.Files, bytesize.Format(r.Bytes), r.Seconds, r.Skipped, r.Deleted, repaired, pending, cleaned)
 	}
 	return err
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
+	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
 // An ostree repository with no refs is never a source to delete by: a
@@ -153,5 +158,70 @@ func TestUnreachableEndpoint(t *testing.T) {
 	}
 	if took > 10*time.Second {
 		t.Errorf("took %v to give up", took)
+	}
+}
+
+// A same-size corruption of a file object at the destination: a listing
+// cannot see it and a plain sync says "already there"; verify --deep
+// names it, sync --repair publishes it again (and counts it), and the
+// client pulls. In a directory and in MinIO.
+func TestRepair(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	commit := commitTree(t, repo, 30, 75, "one")
+	var victim string // a file object of the repository
+	filepath.WalkDir(filepath.Join(repo, "objects"), func(p string, d fs.DirEntry, err error) error {
+		if fi, _ := d.Info(); err == nil && victim == "" && strings.HasSuffix(p, ".filez") && fi.Size() > 1000 {
+			victim, _ = filepath.Rel(repo, p)
+		}
+		return nil
+	})
+	good, _ := os.ReadFile(filepath.Join(repo, victim))
+	bad := bytes.Clone(good)
+	bad[len(bad)-5] ^= 0x20
+
+	srv := s3server.Start(t)
+	bucket := srv.Bucket(t, "atomic", "repo")
+	for _, tt := range []struct {
+		name, dest string
+		extra      []string
+		spoil      func()
+		url        string
+	}{
+		{"directory", filepath.Join(t.TempDir(), "mirror"), nil, nil, ""},
+		{"MinIO", "s3://atomic/repo", []string{"--endpoint", srv.Endpoint}, func() {
+			if err := bucket.Put(t.Context(), store.Upload{Key: victim, Data: bad, Size: int64(len(bad))}); err != nil {
+				t.Fatal(err)
+			}
+		}, srv.Endpoint + "/atomic/repo"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			syncJSON(t, append([]string{repo, tt.dest}, tt.extra...)...)
+			if tt.spoil == nil {
+				os.WriteFile(filepath.Join(tt.dest, victim), bad, 0o644)
+				tt.url = serveDir(t, tt.dest)
+			} else {
+				tt.spoil()
+			}
+			out, _, code := mirrorCmd(t, append([]string{"verify", tt.dest, "--deep"}, tt.extra...)...)
+			if code == 0 || !strings.Contains(out, victim+": checksum mismatch") {
+				t.Fatalf("verify --deep: exit %d\n%s", code, out)
+			}
+			if rep := syncJSON(t, append([]string{repo, tt.dest}, tt.extra...)...); rep.Files != 0 {
+				t.Errorf("a plain sync uploaded %d files", rep.Files)
+			}
+			out, errs, code := mirrorCmd(t, append([]string{"sync", repo, tt.dest, "--repair", "--json", "--progress", "none"}, tt.extra...)...)
+			var rep struct {
+				Files    int `json:"uploaded_files"`
+				Repaired int `json:"repaired"`
+			}
+			if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Repaired != 1 || rep.Files != 1 {
+				t.Fatalf("sync --repair: exit %d, %+v\n%s%s", code, rep, out, errs)
+			}
+			if out, _, code := mirrorCmd(t, append([]string{"verify", tt.dest, "--deep"}, tt.extra...)...); code != 0 {
+				t.Fatalf("verify --deep after the repair: exit %d\n%s", code, out)
+			}
+			pullAndFsck(t, tt.url, commit)
+		})
 	}
 }

@@ -124,11 +124,16 @@ type Source struct {
 	// files are signed in a second file (summary, summary.sig): they are
 	// all read before the first is sent, then sent back to back.
 	FirstSigned int
-	// Resolve, when set, completes Files once the destination is listed:
-	// a remote source walks its refs to the objects the destination
-	// lacks (has reports an object the destination holds; with full,
-	// every object is listed, as --delete needs). It publishes nothing.
-	Resolve func(ctx context.Context, has func(key string) bool, full bool) error
+	// Resolve, when set, lists the files beyond Files that a plan for
+	// one destination needs, once that destination is listed: a remote
+	// source walks its refs to the objects the destination lacks (has
+	// reports an object the destination holds; with full, every object
+	// is listed, as --delete and --repair need). It publishes nothing,
+	// and leaves the Source as it was: several destinations plan at once.
+	Resolve func(ctx context.Context, has func(key string) bool, full bool) ([]File, error)
+	// WalkAll makes Resolve list every object whatever the destination
+	// holds (--repair).
+	WalkAll bool
 	// Upstream is a remote source's own trace, when it is a mirror, and
 	// UpstreamRead when it was read: the trace chains them.
 	Upstream     json.RawMessage
@@ -147,6 +152,11 @@ type Plan struct {
 	Pending *Pending
 	Skipped int // files already at the destination
 	Listed  int // objects listed at the destination, the mirror's own state aside
+	// Repaired counts files at the destination that --repair found
+	// damaged and queued again.
+	Repaired int
+
+	all       []File              // the source's files, with those Resolve added
 
 	files     map[string]*File    // the source's files by key
 	elsewhere map[string]struct{} // objects at the destination the source lacks
@@ -227,8 +237,9 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 		return nil, fmt.Errorf("list destination: %w", err)
 	}
 	slog.Debug("listed destination", "objects", plan.Listed, "took", time.Since(start))
+	files := src.Files
 	if src.Resolve != nil {
-		if extra, err = resolve(ctx, src, plan, done, extra, del != nil); err != nil {
+		if files, extra, err = resolve(ctx, src, plan, done, extra, del != nil || src.WalkAll); err != nil {
 			return nil, err
 		}
 		want = plan.files
@@ -245,13 +256,14 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 			done[f.Rel] = sum == f.SHA256
 		}
 	}
-	for _, f := range src.Files {
+	for _, f := range files {
 		if done[f.Rel] {
 			plan.Skipped++
 			continue
 		}
 		plan.Uploads[f.Phase] = append(plan.Uploads[f.Phase], f)
 	}
+	plan.all = files
 	for i := range plan.Uploads {
 		// Big files first, so that the tail of a phase is not one
 		// large file on its own.
@@ -277,15 +289,18 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 }
 
 // resolve lets a remote source list its objects once the destination's
-// are known, and brings the plan's view up to date: an object listed at
-// the destination is done, not elsewhere, nor a key to delete.
-func resolve(ctx context.Context, src *Source, plan *Plan, done map[string]bool, extra []string, full bool) ([]string, error) {
+// are known, and returns the plan's files (the source's and those) and
+// what is left to delete: an object listed at the destination is done,
+// not elsewhere, nor a key to delete.
+func resolve(ctx context.Context, src *Source, plan *Plan, done map[string]bool, extra []string, full bool) ([]File, []string, error) {
 	has := func(key string) bool { _, ok := plan.elsewhere[key]; return ok }
-	if err := src.Resolve(ctx, has, full); err != nil {
-		return nil, err
+	more, err := src.Resolve(ctx, has, full)
+	if err != nil {
+		return nil, nil, err
 	}
-	for i := range src.Files {
-		f := &src.Files[i]
+	files := slices.Concat(src.Files, more)
+	for i := len(src.Files); i < len(files); i++ {
+		f := &files[i]
 		if _, ok := plan.files[f.Rel]; ok {
 			continue
 		}
@@ -301,7 +316,7 @@ func resolve(ctx context.Context, src *Source, plan *Plan, done map[string]bool,
 			kept = append(kept, key)
 		}
 	}
-	return kept, nil
+	return files, kept, nil
 }
 
 // checkLinks refuses a run that would write at or below a symbolic link of
@@ -381,6 +396,7 @@ type Report struct {
 	Source   string        `json:"source"`
 	Phases   []PhaseReport `json:"phases"`
 	Skipped  int           `json:"skipped"`
+	Repaired int           `json:"repaired"` // damaged at the destination, published again (--repair)
 	Deleted  int           `json:"deleted"`
 	Pending  int           `json:"pending_deletes"`
 	Files    int           `json:"uploaded_files"`
@@ -418,7 +434,7 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 	if pacer == nil {
 		pacer = FixedPacer(jobs)
 	}
-	rep := &Report{Source: plan.Source.Kind, Skipped: plan.Skipped, Cleaned: opts.Cleaned, HeldBack: plan.Source.HeldBack}
+	rep := &Report{Source: plan.Source.Kind, Skipped: plan.Skipped, Repaired: plan.Repaired, Cleaned: opts.Cleaned, HeldBack: plan.Source.HeldBack}
 	held := func() error {
 		if opts.Lease == nil {
 			return nil

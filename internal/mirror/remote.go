@@ -136,21 +136,24 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 		return nil, fmt.Errorf("%s%s: not JSON", r, TraceKey)
 	}
 	src.UpstreamRead = time.Now().UTC()
-	src.Resolve = func(ctx context.Context, has func(string) bool, full bool) error {
-		return r.resolve(ctx, src, refs, opts, has, full)
+	src.Resolve = func(ctx context.Context, has func(string) bool, full bool) ([]File, error) {
+		return r.resolve(ctx, refs, opts, has, full)
 	}
 	return src, nil
 }
 
 // add puts a file read whole into the source.
-func (s *Source) add(rel string, data []byte) {
+func (s *Source) add(rel string, data []byte) { s.Files = append(s.Files, dataFile(rel, data)) }
+
+// dataFile is a file of a remote source read whole.
+func dataFile(rel string, data []byte) File {
 	c := ostree.Classify(rel)
-	f := File{Rel: rel, Size: int64(len(data)), Phase: int(c.Phase), Mutable: c.Mutable, Data: data}
 	if data == nil {
-		f.Data = []byte{}
+		data = []byte{} // nil Data would mean: read Path
 	}
-	f.SHA256, f.MD5 = dataSums(f.Data)
-	s.Files = append(s.Files, f)
+	f := File{Rel: rel, Size: int64(len(data)), Phase: int(c.Phase), Mutable: c.Mutable, Data: data}
+	f.SHA256, f.MD5 = dataSums(data)
+	return f
 }
 
 // httpRepo fetches from an upstream repository.
@@ -285,7 +288,8 @@ func (r *httpRepo) fetchObject(ctx context.Context, key string) (Fetched, error)
 // publishes a commit only after everything it needs. An object the
 // upstream lacks or serves corrupt stops the run here, before anything is
 // published, naming the ref that needs it.
-func (r *httpRepo) resolve(ctx context.Context, src *Source, refs map[string]string, opts RemoteOptions, has func(string) bool, full bool) error {
+func (r *httpRepo) resolve(ctx context.Context, refs map[string]string, opts RemoteOptions, has func(string) bool, full bool) ([]File, error) {
+	var files []File
 	start := time.Now()
 	objs := &upstreamObjects{r: r, data: map[string][]byte{}, needed: map[string]string{}}
 	walk := map[string]string{}
@@ -302,14 +306,14 @@ func (r *httpRepo) resolve(ctx context.Context, src *Source, refs map[string]str
 				break // history pruned upstream: the chain ends here
 			}
 			if err != nil {
-				return fmt.Errorf("ref %s needs %s: %w; nothing published", ref, key, err)
+				return nil, fmt.Errorf("ref %s needs %s: %w; nothing published", ref, key, err)
 			}
 			if full || !has(key) {
 				walk[name] = commit
 			}
 			c, err := ostree.ParseCommit(data)
 			if err != nil {
-				return fmt.Errorf("ref %s needs %s: %w; nothing published", ref, key, err)
+				return nil, fmt.Errorf("ref %s needs %s: %w; nothing published", ref, key, err)
 			}
 			if c.Parent == "" {
 				break
@@ -323,7 +327,7 @@ func (r *httpRepo) resolve(ctx context.Context, src *Source, refs map[string]str
 		objs.ref = name
 		gaps, err := ostree.Walk(ctx, map[string]string{name: walk[name]}, objs, max(opts.Jobs, 1))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(gaps) > 0 {
 			g := gaps[0]
@@ -331,7 +335,7 @@ func (r *httpRepo) resolve(ctx context.Context, src *Source, refs map[string]str
 			if len(gaps) > 1 {
 				more = fmt.Sprintf(" (and %d more)", len(gaps)-1)
 			}
-			return fmt.Errorf("upstream %s: ref %s needs %s, which %s%s; nothing published", r, g.Ref, g.Key, g.Reason, more)
+			return nil, fmt.Errorf("upstream %s: ref %s needs %s, which %s%s; nothing published", r, g.Ref, g.Key, g.Reason, more)
 		}
 	}
 	// Detached metadata (signatures) of each commit walked.
@@ -341,9 +345,9 @@ func (r *httpRepo) resolve(ctx context.Context, src *Source, refs map[string]str
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
-			return err
+			return nil, err
 		default:
-			src.add(key, meta)
+			files = append(files, dataFile(key, meta))
 		}
 	}
 	added := 0
@@ -353,11 +357,11 @@ func (r *httpRepo) resolve(ctx context.Context, src *Source, refs map[string]str
 		}
 		added++
 		if data, ok := objs.data[key]; ok {
-			src.add(key, data)
+			files = append(files, dataFile(key, data))
 			continue
 		}
 		c := ostree.Classify(key)
-		src.Files = append(src.Files, File{Rel: key, Size: -1, Phase: int(c.Phase),
+		files = append(files, File{Rel: key, Size: -1, Phase: int(c.Phase),
 			Fetch: func(ctx context.Context) (Fetched, error) {
 				f, err := r.fetchObject(ctx, key)
 				if err != nil {
@@ -368,7 +372,7 @@ func (r *httpRepo) resolve(ctx context.Context, src *Source, refs map[string]str
 	}
 	slog.Info("walked the upstream's refs", "upstream", r.String(), "refs", len(refs), "commits walked", len(walk),
 		"objects to fetch", added, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return files, nil
 }
 
 // upstreamObjects is the upstream as an ostree.Objects for a walk: every

@@ -34,6 +34,9 @@ type SyncOptions struct {
 	Progress Progress
 	// Trace, when set, is written last, after a run that completed.
 	Trace *Trace
+	// Repair reads back what is already at the destination and publishes
+	// again whatever is damaged (Repair).
+	Repair bool
 }
 
 // Sync publishes src to dst: it takes the destination's lease (unless
@@ -58,6 +61,9 @@ func Sync(ctx context.Context, src *Source, dst Store, opts SyncOptions) (*Plan,
 	rdst := Retry(dst, retry)
 	if opts.DryRun || opts.NoLock {
 		plan, err := MakePlan(ctx, src, rdst, opts.Delete)
+		if err == nil && opts.Repair {
+			err = Repair(ctx, plan, rdst, opts.Jobs)
+		}
 		if err != nil || opts.DryRun {
 			return plan, nil, err
 		}
@@ -94,6 +100,9 @@ func Sync(ctx context.Context, src *Source, dst Store, opts SyncOptions) (*Plan,
 		slog.Debug("looked for leftovers", "took", time.Since(start))
 	})
 	plan, err := MakePlan(runCtx, src, rdst, opts.Delete)
+	if err == nil && opts.Repair {
+		err = Repair(runCtx, plan, rdst, opts.Jobs)
+	}
 	wg.Wait()
 	switch {
 	case ready != nil:
