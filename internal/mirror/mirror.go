@@ -156,7 +156,7 @@ type Plan struct {
 	// damaged and queued again.
 	Repaired int
 
-	all       []File              // the source's files, with those Resolve added
+	all []File // the source's files, with those Resolve added
 
 	files     map[string]*File    // the source's files by key
 	elsewhere map[string]struct{} // objects at the destination the source lacks
