@@ -16,6 +16,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/catalog"
 	"github.com/projectatomic/atomic-site/internal/cli"
+	"github.com/projectatomic/atomic-site/internal/gpgsig"
 	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/store"
@@ -37,6 +38,7 @@ type syncOptions struct {
 	refs        []string
 	depth       int
 	repair      bool
+	gpgKeyring  string
 }
 
 func (o *syncOptions) addFlags(cmd *cobra.Command) {
@@ -54,6 +56,7 @@ func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, log or none")
 	f.StringArrayVar(&o.refs, "ref", nil, "with an http(s):// SRC: mirror only this ref, read from refs/heads/REF (repeat for more); the upstream's summary is then not mirrored")
 	f.BoolVar(&o.repair, "repair", false, "read back everything already at the destination and publish again whatever is damaged (what verify --deep reports)")
+	f.StringVar(&o.gpgKeyring, "gpg-keyring", "", "with an http(s):// SRC: OpenPGP keys (armored or binary) that must have signed the upstream's summary and every commit, as ostree's gpg-verify and gpg-verify-summary ask")
 	f.IntVar(&o.depth, "depth", 0, "with an http(s):// SRC: also mirror this many parents of each ref's commit")
 }
 
@@ -106,8 +109,8 @@ the commit needs; a ref that is not whole stops the run there.`,
 func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncOptions) (*mirror.Source, error) {
 	remote := strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
 	switch {
-	case !remote && (len(opts.refs) > 0 || opts.depth != 0):
-		return nil, cli.Usagef("sync: --ref and --depth are for an http:// or https:// SRC, and %s is a local directory", src)
+	case !remote && (len(opts.refs) > 0 || opts.depth != 0 || opts.gpgKeyring != ""):
+		return nil, cli.Usagef("sync: --ref, --depth and --gpg-keyring are for an http:// or https:// SRC, and %s is a local directory", src)
 	case opts.depth < 0:
 		return nil, cli.Usagef("sync: --depth %d: want 0 (the commit alone) or more", opts.depth)
 	case remote && keys != nil && opts.manifests == "":
@@ -120,7 +123,14 @@ func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncO
 			return nil, cli.Usagef("sync: --ref %q: not a ref name", r)
 		}
 	}
-	return mirror.OpenHTTP(ctx, src, mirror.RemoteOptions{Refs: opts.refs, Depth: opts.depth, Jobs: min(opts.jobs, 32), Retry: retryPolicy()})
+	ro := mirror.RemoteOptions{Refs: opts.refs, Depth: opts.depth, Jobs: min(opts.jobs, 32), Retry: retryPolicy()}
+	if opts.gpgKeyring != "" {
+		var err error
+		if ro.Keyring, err = gpgsig.LoadKeyring(opts.gpgKeyring); err != nil {
+			return nil, err
+		}
+	}
+	return mirror.OpenHTTP(ctx, src, ro)
 }
 
 func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []string) error {

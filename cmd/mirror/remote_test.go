@@ -12,8 +12,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/testkit/faultproxy"
+	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
 )
 
@@ -334,7 +337,7 @@ func TestSyncFromHTTPRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"sync", local, dst, "--ref", ref}, 2, "--ref and --depth are for an http:// or https:// SRC"},
+		{[]string{"sync", local, dst, "--ref", ref}, 2, "--ref, --depth and --gpg-keyring are for an http:// or https:// SRC"},
 		{[]string{"sync", noSummaryURL, dst, "--depth", "-1"}, 2, "--depth -1"},
 		{[]string{"sync", noSummaryURL, dst, "--ref", "../x"}, 2, `--ref "../x": not a ref name`},
 		{[]string{"sync", bareURL, dst}, 1, `mode "bare-user": only an archive-mode repository`},
@@ -442,5 +445,92 @@ func TestTracesChain(t *testing.T) {
 	out, _, _ = mirrorCmd(t, "verify", region, "--against", primaryURL)
 	if !strings.Contains(out, "behind "+primaryURL) || !strings.Contains(out, "source "+second[:12]) {
 		t.Errorf("verify of a region behind its upstream:\n%s", out)
+	}
+}
+
+// A GPG-signed upstream, fetched through a proxy that fails 10% of the
+// requests: with the upstream's key the run converges and a client that
+// verifies commits and summary (gpg-verify, gpg-verify-summary) pulls from
+// the downstream, in a directory and in MinIO; with another key, an
+// unsigned commit or a summary signed by another key, nothing is
+// published.
+func TestSyncFromSignedUpstream(t *testing.T) {
+	g, other := fixture.GPGKey(t), fixture.GPGKey(t)
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	first := commitTreeSigned(t, repo, 100, 81, "one", g.Sign())
+	up := serveRepo(t, repo)
+	proxy, err := faultproxy.New(up.URL, 0.10, 81, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	srv := s3server.Start(t)
+	srv.Bucket(t, "atomic", "repo")
+	dir := filepath.Join(t.TempDir(), "mirror")
+
+	_, errs, code := mirrorCmd(t, "sync", up.URL, dir, "--gpg-keyring", other.Public, "--progress", "none")
+	if code != 1 || !strings.Contains(errs, "summary: no valid signature by a trusted key") {
+		t.Fatalf("another key: exit %d\n%s", code, errs)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("a refused run wrote the destination")
+	}
+
+	for _, dest := range []struct {
+		args []string
+		url  string
+	}{
+		{[]string{dir}, ""},
+		{[]string{"s3://atomic/repo", "--endpoint", srv.Endpoint}, srv.Endpoint + "/atomic/repo"},
+	} {
+		args := append(append([]string{"sync", proxy.URL}, dest.args...), "--gpg-keyring", g.Public, "--progress", "none")
+		converge(t, args)
+		url := dest.url
+		if url == "" {
+			url = serveDir(t, dir)
+		}
+		if got, err := signedClient(t, url, g.Public).pull(); err != nil || got != first {
+			t.Fatalf("verifying client from %s: %s, %v", dest.args[0], got, err)
+		}
+	}
+	t.Logf("figure: %d requests through the proxy, %d faults", proxy.Requests.Load(), proxy.Injected())
+
+	// A commit its summary names but nobody signed.
+	ostreeCmd(t, "--repo="+repo, "commit", "-b", ref, "--tree=dir="+t.TempDir(), "-s", "unsigned")
+	ostreeCmd(t, append([]string{"--repo=" + repo, "summary", "-u"}, g.Sign()...)...)
+	_, errs, code = mirrorCmd(t, "sync", up.URL, dir, "--gpg-keyring", g.Public, "--progress", "none")
+	if code != 1 || !strings.Contains(errs, "is not signed") {
+		t.Fatalf("an unsigned commit: exit %d\n%s", code, errs)
+	}
+	// A summary signed by another key.
+	second := commitTreeSigned(t, repo, 10, 82, "two", g.Sign())
+	ostreeCmd(t, append([]string{"--repo=" + repo, "summary", "-u"}, other.Sign()...)...)
+	_, errs, code = mirrorCmd(t, "sync", up.URL, dir, "--gpg-keyring", g.Public, "--progress", "none")
+	if code != 1 || !strings.Contains(errs, "summary: no valid signature by a trusted key") {
+		t.Fatalf("a summary signed by another key: exit %d\n%s", code, errs)
+	}
+	if got, err := signedClient(t, serveDir(t, dir), g.Public).pull(); err != nil || got != first {
+		t.Fatalf("after the refusals the client gets %s, %v; want the first commit", got, err)
+	}
+	ostreeCmd(t, append([]string{"--repo=" + repo, "summary", "-u"}, g.Sign()...)...)
+	syncJSON(t, up.URL, dir, "--gpg-keyring", g.Public)
+	if got, err := signedClient(t, serveDir(t, dir), g.Public).pull(); err != nil || got != second {
+		t.Fatalf("client gets %s, %v; want %s", got, err, second)
+	}
+}
+
+// converge runs a sync until it succeeds, at most five times: through
+// injected faults a run may fail, and the next one resumes.
+func converge(t *testing.T, args []string) {
+	t.Helper()
+	for run := 1; ; run++ {
+		out, errs, code := mirrorCmd(t, args...)
+		if code == 0 {
+			return
+		}
+		if run == 5 {
+			t.Fatalf("mirror %v: still failing after %d runs: exit %d\n%s%s", args, run, code, out, errs)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/projectatomic/atomic-site/internal/atomicfile"
 	"github.com/projectatomic/atomic-site/internal/cli"
+	"github.com/projectatomic/atomic-site/internal/gpgsig"
 	"github.com/projectatomic/atomic-site/internal/importer"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 )
@@ -170,7 +171,7 @@ manifest already written with the same bytes is left as it is.`,
 			var kr openpgp.EntityList
 			if keyring != "" {
 				var err error
-				if kr, err = importer.LoadKeyring(keyring); err != nil {
+				if kr, err = gpgsig.LoadKeyring(keyring); err != nil {
 					return err
 				}
 			}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -223,22 +222,4 @@ func FromChecksum(entries []Entry, opts ChecksumOptions) (*manifest.Build, error
 		p.Artifacts[format] = manifest.Format{"disk": {Location: base + "/" + e.Name, Size: e.Size, SHA256: e.SHA256}}
 	}
 	return b, nil
-}
-
-// LoadKeyring reads an OpenPGP keyring, armored or binary.
-func LoadKeyring(path string) (openpgp.EntityList, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var kr openpgp.EntityList
-	if bytes.Contains(data, []byte("-----BEGIN PGP")) {
-		kr, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(data))
-	} else {
-		kr, err = openpgp.ReadKeyRing(bytes.NewReader(data))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("keyring %s: %w", path, err)
-	}
-	return kr, nil
 }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/projectatomic/atomic-site/internal/gpgsig"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/ostree"
 	"github.com/projectatomic/atomic-site/internal/store"
@@ -37,6 +39,12 @@ type RemoteOptions struct {
 	Retry store.RetryPolicy
 	// Client defaults to one with keep-alive and HTTP/2.
 	Client *http.Client
+	// Keyring, when set, is the keys the upstream's signatures must
+	// verify with, as ostree pull's gpg-verify and gpg-verify-summary
+	// ask: the summary's (summary.sig) and every commit's (.commitmeta).
+	// A missing or bad signature stops the run before anything is
+	// published.
+	Keyring openpgp.EntityList
 	// Spool is where objects too large to check in memory wait between
 	// their fetch and their upload (default: the system's temporary
 	// directory); each is removed once uploaded.
@@ -104,9 +112,17 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 		sig, err := r.get(ctx, "summary.sig", maxSummary)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
+			if opts.Keyring != nil {
+				return nil, fmt.Errorf("%ssummary.sig: missing, and --gpg-keyring asks for a signed summary; nothing published", r)
+			}
 		case err != nil:
 			return nil, err
 		default:
+			if opts.Keyring != nil {
+				if err := verifySigned(opts.Keyring, summary, sig); err != nil {
+					return nil, fmt.Errorf("%ssummary: %w; nothing published", r, err)
+				}
+			}
 			src.add("summary.sig", sig)
 		}
 		src.add("summary", summary)
@@ -308,8 +324,18 @@ func (r *httpRepo) resolve(ctx context.Context, refs map[string]string, opts Rem
 			if err != nil {
 				return nil, fmt.Errorf("ref %s needs %s: %w; nothing published", ref, key, err)
 			}
-			if full || !has(key) {
+			walked := full || !has(key)
+			if walked {
 				walk[name] = commit
+			}
+			if walked || opts.Keyring != nil {
+				meta, err := r.commitMeta(ctx, commit, ref, data, opts.Keyring)
+				if err != nil {
+					return nil, err
+				}
+				if walked && meta != nil {
+					files = append(files, dataFile(metaKey(commit), meta))
+				}
 			}
 			c, err := ostree.ParseCommit(data)
 			if err != nil {
@@ -338,18 +364,6 @@ func (r *httpRepo) resolve(ctx context.Context, refs map[string]string, opts Rem
 			return nil, fmt.Errorf("upstream %s: ref %s needs %s, which %s%s; nothing published", r, g.Ref, g.Key, g.Reason, more)
 		}
 	}
-	// Detached metadata (signatures) of each commit walked.
-	for _, commit := range walk {
-		key := strings.TrimSuffix(ostree.CommitPath(commit), ".commit") + ".commitmeta"
-		meta, err := r.get(ctx, key, maxSmall)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return nil, err
-		default:
-			files = append(files, dataFile(key, meta))
-		}
-	}
 	added := 0
 	for key, ref := range objs.needed {
 		if !full && has(key) {
@@ -373,6 +387,48 @@ func (r *httpRepo) resolve(ctx context.Context, refs map[string]string, opts Rem
 	slog.Info("walked the upstream's refs", "upstream", r.String(), "refs", len(refs), "commits walked", len(walk),
 		"objects to fetch", added, "took", time.Since(start).Round(time.Millisecond))
 	return files, nil
+}
+
+// metaKey is where a commit's detached metadata lives.
+func metaKey(commit string) string {
+	return strings.TrimSuffix(ostree.CommitPath(commit), ".commit") + ".commitmeta"
+}
+
+// commitMeta fetches a commit's detached metadata (nil if it has none)
+// and, with a keyring, checks that a trusted key signed the commit.
+func (r *httpRepo) commitMeta(ctx context.Context, commit, ref string, data []byte, keyring openpgp.EntityList) ([]byte, error) {
+	key := metaKey(commit)
+	meta, err := r.get(ctx, key, maxSmall)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if keyring != nil {
+			return nil, fmt.Errorf("upstream %s: ref %s: commit %s is not signed (no %s), and --gpg-keyring asks for signed commits; nothing published", r, ref, commit, key)
+		}
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if keyring != nil {
+		if err := verifySigned(keyring, data, meta); err != nil {
+			return nil, fmt.Errorf("upstream %s: ref %s: commit %s: %w; nothing published", r, ref, commit, err)
+		}
+	}
+	return meta, nil
+}
+
+// verifySigned checks the signatures that detached metadata holds of
+// signed.
+func verifySigned(keyring openpgp.EntityList, signed, meta []byte) error {
+	sigs, err := ostree.Signatures(meta)
+	if err != nil {
+		return err
+	}
+	signer, err := gpgsig.VerifyDetached(keyring, signed, sigs)
+	if err != nil {
+		return err
+	}
+	slog.Debug("signature verified", "key", signer)
+	return nil
 }
 
 // upstreamObjects is the upstream as an ostree.Objects for a walk: every

@@ -157,3 +157,36 @@ func SummaryDeltas(data []byte) (int, error) {
 	}
 	return 0, nil
 }
+
+// metaType is the type of a summary.sig and of a .commitmeta: a dict of
+// named values.
+const metaType = "a{sv}"
+
+// Signatures reads the OpenPGP signatures (ostree.gpgsigs, binary
+// packets) from a summary.sig or a .commitmeta; none if it has none.
+func Signatures(meta []byte) ([][]byte, error) {
+	v, err := gvariant.Decode(metaType, meta)
+	if err != nil {
+		return nil, fmt.Errorf("detached metadata: %w", err)
+	}
+	for _, e := range v.([]any) {
+		kv := e.([]any)
+		if kv[0].(string) != "ostree.gpgsigs" {
+			continue
+		}
+		val := kv[1].(gvariant.Variant)
+		if val.Type != "aay" {
+			return nil, fmt.Errorf("detached metadata: ostree.gpgsigs of type %s", val.Type)
+		}
+		list, err := gvariant.Decode(val.Type, val.Data)
+		if err != nil {
+			return nil, fmt.Errorf("detached metadata: ostree.gpgsigs: %w", err)
+		}
+		var sigs [][]byte
+		for _, s := range list.([]any) {
+			sigs = append(sigs, s.([]byte))
+		}
+		return sigs, nil
+	}
+	return nil, nil
+}
