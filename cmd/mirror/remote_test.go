@@ -111,15 +111,18 @@ func syncJSON(t *testing.T, args ...string) (rep struct {
 
 // A mirror of a mirror: synced from an upstream served over HTTP, the
 // destination holds exactly what a sync of the upstream's own directory
-// gives (with --depth 1, both commits), a real client pulls and fscks it,
+// gives (with --depth 1, both commits; the static delta between them and
+// its index), a real client pulls and fscks it,
 // and verify --deep finds nothing. A second run fetches no object and
 // uploads nothing; after a new upstream commit, only the objects the
 // destination lacks are fetched.
 func TestSyncFromHTTP(t *testing.T) {
 	repo := filepath.Join(t.TempDir(), "repo")
 	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	commitTree(t, repo, 200, 31, "one")
+	first := commitTree(t, repo, 200, 31, "one")
 	second := commitTree(t, repo, 200, 32, "two")
+	ostreeCmd(t, "--repo="+repo, "static-delta", "generate", "--from="+first, "--to="+second)
+	ostreeCmd(t, "--repo="+repo, "summary", "-u")
 	up := serveRepo(t, repo)
 
 	dst := filepath.Join(t.TempDir(), "mirror")
@@ -139,6 +142,9 @@ func TestSyncFromHTTP(t *testing.T) {
 			break
 		}
 	}
+	if countExt(t, dst, "/superblock") != 1 || countExt(t, dst, ".index") != 1 {
+		t.Errorf("the static delta and its index are not at the destination")
+	}
 	pullAndFsck(t, serveDir(t, dst), second)
 	if out, errs, code := mirrorCmd(t, "verify", dst, "--deep"); code != 0 {
 		t.Fatalf("verify --deep: exit %d\n%s%s", code, out, errs)
@@ -146,8 +152,9 @@ func TestSyncFromHTTP(t *testing.T) {
 
 	up.reset()
 	rep = syncJSON(t, up.URL, dst, "--depth", "1")
-	if rep.Files != 0 || up.count(".filez") != 0 || up.count(".dirtree") != 0 {
-		t.Errorf("a run with nothing new uploaded %d files and fetched %d file objects and %d dirtrees", rep.Files, up.count(".filez"), up.count(".dirtree"))
+	if rep.Files != 0 || up.count(".filez") != 0 || up.count(".dirtree") != 0 || up.count("superblock") != 0 || up.count("0") != 0 {
+		t.Errorf("a run with nothing new uploaded %d files and fetched %d file objects, %d dirtrees, %d superblocks and %d delta parts",
+			rep.Files, up.count(".filez"), up.count(".dirtree"), up.count("superblock"), up.count("0"))
 	}
 
 	third := commitTree(t, repo, 200, 33, "three")
@@ -532,5 +539,49 @@ func converge(t *testing.T, args []string) {
 		if run == 5 {
 			t.Fatalf("mirror %v: still failing after %d runs: exit %d\n%s%s", args, run, code, out, errs)
 		}
+	}
+}
+
+// Static deltas come through a mirror of a mirror: a corrupt part is
+// refused before any ref moves; a good one reaches MinIO, and a verifying
+// client that is told to use static deltas only pulls the new commit
+// through it.
+func TestSyncFromHTTPStaticDelta(t *testing.T) {
+	g := fixture.GPGKey(t)
+	srv := s3server.Start(t)
+	srv.Bucket(t, "atomic", "repo")
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	first := commitTreeSigned(t, repo, 60, 91, "first", g.Sign())
+	up := serveRepo(t, repo)
+	sync := []string{up.URL, "s3://atomic/repo", "--endpoint", srv.Endpoint, "--gpg-keyring", g.Public}
+	syncJSON(t, sync...)
+	c := signedClient(t, srv.Endpoint+"/atomic/repo", g.Public)
+	if got, err := c.pull(); err != nil || got != first {
+		t.Fatalf("pull: %s, %v", got, err)
+	}
+
+	second := commitTreeSigned(t, repo, 60, 92, "second", g.Sign())
+	ostreeCmd(t, "--repo="+repo, "static-delta", "generate", "--from="+first, "--to="+second)
+	ostreeCmd(t, append([]string{"--repo=" + repo, "summary", "-u"}, g.Sign()...)...)
+	parts, _ := filepath.Glob(filepath.Join(repo, "deltas", "*", "*", "0"))
+	if len(parts) != 1 {
+		t.Fatalf("delta parts: %v", parts)
+	}
+	saved, _ := os.ReadFile(parts[0])
+	flipLastBytes(t, parts[0])
+	_, errs, code := mirrorCmd(t, append(append([]string{"sync"}, sync...), "--progress", "none")...)
+	if code != 1 || !strings.Contains(errs, "checksum mismatch: sha256") {
+		t.Fatalf("a corrupt delta part: exit %d\n%s", code, errs)
+	}
+	if got, err := c.pull(); err != nil || got != first {
+		t.Fatalf("after the refusal the client gets %s, %v; want the first commit", got, err)
+	}
+	os.WriteFile(parts[0], saved, 0o644)
+	syncJSON(t, sync...)
+	ostreeCmd(t, "--repo="+c.repo, "pull", "--require-static-deltas", "origin", ref)
+	ostreeCmd(t, "--repo="+c.repo, "fsck")
+	if got := ostreeCmd(t, "--repo="+c.repo, "rev-parse", "origin:"+ref); got != second {
+		t.Fatalf("client at %s, want %s", got, second)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/ostree"
 	"github.com/projectatomic/atomic-site/internal/store"
 )
 
@@ -198,6 +199,7 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 	done := make(map[string]bool, len(src.Files))
 	var extra, links []string
 	var unsure []*File // mutable files whose listing says nothing of content
+	mutable := map[string]store.Object{}
 	err := dst.List(ctx, src.NeedSum, func(o store.Object) error {
 		if strings.HasPrefix(o.Key, store.StateDir) {
 			plan.hasPending = plan.hasPending || o.Key == PendingKey
@@ -209,8 +211,13 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 			return nil
 		}
 		f, ok := want[o.Key]
-		if !ok && src.Commits && strings.HasPrefix(o.Key, "objects/") {
+		if !ok && src.Commits && (strings.HasPrefix(o.Key, "objects/") || strings.HasPrefix(o.Key, "deltas/")) {
 			plan.elsewhere[o.Key] = struct{}{}
+		}
+		if !ok && src.Resolve != nil && ostree.Classify(o.Key).Mutable {
+			// A mutable file the source may list once resolved (commit
+			// metadata, a delta index): compared then.
+			mutable[o.Key] = o
 		}
 		if !ok {
 			if del != nil && !src.Protected[o.Key] {
@@ -218,17 +225,7 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 			}
 			return nil
 		}
-		if f.Size >= 0 && o.Size != f.Size {
-			return nil
-		}
-		switch {
-		case !f.Mutable:
-			done[o.Key] = true
-		case o.SHA256 != "":
-			done[o.Key] = o.SHA256 == f.SHA256
-		case isMD5(o.ETag):
-			done[o.Key] = strings.Trim(o.ETag, `"`) == f.MD5
-		default:
+		if compare(o, f, done) {
 			unsure = append(unsure, f)
 		}
 		return nil
@@ -242,7 +239,11 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 		if files, extra, err = resolve(ctx, src, plan, done, extra, del != nil || src.WalkAll); err != nil {
 			return nil, err
 		}
-		want = plan.files
+		for i := len(src.Files); i < len(files); i++ {
+			if o, ok := mutable[files[i].Rel]; ok && compare(o, &files[i], done) {
+				unsure = append(unsure, &files[i])
+			}
+		}
 	}
 	if err := checkLinks(src, links); err != nil {
 		return nil, err
@@ -286,6 +287,26 @@ func MakePlan(ctx context.Context, src *Source, dst Store, del *DeleteOptions) (
 		}
 	}
 	return plan, nil
+}
+
+// compare marks f done if the destination's o is the same, and reports
+// whether the listing cannot tell (a mutable file listed without a
+// content hash).
+func compare(o store.Object, f *File, done map[string]bool) (unsure bool) {
+	if f.Size >= 0 && o.Size != f.Size {
+		return false
+	}
+	switch {
+	case !f.Mutable:
+		done[o.Key] = true
+	case o.SHA256 != "":
+		done[o.Key] = o.SHA256 == f.SHA256
+	case isMD5(o.ETag):
+		done[o.Key] = strings.Trim(o.ETag, `"`) == f.MD5
+	default:
+		return true
+	}
+	return false
 }
 
 // resolve lets a remote source list its objects once the destination's

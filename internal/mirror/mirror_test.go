@@ -166,7 +166,7 @@ func TestNoOpResync(t *testing.T) {
 		// equal (the fake has no MD5 ETag either): they go again.
 		want := 0
 		if noSum {
-			want = 7 // config, commitmeta, delta index, two refs, summary, summary.sig
+			want = 8 // config, commitmeta, two delta indexes, two refs, summary, summary.sig
 		}
 		if n != want {
 			t.Errorf("noSum=%v: second plan uploads %d files, want %d", noSum, n, want)

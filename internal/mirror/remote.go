@@ -4,15 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +100,7 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 	src.add("config", config)
 
 	refs := map[string]string{}
+	var deltas map[string]string // the static deltas the summary offers
 	if len(opts.Refs) == 0 {
 		summary, err := r.get(ctx, "summary", maxSummary)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -106,8 +112,8 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 		if refs, err = ostree.ParseSummary(summary); err != nil {
 			return nil, fmt.Errorf("%ssummary: %w", r, err)
 		}
-		if n, err := ostree.SummaryDeltas(summary); err != nil || n > 0 {
-			return nil, fmt.Errorf("%ssummary: lists %d static deltas, which mirroring over HTTP does not fetch yet (clients would be sent to deltas this mirror lacks); mirror a local copy instead (%v)", r, n, err)
+		if deltas, err = ostree.SummaryDeltas(summary); err != nil {
+			return nil, fmt.Errorf("%ssummary: %w", r, err)
 		}
 		sig, err := r.get(ctx, "summary.sig", maxSummary)
 		switch {
@@ -153,7 +159,7 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 	}
 	src.UpstreamRead = time.Now().UTC()
 	src.Resolve = func(ctx context.Context, has func(string) bool, full bool) ([]File, error) {
-		return r.resolve(ctx, refs, opts, has, full)
+		return r.resolve(ctx, refs, deltas, opts, has, full)
 	}
 	return src, nil
 }
@@ -252,9 +258,10 @@ func (r *httpRepo) get(ctx context.Context, key string, limit int64) ([]byte, er
 	return data, err
 }
 
-// fetchObject fetches an object and checks it against its name, in memory
-// or, past maxInMemory, spooled to a file removed once it is uploaded.
-func (r *httpRepo) fetchObject(ctx context.Context, key string) (Fetched, error) {
+// fetch fetches a file and checks it (against its name, or the checksum
+// that names it), in memory or, past maxInMemory, spooled to a file
+// removed once it is uploaded.
+func (r *httpRepo) fetch(ctx context.Context, key string, check func(io.Reader) error) (Fetched, error) {
 	var out Fetched
 	err := r.retry.Do(ctx, "fetch", r.url(key), func() error {
 		resp, err := r.open(ctx, key)
@@ -267,7 +274,7 @@ func (r *httpRepo) fetchObject(ctx context.Context, key string) (Fetched, error)
 			return err
 		}
 		if len(head) <= maxInMemory {
-			if err := ostree.Check(key, bytes.NewReader(head)); err != nil {
+			if err := check(bytes.NewReader(head)); err != nil {
 				return permanent(fmt.Errorf("%s: %w", r.url(key), err))
 			}
 			out = Fetched{Data: head, Size: int64(len(head))}
@@ -286,7 +293,7 @@ func (r *httpRepo) fetchObject(ctx context.Context, key string) (Fetched, error)
 			done()
 			return fmt.Errorf("spool %s: %w", key, err)
 		}
-		if err := ostree.Check(key, bufio.NewReader(f)); err != nil {
+		if err := check(bufio.NewReader(f)); err != nil {
 			done()
 			return permanent(fmt.Errorf("%s: %w", r.url(key), err))
 		}
@@ -304,7 +311,7 @@ func (r *httpRepo) fetchObject(ctx context.Context, key string) (Fetched, error)
 // publishes a commit only after everything it needs. An object the
 // upstream lacks or serves corrupt stops the run here, before anything is
 // published, naming the ref that needs it.
-func (r *httpRepo) resolve(ctx context.Context, refs map[string]string, opts RemoteOptions, has func(string) bool, full bool) ([]File, error) {
+func (r *httpRepo) resolve(ctx context.Context, refs, deltas map[string]string, opts RemoteOptions, has func(string) bool, full bool) ([]File, error) {
 	var files []File
 	start := time.Now()
 	objs := &upstreamObjects{r: r, data: map[string][]byte{}, needed: map[string]string{}}
@@ -364,7 +371,12 @@ func (r *httpRepo) resolve(ctx context.Context, refs map[string]string, opts Rem
 			return nil, fmt.Errorf("upstream %s: ref %s needs %s, which %s%s; nothing published", r, g.Ref, g.Key, g.Reason, more)
 		}
 	}
-	added := 0
+	more, err := r.deltas(ctx, refs, deltas, has, full)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, more...)
+	added := len(more)
 	for key, ref := range objs.needed {
 		if !full && has(key) {
 			continue
@@ -377,7 +389,7 @@ func (r *httpRepo) resolve(ctx context.Context, refs map[string]string, opts Rem
 		c := ostree.Classify(key)
 		files = append(files, File{Rel: key, Size: -1, Phase: int(c.Phase),
 			Fetch: func(ctx context.Context) (Fetched, error) {
-				f, err := r.fetchObject(ctx, key)
+				f, err := r.fetch(ctx, key, func(rd io.Reader) error { return ostree.Check(key, rd) })
 				if err != nil {
 					err = fmt.Errorf("ref %s needs it: %w", ref, err)
 				}
@@ -387,6 +399,87 @@ func (r *httpRepo) resolve(ctx context.Context, refs map[string]string, opts Rem
 	slog.Info("walked the upstream's refs", "upstream", r.String(), "refs", len(refs), "commits walked", len(walk),
 		"objects to fetch", added, "took", time.Since(start).Round(time.Millisecond))
 	return files, nil
+}
+
+// deltas lists the static deltas to publish: those the summary offers and
+// those each ref's delta index names (the index itself too), each
+// superblock checked against the sha256 that names it and each part, as
+// it is fetched, against the sha256 its superblock gives. A delta whose
+// superblock the destination holds is whole there: a superblock goes up
+// after its parts.
+func (r *httpRepo) deltas(ctx context.Context, refs, offered map[string]string, has func(string) bool, full bool) ([]File, error) {
+	var files []File
+	all := maps.Clone(offered)
+	if all == nil {
+		all = map[string]string{}
+	}
+	for _, ref := range ostree.SortedRefs(refs) {
+		key, err := ostree.DeltaIndexPath(refs[ref])
+		if err != nil {
+			return nil, err
+		}
+		data, err := r.get(ctx, key, maxSmall)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		listed, err := ostree.IndexDeltas(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s%s: %w", r, key, err)
+		}
+		maps.Copy(all, listed)
+		files = append(files, dataFile(key, data))
+	}
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		dir, err := ostree.DeltaDir(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r, err)
+		}
+		key := dir + "superblock"
+		if !full && has(key) {
+			continue
+		}
+		super, err := r.get(ctx, key, maxMetaBytes)
+		if err != nil {
+			return nil, fmt.Errorf("upstream %s: static delta %s: %w; nothing published", r, name, err)
+		}
+		sum, _ := dataSums(super)
+		if err := sameSHA256(sum, all[name]); err != nil {
+			return nil, fmt.Errorf("upstream %s%s: %w; nothing published", r, key, err)
+		}
+		parts, err := ostree.DeltaParts(super)
+		if err != nil {
+			return nil, fmt.Errorf("upstream %s%s: %w; nothing published", r, key, err)
+		}
+		files = append(files, dataFile(key, super))
+		for i, want := range parts {
+			part := dir + strconv.Itoa(i)
+			if !full && has(part) {
+				continue
+			}
+			files = append(files, File{Rel: part, Size: -1, Phase: int(ostree.Classify(part).Phase),
+				Fetch: func(ctx context.Context) (Fetched, error) {
+					return r.fetch(ctx, part, func(rd io.Reader) error {
+						h := sha256.New()
+						if _, err := io.Copy(h, rd); err != nil {
+							return err
+						}
+						return sameSHA256(hex.EncodeToString(h.Sum(nil)), want)
+					})
+				}})
+		}
+	}
+	return files, nil
+}
+
+// sameSHA256 checks a sha256 against the one that named the content.
+func sameSHA256(got, want string) error {
+	if got != want {
+		return fmt.Errorf("%w: sha256 %s, where %s was named", ostree.ErrChecksum, got, want)
+	}
+	return nil
 }
 
 // metaKey is where a commit's detached metadata lives.

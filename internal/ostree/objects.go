@@ -132,31 +132,6 @@ func SortedRefs(refs map[string]string) []string {
 	return names
 }
 
-// SummaryDeltas counts the static deltas a summary lists in its metadata
-// (ostree.static-deltas): a client offered one fetches it from the same
-// repository.
-func SummaryDeltas(data []byte) (int, error) {
-	v, err := gvariant.Decode(summaryType, data)
-	if err != nil {
-		return 0, fmt.Errorf("summary: %w", err)
-	}
-	for _, e := range v.([]any)[1].([]any) {
-		kv := e.([]any)
-		if kv[0].(string) != "ostree.static-deltas" {
-			continue
-		}
-		val := kv[1].(gvariant.Variant)
-		deltas, err := gvariant.Decode(val.Type, val.Data)
-		if err != nil {
-			return 0, fmt.Errorf("summary ostree.static-deltas: %w", err)
-		}
-		if list, ok := deltas.([]any); ok {
-			return len(list), nil
-		}
-		return 0, fmt.Errorf("summary ostree.static-deltas: of type %s", val.Type)
-	}
-	return 0, nil
-}
 
 // metaType is the type of a summary.sig and of a .commitmeta: a dict of
 // named values.

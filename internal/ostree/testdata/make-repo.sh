@@ -18,5 +18,7 @@ printf 'Fedora Atomic Host 28\n' > "$tree/usr/share/doc/atomic/README"
 mkdir -p "$tree/var/lib/empty"
 ostree --repo=testdata/repo commit -b fedora/28/x86_64/atomic-host -s "second" --timestamp=2018-06-18T00:00:00Z --owner-uid=0 --owner-gid=0 "$tree"
 ostree --repo=testdata/repo commit -b fedora/28/x86_64/testing -s "testing" --timestamp=2018-06-19T00:00:00Z --owner-uid=0 --owner-gid=0 "$tree"
+first=$(ostree --repo=testdata/repo rev-parse fedora/28/x86_64/atomic-host^)
+ostree --repo=testdata/repo static-delta generate --from="$first" --to=fedora/28/x86_64/atomic-host
 ostree --repo=testdata/repo summary -u
 rm -rf testdata/repo/tmp/* testdata/repo/state testdata/repo/.lock
