@@ -132,7 +132,6 @@ func SortedRefs(refs map[string]string) []string {
 	return names
 }
 
-
 // metaType is the type of a summary.sig and of a .commitmeta: a dict of
 // named values.
 const metaType = "a{sv}"
