@@ -34,7 +34,7 @@ func main() {
 	jobs := flag.Int("jobs", 16, "parallel transfers of rclone and of the bare loop in the loopback figures")
 	ceilingOnly := flag.String("ceiling-only", "", "ENDPOINT,BUCKET,DIR: only time the bare loop (for experiments)")
 	planChild := flag.String("plan-child", "", "FILES,KEYS: only plan (the child process of the planning figure)")
-	sections := flag.String("sections", "loopback,network,scale", "which figures to measure")
+	sections := flag.String("sections", "loopback,network,scale,downstream", "which figures to measure")
 	flag.Parse()
 	switch {
 	case *ceilingOnly != "":
@@ -102,7 +102,22 @@ func benchAll(sections []string, nfiles, netFiles, rssObjects, planKeys int, ima
 		}
 	}
 	if slices.Contains(sections, "scale") {
-		return scale(ctx, p, work, rssObjects, planKeys, imageSize)
+		if err := scale(ctx, p, work, rssObjects, planKeys, imageSize); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(sections, "downstream") {
+		if err := p.downstream(ctx, work, netFiles, 40*time.Millisecond, ""); err != nil {
+			return err
+		}
+		// The scale section's repository, when it made one.
+		big := filepath.Join(work, "big")
+		if _, err := os.Stat(big); err != nil {
+			big = ""
+		}
+		if err := p.downstream(ctx, work, rssObjects, 40*time.Millisecond, big); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/lockfile"
 	"github.com/projectatomic/atomic-site/internal/mirror"
 	"github.com/projectatomic/atomic-site/internal/store"
+	"github.com/projectatomic/atomic-site/internal/store/s3"
 	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
@@ -39,6 +40,7 @@ type syncOptions struct {
 	depth       int
 	repair      bool
 	gpgKeyring  string
+	srcEndpoint string
 }
 
 func (o *syncOptions) addFlags(cmd *cobra.Command) {
@@ -57,6 +59,7 @@ func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.refs, "ref", nil, "with an http(s):// SRC: mirror only this ref, read from refs/heads/REF (repeat for more); the upstream's summary is then not mirrored")
 	f.BoolVar(&o.repair, "repair", false, "read back everything already at the destination and publish again whatever is damaged (what verify --deep reports)")
 	f.StringVar(&o.gpgKeyring, "gpg-keyring", "", "with an http(s):// SRC: OpenPGP keys (armored or binary) that must have signed the upstream's summary and every commit, as ostree's gpg-verify and gpg-verify-summary ask")
+	f.StringVar(&o.srcEndpoint, "src-endpoint", "", "with an s3:// SRC: its S3-compatible server URL (default: AWS S3); credentials as for DEST")
 	f.IntVar(&o.depth, "depth", 0, "with an http(s):// SRC: also mirror this many parents of each ref's commit")
 }
 
@@ -107,10 +110,14 @@ the commit needs; a ref that is not whole stops the run there.`,
 // openSource opens a local directory, or an ostree repository served over
 // HTTP(S).
 func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncOptions) (*mirror.Source, error) {
-	remote := strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
+	web := strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
+	bucket := strings.HasPrefix(src, "s3://")
+	remote := web || bucket
 	switch {
 	case !remote && (len(opts.refs) > 0 || opts.depth != 0 || opts.gpgKeyring != ""):
-		return nil, cli.Usagef("sync: --ref, --depth and --gpg-keyring are for an http:// or https:// SRC, and %s is a local directory", src)
+		return nil, cli.Usagef("sync: --ref, --depth and --gpg-keyring are for an http(s):// or s3:// SRC, and %s is a local directory", src)
+	case !bucket && opts.srcEndpoint != "":
+		return nil, cli.Usagef("sync: --src-endpoint is for an s3:// SRC, and %s is not one", src)
 	case opts.depth < 0:
 		return nil, cli.Usagef("sync: --depth %d: want 0 (the commit alone) or more", opts.depth)
 	case remote && keys != nil && opts.manifests == "":
@@ -130,7 +137,14 @@ func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncO
 			return nil, err
 		}
 	}
-	return mirror.OpenHTTP(ctx, src, ro)
+	if web {
+		return mirror.OpenHTTP(ctx, src, ro)
+	}
+	st, err := s3.New(src, s3.Options{Endpoint: opts.srcEndpoint, MaxConns: min(opts.jobs, 64) * 2, Retry: retryPolicy()})
+	if err != nil {
+		return nil, err
+	}
+	return mirror.OpenStore(ctx, st, src, ro)
 }
 
 func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []string) error {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/testkit/faultproxy"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
@@ -344,7 +345,7 @@ func TestSyncFromHTTPRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"sync", local, dst, "--ref", ref}, 2, "--ref, --depth and --gpg-keyring are for an http:// or https:// SRC"},
+		{[]string{"sync", local, dst, "--ref", ref}, 2, "--ref, --depth and --gpg-keyring are for an http(s):// or s3:// SRC"},
 		{[]string{"sync", noSummaryURL, dst, "--depth", "-1"}, 2, "--depth -1"},
 		{[]string{"sync", noSummaryURL, dst, "--ref", "../x"}, 2, `--ref "../x": not a ref name`},
 		{[]string{"sync", bareURL, dst}, 1, `mode "bare-user": only an archive-mode repository`},
@@ -583,5 +584,47 @@ func TestSyncFromHTTPStaticDelta(t *testing.T) {
 	ostreeCmd(t, "--repo="+c.repo, "fsck")
 	if got := ostreeCmd(t, "--repo="+c.repo, "rev-parse", "origin:"+ref); got != second {
 		t.Fatalf("client at %s, want %s", got, second)
+	}
+}
+
+// A region fed from the primary's bucket: an s3:// SRC on another (here
+// the same) server is read as an upstream repository, checked object by
+// object; a corrupt object there stops the run before any ref.
+func TestSyncFromBucket(t *testing.T) {
+	srv := s3server.Start(t)
+	primary := srv.Bucket(t, "primary", "repo")
+	srv.Bucket(t, "region", "repo")
+	repo := filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	first := commitTree(t, repo, 50, 95, "one")
+	syncJSON(t, repo, "s3://primary/repo", "--endpoint", srv.Endpoint)
+	sync := []string{"s3://primary/repo", "s3://region/repo", "--src-endpoint", srv.Endpoint, "--endpoint", srv.Endpoint}
+	syncJSON(t, sync...)
+	pullAndFsck(t, srv.Endpoint+"/region/repo", first)
+	had := filepath.Join(t.TempDir(), "had") // what the region holds, as files
+	syncJSON(t, repo, had)
+
+	second := commitTree(t, repo, 50, 96, "two")
+	syncJSON(t, repo, "s3://primary/repo", "--endpoint", srv.Endpoint)
+	victim := newObject(t, repo, had, ".filez")
+	rel, _ := filepath.Rel(repo, victim)
+	data, _ := os.ReadFile(victim)
+	bad := bytes.Clone(data)
+	bad[len(bad)-2] ^= 0x40
+	if err := primary.Put(t.Context(), store.Upload{Key: rel, Data: bad, Size: int64(len(bad))}); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := mirrorCmd(t, append(append([]string{"sync"}, sync...), "--progress", "none")...)
+	if code != 1 || !strings.Contains(errs, "s3://primary/repo/"+rel) || !strings.Contains(errs, "checksum mismatch") {
+		t.Fatalf("a corrupt object in the source bucket: exit %d\n%s", code, errs)
+	}
+	pullAndFsck(t, srv.Endpoint+"/region/repo", first)
+	primary.Put(t.Context(), store.Upload{Key: rel, Data: data, Size: int64(len(data))})
+	syncJSON(t, sync...)
+	pullAndFsck(t, srv.Endpoint+"/region/repo", second)
+
+	_, errs, code = mirrorCmd(t, "sync", "s3://region/nothing", "s3://region/repo", "--src-endpoint", srv.Endpoint, "--endpoint", srv.Endpoint, "--progress", "none")
+	if code != 1 || !strings.Contains(errs, "s3://region/nothing/: no ostree repository there (no config)") {
+		t.Errorf("an empty prefix as SRC: exit %d\n%s", code, errs)
 	}
 }

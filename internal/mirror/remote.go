@@ -79,20 +79,40 @@ func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, 
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
-	r := &httpRepo{base: u, client: opts.Client, retry: opts.Retry, spool: opts.Spool}
-	if r.client == nil {
-		r.client = &http.Client{Transport: &http.Transport{
+	h := &httpTransport{base: u, client: opts.Client}
+	if h.client == nil {
+		h.client = &http.Client{Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
 			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
 			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 		}}
 	}
+	return openRemote(ctx, h, opts)
+}
+
+// OpenStore reads an archive-mode ostree repository from another store (an
+// S3 bucket another mirror fills), named name (s3://BUCKET/PREFIX/), as
+// OpenHTTP reads one served over HTTP.
+func OpenStore(ctx context.Context, st Opener, name string, opts RemoteOptions) (*Source, error) {
+	if !strings.HasSuffix(name, "/") {
+		name += "/"
+	}
+	return openRemote(ctx, storeTransport{st, name}, opts)
+}
+
+// openRemote reads a remote repository's config, summary and trace; see
+// OpenHTTP.
+func openRemote(ctx context.Context, t transport, opts RemoteOptions) (*Source, error) {
+	r := &remoteRepo{t: t, retry: opts.Retry, spool: opts.Spool}
 	src := newOSTreeSource()
 	src.Dir, src.URL = r.String(), r.String()
 
 	config, err := r.get(ctx, "config", maxSmall)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no ostree repository there (no config): %w", r, fs.ErrNotExist)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: not an ostree repository: %w", r, err)
+		return nil, err
 	}
 	if mode := ostree.ConfigMode(config); mode != "archive" && mode != "archive-z2" {
 		return nil, fmt.Errorf("%sconfig: mode %q: only an archive-mode repository can be mirrored", r, mode)
@@ -178,24 +198,42 @@ func dataFile(rel string, data []byte) File {
 	return f
 }
 
-// httpRepo fetches from an upstream repository.
-type httpRepo struct {
+// transport reads the files of a remote repository.
+type transport interface {
+	// open reads key; a missing key is fs.ErrNotExist.
+	open(ctx context.Context, key string) (io.ReadCloser, error)
+	// name is the repository's address, ending in a slash: its URL
+	// without credentials.
+	name() string
+}
+
+// remoteRepo fetches from an upstream repository and checks what it
+// fetches.
+type remoteRepo struct {
+	t     transport
+	retry store.RetryPolicy
+	spool string
+}
+
+// String is the repository's address, ending in a slash.
+func (r *remoteRepo) String() string { return r.t.name() }
+
+func (r *remoteRepo) url(key string) string { return r.t.name() + key }
+
+func (r *remoteRepo) open(ctx context.Context, key string) (io.ReadCloser, error) {
+	return r.t.open(ctx, key)
+}
+
+// httpTransport reads a repository served over HTTP(S), with keep-alive
+// and HTTP/2 where offered.
+type httpTransport struct {
 	base   *url.URL
 	client *http.Client
-	retry  store.RetryPolicy
-	spool  string
 }
 
-// String is the repository's URL without credentials, ending in a slash.
-func (r *httpRepo) String() string {
-	u := *r.base
+func (h *httpTransport) name() string {
+	u := *h.base
 	u.User = nil
-	return u.String()
-}
-
-func (r *httpRepo) url(key string) string {
-	u := *r.base
-	u.Path += key
 	return u.String()
 }
 
@@ -222,34 +260,51 @@ func (e *errHTTP) Unwrap() error {
 	return store.ErrPermanent
 }
 
-// open requests key.
-func (r *httpRepo) open(ctx context.Context, key string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(key), nil)
+func (h *httpTransport) open(ctx context.Context, key string) (io.ReadCloser, error) {
+	u := *h.base
+	u.Path += key
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := r.client.Do(req)
+	resp, err := h.client.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusOK {
-		return resp, nil
+		return resp.Body, nil
 	}
 	resp.Body.Close()
-	return nil, &errHTTP{url: r.String() + key, status: resp.StatusCode}
+	return nil, &errHTTP{url: h.name() + key, status: resp.StatusCode}
+}
+
+// storeTransport reads a repository from a store.
+type storeTransport struct {
+	st   Opener
+	addr string
+}
+
+func (s storeTransport) name() string { return s.addr }
+
+func (s storeTransport) open(ctx context.Context, key string) (io.ReadCloser, error) {
+	r, err := s.st.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s%s: %w", s.addr, key, err)
+	}
+	return r, nil
 }
 
 // get reads key whole, at most limit bytes, trying again after a
 // transient failure.
-func (r *httpRepo) get(ctx context.Context, key string, limit int64) ([]byte, error) {
+func (r *remoteRepo) get(ctx context.Context, key string, limit int64) ([]byte, error) {
 	var data []byte
 	err := r.retry.Do(ctx, "fetch", r.url(key), func() error {
-		resp, err := r.open(ctx, key)
+		body, err := r.open(ctx, key)
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		data, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		defer body.Close()
+		data, err = io.ReadAll(io.LimitReader(body, limit+1))
 		if err == nil && int64(len(data)) > limit {
 			return fmt.Errorf("%s%s: more than %d bytes: %w", r, key, limit, store.ErrPermanent)
 		}
@@ -261,15 +316,15 @@ func (r *httpRepo) get(ctx context.Context, key string, limit int64) ([]byte, er
 // fetch fetches a file and checks it (against its name, or the checksum
 // that names it), in memory or, past maxInMemory, spooled to a file
 // removed once it is uploaded.
-func (r *httpRepo) fetch(ctx context.Context, key string, check func(io.Reader) error) (Fetched, error) {
+func (r *remoteRepo) fetch(ctx context.Context, key string, check func(io.Reader) error) (Fetched, error) {
 	var out Fetched
 	err := r.retry.Do(ctx, "fetch", r.url(key), func() error {
-		resp, err := r.open(ctx, key)
+		body, err := r.open(ctx, key)
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		head, err := io.ReadAll(io.LimitReader(resp.Body, maxInMemory+1))
+		defer body.Close()
+		head, err := io.ReadAll(io.LimitReader(body, maxInMemory+1))
 		if err != nil {
 			return err
 		}
@@ -285,7 +340,7 @@ func (r *httpRepo) fetch(ctx context.Context, key string, check func(io.Reader) 
 			return fmt.Errorf("spool %s: %w", key, err)
 		}
 		done := func() { f.Close(); os.Remove(f.Name()) }
-		n, err := io.Copy(f, io.MultiReader(bytes.NewReader(head), resp.Body))
+		n, err := io.Copy(f, io.MultiReader(bytes.NewReader(head), body))
 		if err == nil {
 			_, err = f.Seek(0, io.SeekStart)
 		}
@@ -311,7 +366,7 @@ func (r *httpRepo) fetch(ctx context.Context, key string, check func(io.Reader) 
 // publishes a commit only after everything it needs. An object the
 // upstream lacks or serves corrupt stops the run here, before anything is
 // published, naming the ref that needs it.
-func (r *httpRepo) resolve(ctx context.Context, refs, deltas map[string]string, opts RemoteOptions, has func(string) bool, full bool) ([]File, error) {
+func (r *remoteRepo) resolve(ctx context.Context, refs, deltas map[string]string, opts RemoteOptions, has func(string) bool, full bool) ([]File, error) {
 	var files []File
 	start := time.Now()
 	objs := &upstreamObjects{r: r, data: map[string][]byte{}, needed: map[string]string{}}
@@ -407,7 +462,7 @@ func (r *httpRepo) resolve(ctx context.Context, refs, deltas map[string]string, 
 // it is fetched, against the sha256 its superblock gives. A delta whose
 // superblock the destination holds is whole there: a superblock goes up
 // after its parts.
-func (r *httpRepo) deltas(ctx context.Context, refs, offered map[string]string, has func(string) bool, full bool) ([]File, error) {
+func (r *remoteRepo) deltas(ctx context.Context, refs, offered map[string]string, has func(string) bool, full bool) ([]File, error) {
 	var files []File
 	all := maps.Clone(offered)
 	if all == nil {
@@ -489,7 +544,7 @@ func metaKey(commit string) string {
 
 // commitMeta fetches a commit's detached metadata (nil if it has none)
 // and, with a keyring, checks that a trusted key signed the commit.
-func (r *httpRepo) commitMeta(ctx context.Context, commit, ref string, data []byte, keyring openpgp.EntityList) ([]byte, error) {
+func (r *remoteRepo) commitMeta(ctx context.Context, commit, ref string, data []byte, keyring openpgp.EntityList) ([]byte, error) {
 	key := metaKey(commit)
 	meta, err := r.get(ctx, key, maxSmall)
 	switch {
@@ -529,7 +584,7 @@ func verifySigned(keyring openpgp.EntityList, signed, meta []byte) error {
 // learnt when it is fetched), and every metadata object it reads is
 // fetched and checked, and kept.
 type upstreamObjects struct {
-	r      *httpRepo
+	r      *remoteRepo
 	ref    string // the ref being walked
 	mu     sync.Mutex
 	data   map[string][]byte
