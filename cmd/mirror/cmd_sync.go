@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -120,8 +121,8 @@ func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncO
 		return nil, cli.Usagef("sync: --src-endpoint is for an s3:// SRC, and %s is not one", src)
 	case opts.depth < 0:
 		return nil, cli.Usagef("sync: --depth %d: want 0 (the commit alone) or more", opts.depth)
-	case remote && keys != nil && opts.manifests == "":
-		return nil, cli.Usagef("sync: --keys checks release files in a local SRC; for an ostree repository at %s, gate its refs with --manifests and --keys", src)
+	case web && keys != nil && opts.manifests == "":
+		return nil, cli.Usagef("sync: --keys checks release files in a local or s3:// SRC; for an ostree repository at %s, gate its refs with --manifests and --keys", src)
 	case !remote:
 		return mirror.Open(ctx, src, keys)
 	}
@@ -144,7 +145,16 @@ func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncO
 	if err != nil {
 		return nil, err
 	}
-	return mirror.OpenStore(ctx, st, src, ro)
+	repo, err := mirror.OpenStore(ctx, st, src, ro)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return repo, err
+	}
+	// No ostree repository: a release tree, trusted only through its
+	// signed manifests.
+	if keys == nil {
+		return nil, fmt.Errorf("%s: no ostree repository there (no config); a release tree is published only as its signed manifests vouch for it: give --keys", src)
+	}
+	return mirror.OpenReleaseStore(ctx, st, src, keys, ro)
 }
 
 func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []string) error {

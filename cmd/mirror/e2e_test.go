@@ -218,29 +218,8 @@ func TestSyncReleaseFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := func(rel string, day int) {
-		b := synth.Build("stable", rel, time.Date(2018, 5, day, 0, 0, 0, 0, time.UTC))
-		for _, a := range b.Architectures {
-			for _, p := range a.Media {
-				for _, f := range p.Artifacts {
-					for _, art := range f {
-						data := []byte("image " + art.Location)
-						p := filepath.Join(dir, "stable", art.Location)
-						os.MkdirAll(filepath.Dir(p), 0o755)
-						os.WriteFile(p, data, 0o644)
-						sum := sha256.Sum256(data)
-						art.SHA256, art.Size = hex.EncodeToString(sum[:]), ptr(int64(len(data)))
-						art.Signature = ""
-					}
-				}
-			}
-		}
-		if err := synth.WriteBuild(dir, signer, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	release("28.20180501.0", 1)
-	release("28.20180508.0", 8)
+	writeRelease(t, dir, signer, "28.20180501.0", 1)
+	writeRelease(t, dir, signer, "28.20180508.0", 8)
 	// Damage one image of the second release.
 	bad := filepath.Join(dir, "stable", "x86_64", "Fedora-AtomicHost-28.20180508.0.x86_64.qcow2-disk")
 	os.WriteFile(bad, []byte("image x86_64/Fedora-AtomicHost-28.20180508.0.x86_64.qcow2-diXX"), 0o644)
@@ -272,3 +251,33 @@ func TestSyncReleaseFiles(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// writeRelease writes a signed stable release into a release tree: its
+// manifest, and a small file for each artifact it names (the x86_64 qcow2
+// with a detached signature beside it).
+func writeRelease(t *testing.T, dir string, signer *trust.Signer, rel string, day int) {
+	t.Helper()
+	b := synth.Build("stable", rel, time.Date(2018, 5, day, 0, 0, 0, 0, time.UTC))
+	for arch, a := range b.Architectures {
+		for _, p := range a.Media {
+			for format, f := range p.Artifacts {
+				for _, art := range f {
+					data := []byte("image " + art.Location)
+					p := filepath.Join(dir, "stable", art.Location)
+					os.MkdirAll(filepath.Dir(p), 0o755)
+					os.WriteFile(p, data, 0o644)
+					sum := sha256.Sum256(data)
+					art.SHA256, art.Size = hex.EncodeToString(sum[:]), ptr(int64(len(data)))
+					art.Signature = ""
+					if arch == "x86_64" && format == "qcow2" {
+						art.Signature = art.Location + ".sig"
+						os.WriteFile(p+".sig", []byte("signature of "+art.Location), 0o644)
+					}
+				}
+			}
+		}
+	}
+	if err := synth.WriteBuild(dir, signer, b); err != nil {
+		t.Fatal(err)
+	}
+}

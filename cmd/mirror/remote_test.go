@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +21,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/testkit/faultproxy"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"github.com/projectatomic/atomic-site/internal/testkit/s3server"
+	"github.com/projectatomic/atomic-site/internal/trust"
 )
 
 // upstream serves an archive repository over HTTP, as a mirror's web
@@ -624,7 +627,73 @@ func TestSyncFromBucket(t *testing.T) {
 	pullAndFsck(t, srv.Endpoint+"/region/repo", second)
 
 	_, errs, code = mirrorCmd(t, "sync", "s3://region/nothing", "s3://region/repo", "--src-endpoint", srv.Endpoint, "--endpoint", srv.Endpoint, "--progress", "none")
-	if code != 1 || !strings.Contains(errs, "s3://region/nothing/: no ostree repository there (no config)") {
+	if code != 1 || !strings.Contains(errs, "s3://region/nothing: no ostree repository there (no config); a release tree is published only as its signed manifests vouch for it: give --keys") {
 		t.Errorf("an empty prefix as SRC: exit %d\n%s", code, errs)
+	}
+}
+
+// A region fed from the primary's release tree: every release the signed
+// manifests vouch for comes across, artifacts before manifests, in the
+// primary's layout; an image tampered with in the primary's bucket stops
+// the run before any manifest is published, naming the file, and what the
+// region held stays.
+func TestSyncReleasesFromBucket(t *testing.T) {
+	srv := s3server.Start(t)
+	primary := srv.Bucket(t, "primary", "pub")
+	region := srv.Bucket(t, "region", "pub")
+	signer, err := trust.LoadSigner("../../testdata/test-signing.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeRelease(t, dir, signer, "28.20180501.0", 1)
+	writeRelease(t, dir, signer, "28.20180508.0", 8)
+	keys := "../../testdata/keys"
+	syncJSON(t, dir, "s3://primary/pub", "--endpoint", srv.Endpoint, "--keys", keys)
+	sync := []string{"s3://primary/pub", "s3://region/pub", "--src-endpoint", srv.Endpoint, "--endpoint", srv.Endpoint, "--keys", keys}
+	syncJSON(t, sync...)
+	listing := func(b interface {
+		List(context.Context, func(string) bool, func(store.Object) error) error
+	}) map[string]int64 {
+		m := map[string]int64{}
+		b.List(context.Background(), nil, func(o store.Object) error {
+			if !strings.HasPrefix(o.Key, store.StateDir) {
+				m[o.Key] = o.Size
+			}
+			return nil
+		})
+		return m
+	}
+	if p, r := listing(primary), listing(region); !maps.Equal(p, r) || len(r) < 10 {
+		t.Fatalf("the region holds %d files, the primary %d:\n%v\n%v", len(r), len(p), r, p)
+	}
+	if out, errs, code := mirrorCmd(t, "verify", "s3://region/pub", "--endpoint", srv.Endpoint, "--keys", keys, "--deep"); code != 0 {
+		t.Fatalf("verify --deep of the region: exit %d\n%s%s", code, out, errs)
+	}
+
+	writeRelease(t, dir, signer, "28.20180515.0", 15)
+	syncJSON(t, dir, "s3://primary/pub", "--endpoint", srv.Endpoint, "--keys", keys)
+	image := "stable/x86_64/Fedora-AtomicHost-28.20180515.0.x86_64.qcow2-disk"
+	good, _ := os.ReadFile(filepath.Join(dir, filepath.FromSlash(image)))
+	bad := bytes.Clone(good)
+	bad[len(bad)-1] ^= 0x01
+	if err := primary.Put(t.Context(), store.Upload{Key: image, Data: bad, Size: int64(len(bad))}); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := mirrorCmd(t, append(append([]string{"sync"}, sync...), "--progress", "none")...)
+	if code != 1 || !strings.Contains(errs, "s3://primary/pub/"+image) || !strings.Contains(errs, "checksum mismatch") {
+		t.Fatalf("a tampered image upstream: exit %d\n%s", code, errs)
+	}
+	r := listing(region)
+	if _, ok := r["stable/28.20180515.0.json"]; ok {
+		t.Error("the manifest of the release whose image was tampered with was published")
+	}
+	if _, ok := r["stable/28.20180508.0.json"]; !ok {
+		t.Error("an earlier release is gone")
+	}
+	primary.Put(t.Context(), store.Upload{Key: image, Data: good, Size: int64(len(good))})
+	syncJSON(t, sync...)
+	if _, ok := listing(region)["stable/28.20180515.0.json"]; !ok {
+		t.Error("the repaired release did not come across")
 	}
 }

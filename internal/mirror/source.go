@@ -99,13 +99,10 @@ const (
 	releaseSignatures
 )
 
-// ReleaseSource lists a directory of release files: artifacts first, then
-// the manifests that name them, then the manifests' signatures. With keys,
-// every manifest is verified, and every artifact it names by a relative
-// location is checked for size and sha256; a release that fails is held
-// back whole and reported.
-func ReleaseSource(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error) {
-	src := &Source{
+// newReleaseSource is a release tree's source, with no files yet: its
+// phases, and how it deletes.
+func newReleaseSource() *Source {
+	return &Source{
 		Kind:         "release files",
 		Phases:       []string{"artifacts", "manifests", "signatures"},
 		FirstPointer: releaseManifests,
@@ -123,6 +120,15 @@ func ReleaseSource(ctx context.Context, dir string, keys *trust.Keyring) (*Sourc
 			return 0
 		},
 	}
+}
+
+// ReleaseSource lists a directory of release files: artifacts first, then
+// the manifests that name them, then the manifests' signatures. With keys,
+// every manifest is verified, and every artifact it names by a relative
+// location is checked for size and sha256; a release that fails is held
+// back whole and reported.
+func ReleaseSource(ctx context.Context, dir string, keys *trust.Keyring) (*Source, error) {
+	src := newReleaseSource()
 	files := map[string]*File{}
 	var order []string
 	err := walk(dir, func(rel, p string, size int64) error {
