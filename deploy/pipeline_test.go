@@ -33,8 +33,9 @@ func run(t *testing.T, bin string, args ...string) string {
 
 // The release pipeline end to end, as the bot runs it (docs/operations.md),
 // on real components: a compose with a Fedora CHECKSUM, import and sign,
-// mirror sync of the release files to two buckets of a real MinIO, the
-// site built from the primary bucket's manifests, an ostree repository
+// mirror sync of the release files to a bucket of a real MinIO and from
+// it to a region's, the site built from the primary bucket's manifests
+// (and the region's from the region's), an ostree repository
 // synced, then every download link and every Metalink URL of the site
 // fetched and checked against the manifest's sha256, a real ostree pull,
 // the announcement and sitegen check.
@@ -78,15 +79,18 @@ func TestPipeline(t *testing.T) {
 	os.MkdirAll(siteKeys, 0o755)
 	os.Rename(filepath.Join(work, "site.pub"), filepath.Join(siteKeys, "site.pub"))
 	manifestFile := filepath.Join(compose, "stable", release+".json")
-	base := srv.Endpoint + "/atomic/stable/Fedora-Atomic-" + release + "/x86_64/"
-	run(t, sitegen, "import", "checksum", checksumFile, "--stream", "stable", "--release", release, "--base-url", base, "--out", manifestFile)
+	// Relative locations, as the shipped import unit writes them: each
+	// mirror serves the files at the same place below its own URL.
+	run(t, sitegen, "import", "checksum", checksumFile, "--stream", "stable", "--release", release,
+		"--dir", "Fedora-Atomic-"+release+"/x86_64", "--out", manifestFile)
 	run(t, sitegen, "sign", "--key", filepath.Join(work, "release.key"), manifestFile)
 
-	// 3. The release files to the primary and to a second mirror: the
-	// manifest goes up after the images.
-	for _, b := range []string{"s3://atomic", "s3://atomic-eu"} {
-		run(t, mirror, "sync", compose, b, "--endpoint", srv.Endpoint, "--keys", keys, "--progress", "none")
-	}
+	// 3. The release files to the primary (the manifest goes up after the
+	// images), and from the primary's bucket to a region, each file checked
+	// against its signed manifest on the way.
+	run(t, mirror, "sync", compose, "s3://atomic", "--endpoint", srv.Endpoint, "--keys", keys, "--progress", "none")
+	run(t, mirror, "sync", "s3://atomic", "s3://atomic-eu", "--src-endpoint", srv.Endpoint, "--endpoint", srv.Endpoint,
+		"--keys", keys, "--progress", "none")
 
 	// 4. The site, from the primary's manifests.
 	cfg := filepath.Join(work, "sitegen.toml")
@@ -147,13 +151,33 @@ priority = 2
 		}
 		checked++
 	}
-	links := regexp.MustCompile(`<a href="([^"]+)" aria-label="Download `).FindAllStringSubmatch(string(page), -1)
-	if len(links) != len(sums) {
-		t.Errorf("build page links %d downloads, want %d", len(links), len(sums))
+	downloads := func(page []byte) {
+		t.Helper()
+		links := regexp.MustCompile(`<a href="([^"]+)" aria-label="Download `).FindAllStringSubmatch(string(page), -1)
+		if len(links) != len(sums) {
+			t.Errorf("build page links %d downloads, want %d", len(links), len(sums))
+		}
+		for _, l := range links {
+			check(l[1])
+		}
 	}
-	for _, l := range links {
-		check(l[1])
+	downloads(page)
+	// The region's own site, built from the manifests the region holds,
+	// links only files the region has.
+	regionCfg := filepath.Join(work, "sitegen-eu.toml")
+	os.WriteFile(regionCfg, []byte(fmt.Sprintf("title = \"Fedora Atomic Host\"\nbase-url = \"https://eu.atomic.example.org/\"\ndownloads-url = %q\n\n[[streams]]\nname = \"stable\"\ntitle = \"Fedora Atomic Host 28\"\n",
+		srv.Endpoint+"/atomic-eu/")), 0o644)
+	regionSite := filepath.Join(work, "site-eu")
+	run(t, sitegen, "build", "--manifests", "s3://atomic-eu", "--endpoint", srv.Endpoint, "--keys", keys, "--config", regionCfg,
+		"--out", regionSite, "--now", now)
+	regionPage, err := os.ReadFile(filepath.Join(regionSite, "streams", "stable", release, "index.html"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	if !strings.Contains(string(regionPage), srv.Endpoint+"/atomic-eu/") {
+		t.Error("the region's site does not link the region")
+	}
+	downloads(regionPage)
 	metalinks, _ := filepath.Glob(filepath.Join(site, "streams", "stable", release, "*.meta4"))
 	if len(metalinks) != len(sums) {
 		t.Errorf("%d metalinks, want %d", len(metalinks), len(sums))
