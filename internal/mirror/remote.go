@@ -26,6 +26,7 @@ import (
 	"github.com/projectatomic/atomic-site/internal/gpgsig"
 	"github.com/projectatomic/atomic-site/internal/manifest"
 	"github.com/projectatomic/atomic-site/internal/ostree"
+	"github.com/projectatomic/atomic-site/internal/parallel"
 	"github.com/projectatomic/atomic-site/internal/store"
 )
 
@@ -272,9 +273,46 @@ func (h *httpTransport) open(ctx context.Context, key string) (io.ReadCloser, er
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusOK {
+		return &sizedBody{ReadCloser: resp.Body, size: resp.ContentLength, ranges: resp.Header.Get("Accept-Ranges") == "bytes"}, nil
+	}
+	resp.Body.Close()
+	return nil, &errHTTP{url: h.name() + key, status: resp.StatusCode}
+}
+
+// sizedBody is a response body that says how large the file is, and
+// whether the server serves ranges of it.
+type sizedBody struct {
+	io.ReadCloser
+	size   int64 // -1 if not said
+	ranges bool
+}
+
+// ranger is a transport that reads part of a file.
+type ranger interface {
+	openRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error)
+}
+
+func (h *httpTransport) openRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	u := *h.base
+	u.Path += key
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, off+n-1))
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusPartialContent {
 		return resp.Body, nil
 	}
 	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		// A server that ignores the range would send the whole file
+		// for every part.
+		return nil, fmt.Errorf("%s%s: the server answered a range request with the whole file: %w", h.name(), key, store.ErrPermanent)
+	}
 	return nil, &errHTTP{url: h.name() + key, status: resp.StatusCode}
 }
 
@@ -340,7 +378,15 @@ func (r *remoteRepo) fetch(ctx context.Context, key string, check func(io.Reader
 			return fmt.Errorf("spool %s: %w", key, err)
 		}
 		done := func() { f.Close(); os.Remove(f.Name()) }
-		n, err := io.Copy(f, io.MultiReader(bytes.NewReader(head), body))
+		var n int64
+		if sb, ok := body.(*sizedBody); ok && sb.ranges && sb.size >= rangeMin {
+			// A large file from a server that serves ranges: the rest
+			// in parallel parts, each a request of its own.
+			body.Close()
+			n, err = r.fetchRanges(ctx, key, f, head, sb.size)
+		} else {
+			n, err = io.Copy(f, io.MultiReader(bytes.NewReader(head), body))
+		}
 		if err == nil {
 			_, err = f.Seek(0, io.SeekStart)
 		}
@@ -527,6 +573,46 @@ func (r *remoteRepo) deltas(ctx context.Context, refs, offered map[string]string
 		}
 	}
 	return files, nil
+}
+
+// Ranged fetches: a file of at least rangeMin bytes, from a server that
+// serves ranges, is fetched in parts of rangePart bytes, rangeJobs at once
+// (variables, so that a test can make them small).
+var (
+	rangeMin  int64 = 64 << 20
+	rangePart int64 = 16 << 20
+	rangeJobs       = 8
+)
+
+// fetchRanges writes a file of size bytes, whose first bytes are head,
+// into f, fetching the rest in parallel parts.
+func (r *remoteRepo) fetchRanges(ctx context.Context, key string, f *os.File, head []byte, size int64) (int64, error) {
+	rg, ok := r.t.(ranger)
+	if !ok {
+		return 0, fmt.Errorf("%s: cannot fetch in ranges", r.url(key))
+	}
+	if _, err := f.WriteAt(head, 0); err != nil {
+		return 0, err
+	}
+	start := int64(len(head))
+	parts := int((size - start + rangePart - 1) / rangePart)
+	err := parallel.Do(ctx, rangeJobs, parts, func(i int) error {
+		off := start + int64(i)*rangePart
+		n := min(rangePart, size-off)
+		return r.retry.Do(ctx, "fetch range", r.url(key), func() error {
+			body, err := rg.openRange(ctx, key, off, n)
+			if err != nil {
+				return err
+			}
+			defer body.Close()
+			got, err := io.Copy(io.NewOffsetWriter(f, off), io.LimitReader(body, n+1))
+			if err == nil && got != n {
+				err = fmt.Errorf("%s: bytes %d-%d: %d bytes, not %d", r.url(key), off, off+n-1, got, n)
+			}
+			return err
+		})
+	})
+	return size, err
 }
 
 // sameSHA256 checks a sha256 against the one that named the content.
