@@ -656,6 +656,25 @@ func put(ctx context.Context, dst Store, f File, opts Options) (int64, error) {
 	return b.Size, dst.Put(ctx, u)
 }
 
+// throttleKey carries the pacer of a run to the fetches of a remote
+// source: an upstream that answers 429 or 503 slows the run, as the
+// destination does.
+type throttleKey struct{}
+
+func withThrottle(ctx context.Context, p *Pacer) context.Context {
+	if p == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, throttleKey{}, p)
+}
+
+// throttled tells the run's pacer, if any, that a request was throttled.
+func throttled(ctx context.Context) {
+	if p, ok := ctx.Value(throttleKey{}).(*Pacer); ok {
+		p.Throttled()
+	}
+}
+
 // runPhase uploads files, as many at once as the pacer allows. After the
 // first failure no new upload starts; those under way finish, and every
 // failure is reported.
@@ -669,6 +688,7 @@ func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts O
 		errs   []error
 		wg     sync.WaitGroup
 	)
+	ctx = withThrottle(ctx, pacer) // a throttled fetch slows the phase too
 	steerCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go pacer.steer(steerCtx)

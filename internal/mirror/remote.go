@@ -356,7 +356,17 @@ func (r *remoteRepo) get(ctx context.Context, key string, limit int64) ([]byte, 
 // removed once it is uploaded.
 func (r *remoteRepo) fetch(ctx context.Context, key string, check func(io.Reader) error) (Fetched, error) {
 	var out Fetched
-	err := r.retry.Do(ctx, "fetch", r.url(key), func() error {
+	retry := r.retry
+	report := retry.Report
+	retry.Report = func(op, key string, attempt int, err error, wait time.Duration) {
+		if errors.Is(err, store.ErrThrottled) {
+			throttled(ctx)
+		}
+		if report != nil {
+			report(op, key, attempt, err, wait)
+		}
+	}
+	err := retry.Do(ctx, "fetch", r.url(key), func() error {
 		body, err := r.open(ctx, key)
 		if err != nil {
 			return err

@@ -56,3 +56,27 @@ func TestFetchRanges(t *testing.T) {
 		t.Errorf("%d range requests, want 4", n)
 	}
 }
+
+// An upstream that answers 503 slows the run's pacer, as a destination
+// that does; the fetch succeeds on the next try.
+func TestFetchThrottledSlowsThePacer(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			http.Error(w, "slow down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("content"))
+	}))
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL + "/")
+	r := &remoteRepo{t: &httpTransport{base: base, client: srv.Client()}, retry: store.RetryPolicy{Attempts: 2, Backoff: time.Millisecond}}
+	p := NewPacer(16)
+	ctx := withThrottle(context.Background(), p)
+	if _, err := r.fetch(ctx, "x", func(io.Reader) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !p.throttled.Load() {
+		t.Error("a 503 from the upstream did not reach the pacer")
+	}
+}
