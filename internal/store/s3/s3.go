@@ -404,7 +404,12 @@ func (s *Store) listPart(ctx context.Context, p part, meta bool, out chan<- stor
 func (s *Store) listObjects(ctx context.Context, opts minio.ListObjectsOptions, fn func(minio.ObjectInfo) error) error {
 	var stopped error // fn's own error: not retried
 	err := s.retry.Do(ctx, "list", opts.Prefix, func() error {
-		for o := range s.client.ListObjects(ctx, s.bucket, opts) {
+		// Stopping early must end minio-go's listing goroutine at once:
+		// left blocked, it holds its decoded page (a thousand entries)
+		// until the whole listing ends.
+		lctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		for o := range s.client.ListObjects(lctx, s.bucket, opts) {
 			if o.Err != nil {
 				return classify(o.Err)
 			}
