@@ -101,6 +101,7 @@ runs left. Before it publishes any ref, it walks every ref to every object
 the commit needs; a ref that is not whole stops the run there.`,
 		Args: cli.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			limitMemory()
 			return runSync(cmd.Context(), cmd, opts, args)
 		},
 	}
@@ -155,6 +156,21 @@ func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncO
 		return nil, fmt.Errorf("%s: no ostree repository there (no config); a release tree is published only as its signed manifests vouch for it: give --keys", src)
 	}
 	return mirror.OpenReleaseStore(ctx, st, src, keys, ro)
+}
+
+// syncMemoryLimit is the Go heap a sync keeps to, unless GOMEMLIMIT says
+// otherwise. A sync's live heap is small (the source's file list, the
+// plan) but a listing of the destination decodes a thousand entries per
+// page, a hundred pages and more for a large repository, and collected
+// only at twice the live heap, a no-op resync of 100,000 objects peaked
+// at 199 MB where the first sync took 143 MB. Past the limit the collector
+// works harder rather than the process growing.
+const syncMemoryLimit = 100 << 20
+
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(syncMemoryLimit)
+	}
 }
 
 func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []string) error {

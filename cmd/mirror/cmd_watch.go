@@ -27,6 +27,7 @@ again. Stops on Ctrl-C.`,
 		Args: cli.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			limitMemory()
 			if strings.Contains(args[0], "://") {
 				return cli.Usagef("watch: SRC must be a local directory to watch; run mirror sync %s from a timer instead", args[0])
 			}
