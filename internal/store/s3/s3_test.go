@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/parallel"
 	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/store/s3"
 	"github.com/projectatomic/atomic-site/internal/store/s3/s3test"
@@ -82,5 +85,43 @@ func TestParseDest(t *testing.T) {
 		if b != tt.bucket || p != tt.prefix || (err == nil) != (tt.err == "") {
 			t.Errorf("ParseDest(%q) = %q, %q, %v", tt.in, b, p, err)
 		}
+	}
+}
+
+// A listing in ranges stops each range's listing early, at the next
+// range: every listing goroutine must end with the listing. minio-go's
+// answers the cancel by sending one more entry, and left unread it
+// blocked for good, holding its decoded page: a no-op resync of 100,000
+// objects kept 68 MB of pages it no longer needed.
+func TestListLeavesNoGoroutines(t *testing.T) {
+	srv := s3server.Start(t)
+	st := srv.Bucket(t, "ranges", "repo/")
+	const n = 2500
+	ctx := context.Background()
+	err := parallel.Do(ctx, 32, n, func(i int) error {
+		key := fmt.Sprintf("objects/%02x/%062x.filez", i*256/n, i)
+		return st.Put(ctx, store.Upload{Key: key, Data: []byte("x"), Size: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := 0
+	if err := st.List(ctx, nil, func(store.Object) error { listed++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if listed != n {
+		t.Fatalf("listed %d keys, want %d", listed, n)
+	}
+	listing := func() int {
+		var b strings.Builder
+		pprof.Lookup("goroutine").WriteTo(&b, 1)
+		return strings.Count(b.String(), "minio-go/v7.(*Client).ListObjects.func1")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for listing() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := listing(); n > 0 {
+		t.Errorf("%d minio-go listing goroutines left 5 s after the listing ended", n)
 	}
 }
