@@ -214,8 +214,8 @@ func scale(ctx context.Context, p peers, work string, rssObjects, planKeys int, 
 	if err != nil {
 		return err
 	}
-	peak := max(first.rss, again.rss)
-	row(fmt.Sprintf("peak RSS, %d objects (initial and no-op sync)", bigObjects), fmt.Sprintf("%d MB", peak/1024), "<= 150 MB", verdict(peak <= 150*1024))
+	row(fmt.Sprintf("peak RSS, %d objects, initial sync", bigObjects), fmt.Sprintf("%d MB", first.rss/1024), "<= 150 MB", verdict(first.rss <= 150*1024))
+	row(fmt.Sprintf("peak RSS, %d objects, no-op resync", bigObjects), fmt.Sprintf("%d MB", again.rss/1024), "<= 150 MB", verdict(again.rss <= 150*1024))
 
 	self, err := os.Executable()
 	if err != nil {
