@@ -59,6 +59,15 @@ type pullError struct {
 
 func (e *pullError) Error() string { return "ostree " + e.args[0] + ": " + e.out }
 
+// newRepo makes an archive repository with one commit of n random files
+// (seeded), and returns it and the commit.
+func newRepo(t *testing.T, n int, seed uint64) (repo, commit string) {
+	t.Helper()
+	repo = filepath.Join(t.TempDir(), "repo")
+	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
+	return repo, commitTree(t, repo, n, seed, fmt.Sprint("commit ", seed))
+}
+
 // commitTree commits a tree of n random files (seeded) to repo and updates
 // the summary, as a compose does.
 func commitTree(t *testing.T, repo string, n int, seed uint64, subject string) string {

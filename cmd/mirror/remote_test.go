@@ -121,9 +121,7 @@ func syncJSON(t *testing.T, args ...string) (rep struct {
 // uploads nothing; after a new upstream commit, only the objects the
 // destination lacks are fetched.
 func TestSyncFromHTTP(t *testing.T) {
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	first := commitTree(t, repo, 200, 31, "one")
+	repo, first := newRepo(t, 200, 31)
 	second := commitTree(t, repo, 200, 32, "two")
 	ostreeCmd(t, "--repo="+repo, "static-delta", "generate", "--from="+first, "--to="+second)
 	ostreeCmd(t, "--repo="+repo, "summary", "-u")
@@ -301,9 +299,7 @@ func newObject(t *testing.T, repo, dst, ext string) string {
 // the run publishes the summary it read first, with the refs it names, and
 // never a mix; the next run catches up.
 func TestSyncFromMovingUpstream(t *testing.T) {
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	first := commitTree(t, repo, 100, 51, "one")
+	repo, first := newRepo(t, 100, 51)
 	summary, _ := os.ReadFile(filepath.Join(repo, "summary"))
 	up := serveRepo(t, repo)
 	var once sync.Once
@@ -421,9 +417,7 @@ func TestSyncFromHTTPLargeObjectToS3(t *testing.T) {
 // --against the upstream's URL whether this mirror is current. No trace
 // names a local path of the host that wrote it.
 func TestTracesChain(t *testing.T) {
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	commitTree(t, repo, 20, 61, "one")
+	repo, _ := newRepo(t, 20, 61)
 	primary := filepath.Join(t.TempDir(), "primary")
 	syncJSON(t, repo, primary)
 	primaryURL := serveDir(t, primary)
@@ -597,9 +591,7 @@ func TestSyncFromBucket(t *testing.T) {
 	srv := s3server.Start(t)
 	primary := srv.Bucket(t, "primary", "repo")
 	srv.Bucket(t, "region", "repo")
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	first := commitTree(t, repo, 50, 95, "one")
+	repo, first := newRepo(t, 50, 95)
 	syncJSON(t, repo, "s3://primary/repo", "--endpoint", srv.Endpoint)
 	sync := []string{"s3://primary/repo", "s3://region/repo", "--src-endpoint", srv.Endpoint, "--endpoint", srv.Endpoint}
 	syncJSON(t, sync...)

@@ -24,9 +24,7 @@ import (
 // under --max-delete 100%. The refusal names what to check and offers no
 // number to copy.
 func TestEmptyRepositoryNeverDeletes(t *testing.T) {
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	commitTree(t, repo, 20, 71, "one")
+	repo, _ := newRepo(t, 20, 71)
 	dst := filepath.Join(t.TempDir(), "mirror")
 	syncJSON(t, repo, dst)
 	before := contentFiles(t, dst)
@@ -51,9 +49,7 @@ func TestEmptyRepositoryNeverDeletes(t *testing.T) {
 // temporary files, state and locks stay on the compose host, and --delete
 // removes them from a mirror that has them from an older version.
 func TestOnlyWhatClientsReadIsPublished(t *testing.T) {
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	commitTree(t, repo, 20, 72, "one")
+	repo, _ := newRepo(t, 20, 72)
 	dst := filepath.Join(t.TempDir(), "mirror")
 	junk := []string{"uncompressed-objects-cache/ab/cdef.file", "tmp/cache/x", "state/x.commitpartial", "README", "repo-finder/y", "summary.lock"}
 	for _, j := range junk {
@@ -84,9 +80,7 @@ func TestOnlyWhatClientsReadIsPublished(t *testing.T) {
 // it and never suggests mirror unlock, which cannot release it; unlock on
 // a held directory says so.
 func TestDirectoryLockMessages(t *testing.T) {
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	commitTree(t, repo, 5, 73, "one")
+	repo, _ := newRepo(t, 5, 73)
 	dst := filepath.Join(t.TempDir(), "mirror")
 	syncJSON(t, repo, dst)
 	d, err := openDest(t.Context(), dst, storeOptions{jobs: 1}, true)
@@ -113,9 +107,7 @@ func TestDirectoryLockMessages(t *testing.T) {
 // A ref that is a link to some other file of the source is refused,
 // naming the ref, and the file's content is never pasted into the error.
 func TestRefLinkedToTextFile(t *testing.T) {
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	commitTree(t, repo, 5, 74, "one")
+	repo, _ := newRepo(t, 5, 74)
 	secret := "internal notes: do not publish\n" + strings.Repeat("x", 300)
 	os.WriteFile(filepath.Join(repo, "notes.txt"), []byte(secret), 0o644)
 	if err := os.Symlink("../../notes.txt", filepath.Join(repo, "refs", "heads", "notes")); err != nil {
@@ -166,9 +158,7 @@ func TestUnreachableEndpoint(t *testing.T) {
 // names it, sync --repair publishes it again (and counts it), and the
 // client pulls. In a directory and in MinIO.
 func TestRepair(t *testing.T) {
-	repo := filepath.Join(t.TempDir(), "repo")
-	ostreeCmd(t, "--repo="+repo, "init", "--mode=archive")
-	commit := commitTree(t, repo, 30, 75, "one")
+	repo, commit := newRepo(t, 30, 75)
 	var victim string // a file object of the repository
 	filepath.WalkDir(filepath.Join(repo, "objects"), func(p string, d fs.DirEntry, err error) error {
 		if fi, _ := d.Info(); err == nil && victim == "" && strings.HasSuffix(p, ".filez") && fi.Size() > 1000 {
