@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -262,21 +263,90 @@ func (e *errHTTP) Unwrap() error {
 }
 
 func (h *httpTransport) open(ctx context.Context, key string) (io.ReadCloser, error) {
-	u := *h.base
-	u.Path += key
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := h.client.Do(req)
+	resp, body, err := h.request(ctx, key, "")
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusOK {
-		return &sizedBody{ReadCloser: resp.Body, size: resp.ContentLength, ranges: resp.Header.Get("Accept-Ranges") == "bytes"}, nil
+		return &sizedBody{ReadCloser: body, size: resp.ContentLength, ranges: resp.Header.Get("Accept-Ranges") == "bytes"}, nil
 	}
-	resp.Body.Close()
+	body.Close()
 	return nil, &errHTTP{url: h.name() + key, status: resp.StatusCode}
+}
+
+// stallAfter is how long a response may send nothing before the request
+// is given up (and tried again): a server that keeps a connection open and
+// sends no more would otherwise hold the run, and the destination's
+// lease, for good.
+var stallAfter = 60 * time.Second
+
+// request sends a GET of key (with a Range header if rng is set) and
+// returns the response and its body, which fails when stallAfter passes
+// without a byte.
+func (h *httpTransport) request(ctx context.Context, key, rng string) (*http.Response, io.ReadCloser, error) {
+	u := *h.base
+	u.Path += key
+	ctx, cancel := context.WithCancel(ctx)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	sb := &stallBody{url: h.name() + key, cancel: cancel}
+	sb.timer = time.AfterFunc(stallAfter, sb.stall)
+	resp, err := h.client.Do(req)
+	if err != nil {
+		sb.Close()
+		if sb.stalled.Load() {
+			return nil, nil, sb.err()
+		}
+		return nil, nil, err
+	}
+	sb.rc = resp.Body
+	sb.timer.Reset(stallAfter)
+	return resp, sb, nil
+}
+
+// stallBody is a response body whose reads fail once stallAfter passes
+// without a byte.
+type stallBody struct {
+	url     string
+	rc      io.ReadCloser
+	timer   *time.Timer
+	cancel  context.CancelFunc
+	stalled atomic.Bool
+}
+
+func (b *stallBody) stall() {
+	b.stalled.Store(true)
+	b.cancel()
+}
+
+func (b *stallBody) err() error {
+	return fmt.Errorf("%s: nothing received for %v", b.url, stallAfter)
+}
+
+func (b *stallBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.timer.Reset(stallAfter)
+	}
+	if err != nil && err != io.EOF && b.stalled.Load() {
+		err = b.err()
+	}
+	return n, err
+}
+
+func (b *stallBody) Close() error {
+	b.timer.Stop()
+	b.cancel()
+	if b.rc == nil {
+		return nil
+	}
+	return b.rc.Close()
 }
 
 // sizedBody is a response body that says how large the file is, and
@@ -293,21 +363,14 @@ type ranger interface {
 }
 
 func (h *httpTransport) openRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
-	u := *h.base
-	u.Path += key
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, off+n-1))
-	resp, err := h.client.Do(req)
+	resp, body, err := h.request(ctx, key, fmt.Sprintf("bytes=%d-%d", off, off+n-1))
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusPartialContent {
-		return resp.Body, nil
+		return body, nil
 	}
-	resp.Body.Close()
+	body.Close()
 	if resp.StatusCode == http.StatusOK {
 		// A server that ignores the range would send the whole file
 		// for every part.

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,5 +80,45 @@ func TestFetchThrottledSlowsThePacer(t *testing.T) {
 	}
 	if !p.throttled.Load() {
 		t.Error("a 503 from the upstream did not reach the pacer")
+	}
+}
+
+// A server that sends part of a file and then nothing: the fetch gives up
+// after stallAfter without a byte, says so, and the retry gets the file.
+func TestFetchStalled(t *testing.T) {
+	defer func(d time.Duration) { stallAfter = d }(stallAfter)
+	stallAfter = 200 * time.Millisecond
+	data := []byte("the whole content of the file")
+	var calls atomic.Int32
+	release := make(chan struct{})
+	defer close(release)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		if calls.Add(1) == 1 {
+			w.Write(data[:5])
+			w.(http.Flusher).Flush()
+			select { // hold the connection open, sending nothing
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Write(data)
+	}))
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL + "/")
+	var reported error
+	r := &remoteRepo{t: &httpTransport{base: base, client: srv.Client()}, retry: store.RetryPolicy{Attempts: 2, Backoff: time.Millisecond,
+		Report: func(op, key string, attempt int, err error, wait time.Duration) { reported = err }}}
+	start := time.Now()
+	got, err := r.get(context.Background(), "f", 1<<20)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if reported == nil || !strings.Contains(reported.Error(), "nothing received for 200ms") {
+		t.Errorf("the stalled try failed with %v", reported)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v", took)
 	}
 }
