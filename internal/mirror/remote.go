@@ -274,10 +274,10 @@ func (h *httpTransport) open(ctx context.Context, key string) (io.ReadCloser, er
 	return nil, &errHTTP{url: h.name() + key, status: resp.StatusCode}
 }
 
-// stallAfter is how long a response may send nothing before the request
-// is given up (and tried again): a server that keeps a connection open and
-// sends no more would otherwise hold the run, and the destination's
-// lease, for good.
+// stallAfter is how long a response (over HTTP, or from a store) may send
+// nothing before the request is given up (and tried again): a server that
+// keeps a connection open and sends no more would otherwise hold the run,
+// and the destination's lease, for good.
 var stallAfter = 60 * time.Second
 
 // request sends a GET of key (with a Range header if rng is set) and
@@ -388,11 +388,20 @@ type storeTransport struct {
 func (s storeTransport) name() string { return s.addr }
 
 func (s storeTransport) open(ctx context.Context, key string) (io.ReadCloser, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	sb := &stallBody{url: s.addr + key, cancel: cancel}
+	sb.timer = time.AfterFunc(stallAfter, sb.stall)
 	r, err := s.st.Open(ctx, key)
 	if err != nil {
+		sb.Close()
+		if sb.stalled.Load() {
+			return nil, sb.err()
+		}
 		return nil, fmt.Errorf("%s%s: %w", s.addr, key, err)
 	}
-	return r, nil
+	sb.rc = r
+	sb.timer.Reset(stallAfter)
+	return sb, nil
 }
 
 // get reads key whole, at most limit bytes, trying again after a

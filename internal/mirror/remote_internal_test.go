@@ -122,3 +122,49 @@ func TestFetchStalled(t *testing.T) {
 		t.Errorf("took %v", took)
 	}
 }
+
+// stallingStore serves a file whose first read gives a few bytes and whose
+// next blocks until the request is given up; later opens serve it whole.
+type stallingStore struct {
+	data  []byte
+	opens atomic.Int32
+}
+
+func (s *stallingStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if s.opens.Add(1) > 1 {
+		return io.NopCloser(bytes.NewReader(s.data)), nil
+	}
+	return io.NopCloser(&stallingReader{ctx: ctx, head: s.data[:5]}), nil
+}
+
+type stallingReader struct {
+	ctx  context.Context
+	head []byte
+}
+
+func (r *stallingReader) Read(p []byte) (int, error) {
+	if len(r.head) > 0 {
+		n := copy(p, r.head)
+		r.head = r.head[n:]
+		return n, nil
+	}
+	<-r.ctx.Done()
+	return 0, r.ctx.Err()
+}
+
+// The same for a bucket as the source: a read that blocks is given up.
+func TestFetchStalledStore(t *testing.T) {
+	defer func(d time.Duration) { stallAfter = d }(stallAfter)
+	stallAfter = 200 * time.Millisecond
+	st := &stallingStore{data: []byte("the whole content of the file")}
+	var reported error
+	r := &remoteRepo{t: storeTransport{st, "s3://b/p/"}, retry: store.RetryPolicy{Attempts: 2, Backoff: time.Millisecond,
+		Report: func(op, key string, attempt int, err error, wait time.Duration) { reported = err }}}
+	got, err := r.get(context.Background(), "f", 1<<20)
+	if err != nil || !bytes.Equal(got, st.data) {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if reported == nil || !strings.Contains(reported.Error(), "s3://b/p/f: nothing received for 200ms") {
+		t.Errorf("the stalled try failed with %v", reported)
+	}
+}
