@@ -41,31 +41,21 @@ func IndexDeltas(data []byte) (map[string]string, error) {
 // deltaList reads ostree.static-deltas from a dict of named values.
 func deltaList(meta []any) (map[string]string, error) {
 	out := map[string]string{}
-	for _, e := range meta {
-		kv := e.([]any)
-		if kv[0].(string) != "ostree.static-deltas" {
-			continue
+	list, err := metaValue(meta, "ostree.static-deltas", "a{sv}")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range list {
+		kv := d.([]any)
+		name, sb := kv[0].(string), kv[1].(gvariant.Variant)
+		if sb.Type != "ay" {
+			return nil, fmt.Errorf("ostree.static-deltas %s: of type %s", name, sb.Type)
 		}
-		val := kv[1].(gvariant.Variant)
-		if val.Type != "a{sv}" {
-			return nil, fmt.Errorf("ostree.static-deltas of type %s", val.Type)
-		}
-		list, err := gvariant.Decode(val.Type, val.Data)
+		sum, err := checksum(sb.Data)
 		if err != nil {
-			return nil, fmt.Errorf("ostree.static-deltas: %w", err)
+			return nil, fmt.Errorf("ostree.static-deltas %s: %w", name, err)
 		}
-		for _, d := range list.([]any) {
-			kv := d.([]any)
-			name, sb := kv[0].(string), kv[1].(gvariant.Variant)
-			if sb.Type != "ay" {
-				return nil, fmt.Errorf("ostree.static-deltas %s: of type %s", name, sb.Type)
-			}
-			sum, err := checksum(sb.Data)
-			if err != nil {
-				return nil, fmt.Errorf("ostree.static-deltas %s: %w", name, err)
-			}
-			out[name] = sum
-		}
+		out[name] = sum
 	}
 	return out, nil
 }

@@ -143,24 +143,37 @@ func Signatures(meta []byte) ([][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detached metadata: %w", err)
 	}
-	for _, e := range v.([]any) {
+	list, err := metaValue(v.([]any), "ostree.gpgsigs", "aay")
+	if list == nil || err != nil {
+		return nil, err
+	}
+	var sigs [][]byte
+	for _, s := range list {
+		sigs = append(sigs, s.([]byte))
+	}
+	return sigs, nil
+}
+
+// metaValue decodes the value of key, which must be of type typ, from a
+// dict of named values (a{sv}) decoded as a list; nil if key is not there.
+func metaValue(meta []any, key, typ string) ([]any, error) {
+	for _, e := range meta {
 		kv := e.([]any)
-		if kv[0].(string) != "ostree.gpgsigs" {
+		if kv[0].(string) != key {
 			continue
 		}
 		val := kv[1].(gvariant.Variant)
-		if val.Type != "aay" {
-			return nil, fmt.Errorf("detached metadata: ostree.gpgsigs of type %s", val.Type)
+		if val.Type != typ {
+			return nil, fmt.Errorf("%s of type %s, not %s", key, val.Type, typ)
 		}
 		list, err := gvariant.Decode(val.Type, val.Data)
 		if err != nil {
-			return nil, fmt.Errorf("detached metadata: ostree.gpgsigs: %w", err)
+			return nil, fmt.Errorf("%s: %w", key, err)
 		}
-		var sigs [][]byte
-		for _, s := range list.([]any) {
-			sigs = append(sigs, s.([]byte))
+		if list == nil {
+			list = []any{}
 		}
-		return sigs, nil
+		return list.([]any), nil
 	}
 	return nil, nil
 }
