@@ -189,13 +189,19 @@ func openRemote(ctx context.Context, t transport, opts RemoteOptions) (*Source, 
 // add puts a file read whole into the source.
 func (s *Source) add(rel string, data []byte) { s.Files = append(s.Files, dataFile(rel, data)) }
 
-// dataFile is a file of a remote source read whole.
+// dataFile is a file of a remote repository read whole, published as
+// its name says (ostree.Classify).
 func dataFile(rel string, data []byte) File {
 	c := ostree.Classify(rel)
+	return memFile(rel, data, int(c.Phase), c.Mutable)
+}
+
+// memFile is a file of a remote source read whole, in a phase.
+func memFile(rel string, data []byte, phase int, mutable bool) File {
 	if data == nil {
 		data = []byte{} // nil Data would mean: read Path
 	}
-	f := File{Rel: rel, Size: int64(len(data)), Phase: int(c.Phase), Mutable: c.Mutable, Data: data}
+	f := File{Rel: rel, Size: int64(len(data)), Phase: phase, Mutable: mutable, Data: data}
 	f.SHA256, f.MD5 = dataSums(data)
 	return f
 }
@@ -286,28 +292,41 @@ var stallAfter = 60 * time.Second
 func (h *httpTransport) request(ctx context.Context, key, rng string) (*http.Response, io.ReadCloser, error) {
 	u := *h.base
 	u.Path += key
+	var resp *http.Response
+	body, err := guarded(ctx, h.name()+key, func(ctx context.Context) (io.ReadCloser, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return nil, err
+		}
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		if resp, err = h.client.Do(req); err != nil {
+			return nil, err
+		}
+		return resp.Body, nil
+	})
+	return resp, body, err
+}
+
+// guarded opens a response with open, under a context that is cancelled
+// once stallAfter passes without a byte (the open itself included), and
+// returns its body so guarded.
+func guarded(ctx context.Context, url string, open func(context.Context) (io.ReadCloser, error)) (io.ReadCloser, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	if rng != "" {
-		req.Header.Set("Range", rng)
-	}
-	sb := &stallBody{url: h.name() + key, cancel: cancel}
+	sb := &stallBody{url: url, cancel: cancel}
 	sb.timer = time.AfterFunc(stallAfter, sb.stall)
-	resp, err := h.client.Do(req)
+	rc, err := open(ctx)
 	if err != nil {
 		sb.Close()
 		if sb.stalled.Load() {
-			return nil, nil, sb.err()
+			return nil, sb.err()
 		}
-		return nil, nil, err
+		return nil, err
 	}
-	sb.rc = resp.Body
+	sb.rc = rc
 	sb.timer.Reset(stallAfter)
-	return resp, sb, nil
+	return sb, nil
 }
 
 // stallBody is a response body whose reads fail once stallAfter passes
@@ -388,20 +407,13 @@ type storeTransport struct {
 func (s storeTransport) name() string { return s.addr }
 
 func (s storeTransport) open(ctx context.Context, key string) (io.ReadCloser, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	sb := &stallBody{url: s.addr + key, cancel: cancel}
-	sb.timer = time.AfterFunc(stallAfter, sb.stall)
-	r, err := s.st.Open(ctx, key)
-	if err != nil {
-		sb.Close()
-		if sb.stalled.Load() {
-			return nil, sb.err()
+	return guarded(ctx, s.addr+key, func(ctx context.Context) (io.ReadCloser, error) {
+		r, err := s.st.Open(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("%s%s: %w", s.addr, key, err)
 		}
-		return nil, fmt.Errorf("%s%s: %w", s.addr, key, err)
-	}
-	sb.rc = r
-	sb.timer.Reset(stallAfter)
-	return sb, nil
+		return r, nil
+	})
 }
 
 // get reads key whole, at most limit bytes, trying again after a

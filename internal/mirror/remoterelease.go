@@ -85,7 +85,7 @@ func (r *remoteRepo) release(ctx context.Context, key string, sizes map[string]i
 	if err != nil {
 		return nil, err
 	}
-	files := []File{releaseDataFile(key, data, releaseManifests), releaseDataFile(key+trust.SigSuffix, sig, releaseSignatures)}
+	files := []File{memFile(key, data, releaseManifests, true), memFile(key+trust.SigSuffix, sig, releaseSignatures, true)}
 	b := f.Build
 	if b == nil || b.Failed() {
 		return files, nil
@@ -139,11 +139,4 @@ func checkArtifact(r io.Reader, size int64, want string) error {
 		return sameSHA256(hex.EncodeToString(h.Sum(nil)), want)
 	}
 	return nil
-}
-
-// releaseDataFile is a manifest or signature read whole.
-func releaseDataFile(rel string, data []byte, phase int) File {
-	f := File{Rel: rel, Size: int64(len(data)), Phase: phase, Mutable: true, Data: data}
-	f.SHA256, f.MD5 = dataSums(data)
-	return f
 }
