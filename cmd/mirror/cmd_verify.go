@@ -111,11 +111,7 @@ func runVerify(ctx context.Context, cmd *cobra.Command, opts verifyOptions, dest
 			fmt.Fprintf(out, "  %s\n", b)
 		}
 	default:
-		from := t.Source.Path
-		if from == "" {
-			from = "a local directory (" + t.Source.Kind + ")"
-		}
-		fmt.Fprintf(out, "%s: last sync %s (%s ago) from %s by %s\n", dest, t.Time.Format(time.RFC3339), since(t.Time), from, t.Host)
+		fmt.Fprintf(out, "%s: last sync %s (%s ago) from %s by %s\n", dest, t.Time.Format(time.RFC3339), since(t.Time), sourceName(t.Source), t.Host)
 	}
 	if t := rep.Trace; t != nil {
 		printUpstreams(out, t)
@@ -137,14 +133,19 @@ func printUpstreams(out io.Writer, t *mirror.Trace) {
 			fmt.Fprintf(out, "  upstream %s: its trace cannot be read: %v\n", t.Source.Path, err)
 			return
 		}
-		from := up.Source.Path
-		if from == "" {
-			from = "a local directory (" + up.Source.Kind + ")"
-		}
 		fmt.Fprintf(out, "  upstream %s had last synced %s from %s, %s before this mirror read it\n",
-			t.Source.Path, up.Time.Format(time.RFC3339), from, t.Source.UpstreamRead.Sub(up.Time).Round(time.Second))
+			t.Source.Path, up.Time.Format(time.RFC3339), sourceName(up.Source), t.Source.UpstreamRead.Sub(up.Time).Round(time.Second))
 		t = &up
 	}
+}
+
+// sourceName is how a trace's source is called: its URL, or, for a local
+// one the trace does not name, what kind it was.
+func sourceName(st mirror.SourceState) string {
+	if st.Path != "" {
+		return st.Path
+	}
+	return "a local directory (" + st.Kind + ")"
 }
 
 // since is how long ago t was, to the minute.

@@ -223,7 +223,7 @@ func TestLeaseLostStopsBeforeRefs(t *testing.T) {
 	cmd, errb := startProcessOut(t, &outb, "sync", repo, "s3://atomic/repo", "--endpoint", proxy.URL, "--progress", "none", "--json")
 	waitForLease(t, bucket)
 	// Let some objects go up first: the report must count them.
-	waitFor(t, "objects to go up", func() bool { return countObjects(t, bucket) >= 50 })
+	waitFor(t, "objects to go up", func() bool { return len(storeFiles(bucket)) >= 50 })
 	if err := bucket.DeleteLease(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -245,23 +245,24 @@ func TestLeaseLostStopsBeforeRefs(t *testing.T) {
 	}
 	// Uploads cut off by the lost lease may have landed unseen: the report
 	// may say less than the bucket holds, never more, and not nothing.
-	if n := countObjects(t, bucket); rep.Files < 50 || rep.Files > n {
+	if n := len(storeFiles(bucket)); rep.Files < 50 || rep.Files > n {
 		t.Errorf("the report says %d files published; the bucket holds %d", rep.Files, n)
 	}
 }
 
-// countObjects counts a bucket's objects, the mirror's own state aside.
-func countObjects(t *testing.T, bucket interface {
+// storeFiles lists a store's keys and their sizes, the mirror's own state
+// aside.
+func storeFiles(st interface {
 	List(context.Context, func(string) bool, func(store.Object) error) error
-}) int {
-	n := 0
-	bucket.List(context.Background(), nil, func(o store.Object) error {
+}) map[string]int64 {
+	m := map[string]int64{}
+	st.List(context.Background(), nil, func(o store.Object) error {
 		if !strings.HasPrefix(o.Key, store.StateDir) {
-			n++
+			m[o.Key] = o.Size
 		}
 		return nil
 	})
-	return n
+	return m
 }
 
 // verify walks every ref whole: a destination missing one file object, one

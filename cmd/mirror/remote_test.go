@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io/fs"
 	"maps"
@@ -644,19 +643,7 @@ func TestSyncReleasesFromBucket(t *testing.T) {
 	syncJSON(t, dir, "s3://primary/pub", "--endpoint", srv.Endpoint, "--keys", keys)
 	sync := []string{"s3://primary/pub", "s3://region/pub", "--src-endpoint", srv.Endpoint, "--endpoint", srv.Endpoint, "--keys", keys}
 	syncJSON(t, sync...)
-	listing := func(b interface {
-		List(context.Context, func(string) bool, func(store.Object) error) error
-	}) map[string]int64 {
-		m := map[string]int64{}
-		b.List(context.Background(), nil, func(o store.Object) error {
-			if !strings.HasPrefix(o.Key, store.StateDir) {
-				m[o.Key] = o.Size
-			}
-			return nil
-		})
-		return m
-	}
-	if p, r := listing(primary), listing(region); !maps.Equal(p, r) || len(r) < 10 {
+	if p, r := storeFiles(primary), storeFiles(region); !maps.Equal(p, r) || len(r) < 10 {
 		t.Fatalf("the region holds %d files, the primary %d:\n%v\n%v", len(r), len(p), r, p)
 	}
 	if out, errs, code := mirrorCmd(t, "verify", "s3://region/pub", "--endpoint", srv.Endpoint, "--keys", keys, "--deep"); code != 0 {
@@ -676,7 +663,7 @@ func TestSyncReleasesFromBucket(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "s3://primary/pub/"+image) || !strings.Contains(errs, "checksum mismatch") {
 		t.Fatalf("a tampered image upstream: exit %d\n%s", code, errs)
 	}
-	r := listing(region)
+	r := storeFiles(region)
 	if _, ok := r["stable/28.20180515.0.json"]; ok {
 		t.Error("the manifest of the release whose image was tampered with was published")
 	}
@@ -685,7 +672,7 @@ func TestSyncReleasesFromBucket(t *testing.T) {
 	}
 	primary.Put(t.Context(), store.Upload{Key: image, Data: good, Size: int64(len(good))})
 	syncJSON(t, sync...)
-	if _, ok := listing(region)["stable/28.20180515.0.json"]; !ok {
+	if _, ok := storeFiles(region)["stable/28.20180515.0.json"]; !ok {
 		t.Error("the repaired release did not come across")
 	}
 }
