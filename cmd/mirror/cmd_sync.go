@@ -49,7 +49,7 @@ func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.keys, "keys", "", "trusted keys: check release files against their signed manifests before upload")
 	f.StringVar(&o.config, "config", "", "TOML file of named targets to sync to concurrently, instead of DEST")
-	f.StringVar(&o.manifests, "manifests", "", "signed manifests (with --keys): every ref must point at a commit a released, unrevoked build names")
+	f.StringVar(&o.manifests, "manifests", "", "with --keys: a directory of signed manifests (every ref must point at a commit a released, unrevoked build names), or, for release files served over http(s), the URL of the site whose index.json lists them")
 	f.BoolVar(&o.delete, "delete", false, "remove destination keys the source no longer has, after the new summary is published and --delete-grace has passed")
 	f.StringVar(&o.maxDelete, "max-delete", "10%", "with --delete: refuse the run if it would delete more than N keys, or P% of the destination")
 	f.DurationVar(&o.deleteGrace, "delete-grace", time.Hour, "with --delete: how long a key must stay missing from the source before it is deleted (longer than clients cache the summary)")
@@ -92,6 +92,12 @@ DEST lacks is fetched, and every object is checked against its checksum,
 as ostree computes it, before it is uploaded. An object the upstream
 lacks or serves corrupt stops the run before any ref, naming the ref.
 
+Release files served over HTTP(S) are listed by the site: with --keys DIR
+and --manifests SITE_URL, the manifests that SITE_URL/index.json lists are
+read from the site and verified, and the files they name are fetched from
+SRC, each checked against its signed size and sha256 before it is
+uploaded, ahead of the manifest that names it.
+
 One run at a time writes to a destination: a run takes its lease
 (.mirror/lock: on S3 an object written with If-None-Match and renewed
 with If-Match, in a directory an flock) before it lists anything, and a
@@ -109,13 +115,25 @@ the commit needs; a ref that is not whole stops the run there.`,
 	return cmd
 }
 
-// openSource opens a local directory, or an ostree repository served over
-// HTTP(S).
+// isWeb reports whether s is an http(s):// URL.
+func isWeb(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// openSource opens a local directory, or an ostree repository or a
+// release tree served over HTTP(S) or in a bucket.
 func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncOptions) (*mirror.Source, error) {
-	web := strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
+	web := isWeb(src)
 	bucket := strings.HasPrefix(src, "s3://")
 	remote := web || bucket
 	switch {
+	case isWeb(opts.manifests) && !web:
+		return nil, cli.Usagef("sync: --manifests %s lists the manifests of a release tree served over http(s), and SRC %s is not one (a directory or a bucket lists its own; to gate an ostree repository's refs, give --manifests a directory)", opts.manifests, src)
+	case isWeb(opts.manifests) && (len(opts.refs) > 0 || opts.depth != 0 || opts.gpgKeyring != ""):
+		return nil, cli.Usagef("sync: --ref, --depth and --gpg-keyring are for an ostree repository, and --manifests %s makes SRC a release tree", opts.manifests)
+	case isWeb(opts.manifests):
+		ro := mirror.RemoteOptions{Jobs: min(opts.jobs, 32), Retry: retryPolicy()}
+		return mirror.OpenReleaseHTTP(ctx, src, opts.manifests, keys, ro)
 	case !remote && (len(opts.refs) > 0 || opts.depth != 0 || opts.gpgKeyring != ""):
 		return nil, cli.Usagef("sync: --ref, --depth and --gpg-keyring are for an http(s):// or s3:// SRC, and %s is a local directory", src)
 	case !bucket && opts.srcEndpoint != "":
@@ -123,7 +141,7 @@ func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncO
 	case opts.depth < 0:
 		return nil, cli.Usagef("sync: --depth %d: want 0 (the commit alone) or more", opts.depth)
 	case web && keys != nil && opts.manifests == "":
-		return nil, cli.Usagef("sync: --keys checks release files in a local or s3:// SRC; for an ostree repository at %s, gate its refs with --manifests and --keys", src)
+		return nil, cli.Usagef("sync: --keys names no manifests for %s: for release files served over http(s), add --manifests with the URL of the site whose index.json lists them; for an ostree repository, gate its refs with --manifests DIR", src)
 	case !remote:
 		return mirror.Open(ctx, src, keys)
 	}
@@ -206,7 +224,7 @@ func runSync(ctx context.Context, cmd *cobra.Command, opts syncOptions, args []s
 	if err != nil {
 		return err
 	}
-	if opts.manifests != "" {
+	if opts.manifests != "" && !isWeb(opts.manifests) {
 		cat, err := catalog.Load(ctx, opts.manifests, keys)
 		if err != nil {
 			return err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/mirror"
+	"github.com/projectatomic/atomic-site/internal/siteindex"
 	"github.com/projectatomic/atomic-site/internal/store"
 	"github.com/projectatomic/atomic-site/internal/testkit/faultproxy"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
@@ -24,7 +25,8 @@ import (
 )
 
 // upstream serves an archive repository over HTTP, as a mirror's web
-// server does, counting the requests for each kind of file.
+// server does, counting the requests for each kind of file (HEAD requests
+// apart).
 type upstream struct {
 	*httptest.Server
 	repo string
@@ -44,6 +46,9 @@ func serveRepo(t *testing.T, repo string) *upstream {
 		kind := filepath.Ext(r.URL.Path)
 		if kind == "" {
 			kind = filepath.Base(r.URL.Path)
+		}
+		if r.Method == http.MethodHead {
+			kind = "HEAD " + kind // asked for its size, not fetched
 		}
 		u.mu.Lock()
 		u.hits[kind]++
@@ -674,5 +679,135 @@ func TestSyncReleasesFromBucket(t *testing.T) {
 	syncJSON(t, sync...)
 	if _, ok := storeFiles(region)["stable/28.20180515.0.json"]; !ok {
 		t.Error("the repaired release did not come across")
+	}
+}
+
+// publishSite writes what a site publishes of the release tree dir for a
+// downstream mirror: its manifests under manifests/ and an index.json
+// that lists them, generated at gen.
+func publishSite(t *testing.T, dir, site string, gen time.Time) {
+	t.Helper()
+	os.RemoveAll(site)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json.sig")) {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if strings.Count(filepath.ToSlash(rel), "/") != 1 || strings.HasPrefix(rel, ".mirror") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(site, "manifests", rel)
+		os.MkdirAll(filepath.Dir(target), 0o755)
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := siteindex.Make(os.DirFS(site), gen, 72*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site, siteindex.Path), idx.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A downstream mirror of release files served over HTTP: a web server
+// lists nothing, so the site's index.json says which manifests there are.
+// Every release they vouch for comes across in the upstream's layout; a
+// second run fetches nothing; an image tampered with upstream stops the
+// run before its manifest is published, and a release whose image the
+// upstream lacks is held back whole while the rest is published. A frozen
+// site (an expired index), a URL with no index and an ostree repository
+// as the tree are refused before anything is written.
+func TestSyncReleasesFromHTTP(t *testing.T) {
+	signer, err := trust.LoadSigner("../../testdata/test-signing.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := "../../testdata/keys"
+	tmp := t.TempDir()
+	compose, tree, site := filepath.Join(tmp, "compose"), filepath.Join(tmp, "tree"), filepath.Join(tmp, "site")
+	writeRelease(t, compose, signer, "28.20180501.0", 1)
+	writeRelease(t, compose, signer, "28.20180508.0", 8)
+	syncJSON(t, compose, tree, "--keys", keys)
+	publishSite(t, tree, site, time.Now())
+	up, siteURL := serveRepo(t, tree), serveDir(t, site)+"/"
+
+	dst := filepath.Join(tmp, "downstream")
+	sync := []string{up.URL + "/", dst, "--keys", keys, "--manifests", siteURL}
+	syncJSON(t, sync...)
+	if got, want := contentFiles(t, dst), contentFiles(t, tree); !maps.Equal(got, want) || len(got) < 10 {
+		t.Fatalf("the downstream holds %d files, the upstream tree %d", len(got), len(want))
+	}
+	if out, errs, code := mirrorCmd(t, "verify", dst, "--keys", keys, "--deep"); code != 0 {
+		t.Fatalf("verify --deep of the downstream: exit %d\n%s%s", code, out, errs)
+	}
+	up.reset()
+	if rep := syncJSON(t, sync...); rep.Files != 0 {
+		t.Errorf("a second run uploaded %d files", rep.Files)
+	}
+	if n := up.count(".qcow2-disk") + up.count(".sig"); n != 0 {
+		t.Errorf("a second run fetched %d files from the tree", n)
+	}
+
+	writeRelease(t, compose, signer, "28.20180515.0", 15)
+	syncJSON(t, compose, tree, "--keys", keys)
+	publishSite(t, tree, site, time.Now())
+	image := filepath.Join(tree, "stable", "x86_64", "Fedora-AtomicHost-28.20180515.0.x86_64.qcow2-disk")
+	good, _ := os.ReadFile(image)
+	bad := bytes.Clone(good)
+	bad[len(bad)-1] ^= 0x01
+	os.WriteFile(image, bad, 0o644)
+	_, errs, code := mirrorCmd(t, append(append([]string{"sync"}, sync...), "--progress", "none")...)
+	if code != 1 || !strings.Contains(errs, up.URL+"/stable/x86_64/Fedora-AtomicHost-28.20180515.0.x86_64.qcow2-disk") || !strings.Contains(errs, "checksum mismatch") {
+		t.Fatalf("a tampered image upstream: exit %d\n%s", code, errs)
+	}
+	d := contentFiles(t, dst)
+	if _, ok := d["stable/28.20180515.0.json"]; ok {
+		t.Error("the manifest of the release whose image was tampered with was published")
+	}
+	if _, ok := d["stable/28.20180508.0.json"]; !ok {
+		t.Error("an earlier release is gone")
+	}
+
+	os.Remove(image)
+	_, errs, code = mirrorCmd(t, append(append([]string{"sync"}, sync...), "--progress", "none")...)
+	if code != 1 || !strings.Contains(errs, "release stable/28.20180515.0 refused: stable/x86_64/Fedora-AtomicHost-28.20180515.0.x86_64.qcow2-disk: missing upstream") {
+		t.Fatalf("an image missing upstream: exit %d\n%s", code, errs)
+	}
+	if _, ok := contentFiles(t, dst)["stable/28.20180515.0.json"]; ok {
+		t.Error("the manifest of the release whose image is missing was published")
+	}
+	os.WriteFile(image, good, 0o644)
+	syncJSON(t, sync...)
+	if got, want := contentFiles(t, dst), contentFiles(t, tree); !maps.Equal(got, want) {
+		t.Errorf("once the upstream is whole, the downstream holds %d files, the upstream %d", len(got), len(want))
+	}
+
+	publishSite(t, tree, site, time.Now().Add(-100*time.Hour))
+	_, errs, code = mirrorCmd(t, append(append([]string{"sync"}, sync...), "--progress", "none")...)
+	if code != 1 || !strings.Contains(errs, siteURL+": index.json: expired at") || !strings.Contains(errs, "nothing published") {
+		t.Errorf("an expired index: exit %d\n%s", code, errs)
+	}
+	_, errs, code = mirrorCmd(t, "sync", up.URL+"/", dst, "--keys", keys, "--manifests", up.URL+"/", "--progress", "none")
+	if code != 1 || !strings.Contains(errs, up.URL+"/index.json: not found: --manifests names the site") {
+		t.Errorf("--manifests at a URL with no index: exit %d\n%s", code, errs)
+	}
+	repo, _ := newRepo(t, 5, 3)
+	_, errs, code = mirrorCmd(t, "sync", serveRepo(t, repo).URL+"/", dst, "--keys", keys, "--manifests", siteURL, "--progress", "none")
+	if code != 1 || !strings.Contains(errs, "an ostree repository, not a release tree") {
+		t.Errorf("an ostree repository with --manifests URL: exit %d\n%s", code, errs)
+	}
+	_, errs, code = mirrorCmd(t, "sync", tree, dst, "--keys", keys, "--manifests", siteURL, "--progress", "none")
+	if code != 2 || !strings.Contains(errs, "is not one (a directory or a bucket lists its own") {
+		t.Errorf("--manifests URL with a local SRC: exit %d\n%s", code, errs)
+	}
+	if got, want := contentFiles(t, dst), contentFiles(t, tree); !maps.Equal(got, want) {
+		t.Error("a refused run changed the downstream")
 	}
 }

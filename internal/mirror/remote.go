@@ -74,22 +74,31 @@ const (
 // destination lacks is fetched, each checked against its checksum as it
 // is uploaded.
 func OpenHTTP(ctx context.Context, rawURL string, opts RemoteOptions) (*Source, error) {
+	h, err := newHTTPTransport(rawURL, opts.Client)
+	if err != nil {
+		return nil, err
+	}
+	return openRemote(ctx, h, opts)
+}
+
+// newHTTPTransport reads the files below rawURL with client, or one with
+// keep-alive and HTTP/2 if client is nil.
+func newHTTPTransport(rawURL string, client *http.Client) (*httpTransport, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%s: not an http:// or https:// URL of a repository", rawURL)
+		return nil, fmt.Errorf("%s: not an http:// or https:// URL", rawURL)
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
-	h := &httpTransport{base: u, client: opts.Client}
-	if h.client == nil {
-		h.client = &http.Client{Transport: &http.Transport{
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
 			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
 			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 		}}
 	}
-	return openRemote(ctx, h, opts)
+	return &httpTransport{base: u, client: client}, nil
 }
 
 // OpenStore reads an archive-mode ostree repository from another store (an
@@ -374,6 +383,26 @@ type sizedBody struct {
 	io.ReadCloser
 	size   int64 // -1 if not said
 	ranges bool
+}
+
+// size asks for key's size with a HEAD request: -1 if the server does
+// not say.
+func (h *httpTransport) size(ctx context.Context, key string) (int64, error) {
+	u := *h.base
+	u.Path += key
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, u.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, &errHTTP{url: h.name() + key, status: resp.StatusCode}
+	}
+	return resp.ContentLength, nil
 }
 
 // ranger is a transport that reads part of a file.
