@@ -466,8 +466,12 @@ func finishReport(w io.Writer, opts syncOptions, reports []namedReport, err erro
 		if r.Repaired > 0 {
 			repaired = fmt.Sprintf("; %d were damaged at the destination and published again", r.Repaired)
 		}
-		fmt.Fprintf(w, "%s: %s %d files (%s) in %.1fs; %d already there; %d deleted%s%s%s\n",
-			r.Name, state, r.Files, bytesize.Format(r.Bytes), r.Seconds, r.Skipped, r.Deleted, repaired, pending, cleaned)
+		copied := ""
+		if r.Copied > 0 {
+			copied = fmt.Sprintf(", %d of them (%s) copied by the server", r.Copied, bytesize.Format(r.CopiedBytes))
+		}
+		fmt.Fprintf(w, "%s: %s %d files (%s)%s in %.1fs; %d already there; %d deleted%s%s%s\n",
+			r.Name, state, r.Files, bytesize.Format(r.Bytes), copied, r.Seconds, r.Skipped, r.Deleted, repaired, pending, cleaned)
 	}
 	return err
 }

@@ -102,9 +102,12 @@ func contentFiles(t *testing.T, dir string) map[string]string {
 }
 
 func syncJSON(t *testing.T, args ...string) (rep struct {
-	Files    int  `json:"uploaded_files"`
-	Skipped  int  `json:"skipped"`
-	Complete bool `json:"complete"`
+	Files       int   `json:"uploaded_files"`
+	Bytes       int64 `json:"uploaded_bytes"`
+	Copied      int   `json:"server_copied_files"`
+	CopiedBytes int64 `json:"server_copied_bytes"`
+	Skipped     int   `json:"skipped"`
+	Complete    bool  `json:"complete"`
 }) {
 	t.Helper()
 	out, errs, code := mirrorCmd(t, append(append([]string{"sync"}, args...), "--progress", "none", "--json")...)
@@ -630,9 +633,10 @@ func TestSyncFromBucket(t *testing.T) {
 
 // A region fed from the primary's release tree: every release the signed
 // manifests vouch for comes across, artifacts before manifests, in the
-// primary's layout; an image tampered with in the primary's bucket stops
-// the run before any manifest is published, naming the file, and what the
-// region held stays.
+// primary's layout, each artifact copied by the server and checked
+// against its signed sha256 there; an image tampered with in the
+// primary's bucket stops the run before any manifest is published, naming
+// the file, and what the region held stays.
 func TestSyncReleasesFromBucket(t *testing.T) {
 	srv := s3server.Start(t)
 	primary := srv.Bucket(t, "primary", "pub")
@@ -647,9 +651,25 @@ func TestSyncReleasesFromBucket(t *testing.T) {
 	keys := "../../testdata/keys"
 	syncJSON(t, dir, "s3://primary/pub", "--endpoint", srv.Endpoint, "--keys", keys)
 	sync := []string{"s3://primary/pub", "s3://region/pub", "--src-endpoint", srv.Endpoint, "--endpoint", srv.Endpoint, "--keys", keys}
-	syncJSON(t, sync...)
-	if p, r := storeFiles(primary), storeFiles(region); !maps.Equal(p, r) || len(r) < 10 {
+	rep := syncJSON(t, sync...)
+	p, r := storeFiles(primary), storeFiles(region)
+	if !maps.Equal(p, r) || len(r) < 10 {
 		t.Fatalf("the region holds %d files, the primary %d:\n%v\n%v", len(r), len(p), r, p)
+	}
+	// On one server, every artifact is copied there, checked by the
+	// server's sha256: only the manifests, the images' detached
+	// signatures (which have no sha256 in the manifest, only a size the
+	// fetch checks) and the manifests' signatures pass through this
+	// process.
+	var artifacts, artifactBytes int64
+	for k, v := range r {
+		if !strings.HasSuffix(k, ".json") && !strings.HasSuffix(k, ".sig") {
+			artifacts++
+			artifactBytes += v
+		}
+	}
+	if int64(rep.Copied) != artifacts || rep.CopiedBytes != artifactBytes {
+		t.Errorf("copied server side: %d files, %d bytes; the artifacts: %d files, %d bytes", rep.Copied, rep.CopiedBytes, artifacts, artifactBytes)
 	}
 	if out, errs, code := mirrorCmd(t, "verify", "s3://region/pub", "--endpoint", srv.Endpoint, "--keys", keys, "--deep"); code != 0 {
 		t.Fatalf("verify --deep of the region: exit %d\n%s%s", code, out, errs)
@@ -668,7 +688,7 @@ func TestSyncReleasesFromBucket(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "s3://primary/pub/"+image) || !strings.Contains(errs, "checksum mismatch") {
 		t.Fatalf("a tampered image upstream: exit %d\n%s", code, errs)
 	}
-	r := storeFiles(region)
+	r = storeFiles(region)
 	if _, ok := r["stable/28.20180515.0.json"]; ok {
 		t.Error("the manifest of the release whose image was tampered with was published")
 	}

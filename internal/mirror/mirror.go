@@ -62,6 +62,20 @@ type File struct {
 	// upload time, checked against its name; Size is then -1 (unknown)
 	// until it is fetched. Only immutable files are fetched so.
 	Fetch func(ctx context.Context) (Fetched, error)
+	// CopyFrom, when set, is the source's store, which holds the file at
+	// Rel too (a release tree in a bucket): a destination on the same
+	// server copies it server side (ServerCopier), checked against
+	// SHA256 by the server, instead of fetching it through this process.
+	CopyFrom any
+}
+
+// ServerCopier is a destination that copies a file from a source store on
+// its own server without the bytes passing through this process, and
+// publishes it only once the server vouches for its sha256 (store/s3). An
+// error wrapping store.ErrNoServerCopy says it cannot: the file is
+// fetched instead.
+type ServerCopier interface {
+	CopyChecked(ctx context.Context, src any, key string, u store.Upload) error
 }
 
 // Fetched is a remote file's content, checked: in memory, or spooled to a
@@ -422,9 +436,14 @@ type Report struct {
 	Pending  int           `json:"pending_deletes"`
 	Files    int           `json:"uploaded_files"`
 	Bytes    int64         `json:"uploaded_bytes"`
-	Seconds  float64       `json:"seconds"`
-	Errors   []string      `json:"errors,omitempty"`
-	Complete bool          `json:"complete"`
+	// Copied and CopiedBytes are what of the uploads the destination's
+	// server copied from the source's, checked, without the bytes
+	// passing through this process.
+	Copied      int      `json:"server_copied_files"`
+	CopiedBytes int64    `json:"server_copied_bytes"`
+	Seconds     float64  `json:"seconds"`
+	Errors      []string `json:"errors,omitempty"`
+	Complete    bool     `json:"complete"`
 	// HeldBack are the refs the ref gate held back, and why.
 	HeldBack []HeldRef `json:"held_back,omitempty"`
 	Cleaned
@@ -506,9 +525,12 @@ func Execute(ctx context.Context, plan *Plan, dst Store, opts Options) (*Report,
 		}
 		// What went up counts even when the phase stops part way (a lost
 		// lease, a failed upload): the report says what was published.
-		sent, sentBytes, err := runPhase(ctx, files, dst, pacer, opts)
-		rep.Files += sent
-		rep.Bytes += sentBytes
+		var sent phaseSent
+		err := runPhase(ctx, files, dst, pacer, opts, &sent)
+		rep.Files += int(sent.files.Load())
+		rep.Bytes += sent.bytes.Load()
+		rep.Copied += int(sent.copied.Load())
+		rep.CopiedBytes += sent.copiedBytes.Load()
 		if err != nil {
 			return finish(fmt.Errorf("%s: %w", name, err))
 		}
@@ -638,22 +660,31 @@ func (opts Options) upload(f File, data []byte) store.Upload {
 }
 
 // put uploads f, fetching it first if it is remote: the fetch checks it,
-// so nothing unchecked reaches the destination.
-// It returns the size sent.
-func put(ctx context.Context, dst Store, f File, opts Options) (int64, error) {
+// so nothing unchecked reaches the destination. A file the destination
+// can copy from the source's store on its own server is copied there, the
+// server's sha256 of it checked, and never passes through this process.
+// It returns the size published, and whether it was copied so.
+func put(ctx context.Context, dst Store, f File, opts Options) (size int64, copied bool, err error) {
+	if c, ok := dst.(ServerCopier); ok && f.CopyFrom != nil && f.SHA256 != "" && f.Size >= 0 {
+		err := c.CopyChecked(ctx, f.CopyFrom, f.Rel, opts.upload(f, nil))
+		if !errors.Is(err, store.ErrNoServerCopy) {
+			return f.Size, err == nil, err
+		}
+		slog.Debug("no checked server-side copy: fetching", "key", f.Rel, "why", err)
+	}
 	if f.Fetch == nil {
-		return f.Size, dst.Put(ctx, opts.upload(f, nil))
+		return f.Size, false, dst.Put(ctx, opts.upload(f, nil))
 	}
 	b, err := f.Fetch(ctx)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if b.Done != nil {
 		defer b.Done()
 	}
 	u := opts.upload(f, b.Data)
 	u.Path, u.Size = b.Path, b.Size
-	return b.Size, dst.Put(ctx, u)
+	return b.Size, false, dst.Put(ctx, u)
 }
 
 // throttleKey carries the pacer of a run to the fetches of a remote
@@ -675,14 +706,19 @@ func throttled(ctx context.Context) {
 	}
 }
 
+// phaseSent is what a phase published: files and bytes, and of them
+// what the destination's server copied from the source's.
+type phaseSent struct {
+	files, copied      atomic.Int64
+	bytes, copiedBytes atomic.Int64
+}
+
 // runPhase uploads files, as many at once as the pacer allows. After the
 // first failure no new upload starts; those under way finish, and every
 // failure is reported.
-func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts Options) (sent int, bytes int64, err error) {
+func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts Options, sent *phaseSent) error {
 	var (
 		next   atomic.Int64
-		nsent  atomic.Int64
-		nbytes atomic.Int64
 		failed atomic.Bool
 		mu     sync.Mutex
 		errs   []error
@@ -704,7 +740,7 @@ func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts O
 					return
 				}
 				f := files[i]
-				size, err := put(ctx, dst, f, opts)
+				size, copied, err := put(ctx, dst, f, opts)
 				pacer.release(max(size, 0))
 				if err != nil {
 					failed.Store(true)
@@ -713,8 +749,12 @@ func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts O
 					mu.Unlock()
 					continue
 				}
-				nsent.Add(1)
-				nbytes.Add(size)
+				sent.files.Add(1)
+				sent.bytes.Add(size)
+				if copied {
+					sent.copied.Add(1)
+					sent.copiedBytes.Add(size)
+				}
 				if opts.Progress != nil {
 					f.Size = size
 					opts.Progress.Uploaded(f)
@@ -723,9 +763,8 @@ func runPhase(ctx context.Context, files []File, dst Store, pacer *Pacer, opts O
 		})
 	}
 	wg.Wait()
-	sent, bytes = int(nsent.Load()), nbytes.Load()
 	if err := ctx.Err(); err != nil && len(errs) == 0 {
-		return sent, bytes, err
+		return err
 	}
-	return sent, bytes, errors.Join(errs...)
+	return errors.Join(errs...)
 }

@@ -50,7 +50,16 @@ func OpenReleaseStore(ctx context.Context, st Reader, name string, keys catalog.
 		return nil, fmt.Errorf("list %s: %w", r, err)
 	}
 	listed := func(context.Context, []string) (map[string]int64, error) { return sizes, nil }
-	return openRelease(ctx, r, r, manifests, keys, listed)
+	src, err := openRelease(ctx, r, r, manifests, keys, listed)
+	if err != nil {
+		return nil, err
+	}
+	for i := range src.Files {
+		if src.Files[i].Fetch != nil {
+			src.Files[i].CopyFrom = st // a destination on st's server copies it there, checked
+		}
+	}
+	return src, nil
 }
 
 // OpenReleaseHTTP reads a release tree served over HTTP(S) at treeURL, as

@@ -47,6 +47,16 @@ func (r *retryStore) Put(ctx context.Context, u store.Upload) error {
 	return r.p.Do(ctx, "put", u.Key, func() error { return r.Store.Put(ctx, u) })
 }
 
+// CopyChecked copies server side where the store can, trying again
+// after a transient failure; see ServerCopier.
+func (r *retryStore) CopyChecked(ctx context.Context, src any, key string, u store.Upload) error {
+	c, ok := r.Store.(ServerCopier)
+	if !ok {
+		return fmt.Errorf("%s: %w", key, store.ErrNoServerCopy)
+	}
+	return r.p.Do(ctx, "copy", u.Key, func() error { return c.CopyChecked(ctx, src, key, u) })
+}
+
 func (r *retryStore) Delete(ctx context.Context, key string) error {
 	return r.p.Do(ctx, "delete", key, func() error { return r.Store.Delete(ctx, key) })
 }

@@ -96,11 +96,16 @@ type Leftover struct {
 	ID      string // the upload's ID, for S3
 	Size    int64
 	Started time.Time
-	Kind    string // "incomplete upload" or "temporary file"
+	Kind    string // "incomplete upload", "temporary file" or "staged copy"
 }
 
 // Errors a store's calls wrap, for errors.Is.
 var (
+	// ErrNoServerCopy says a store cannot copy an object server side and
+	// vouch for the copy (another server, an object too large, a server
+	// that computes no checksum): the caller fetches it instead. Trying
+	// again cannot change that.
+	ErrNoServerCopy = fmt.Errorf("no checked server-side copy: %w", ErrPermanent)
 	// ErrPermanent marks errors that trying again cannot fix (access
 	// denied, no such bucket, a full disk).
 	ErrPermanent = errors.New("permanent")

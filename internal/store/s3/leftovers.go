@@ -9,9 +9,9 @@ import (
 	"github.com/projectatomic/atomic-site/internal/store"
 )
 
-// Leftovers lists the incomplete multipart uploads below the prefix: a
-// killed run's, whose parts the store keeps (and AWS bills) until they
-// are aborted. AWS lists them for the whole prefix; MinIO only for one
+// Leftovers lists the incomplete multipart uploads below the prefix (a
+// killed run's, whose parts the store keeps, and AWS bills, until they
+// are aborted) and the server-side copies a killed run left staged. AWS lists them for the whole prefix; MinIO only for one
 // key at a time, so each candidate large enough to have gone multipart
 // is asked after too.
 func (s *Store) Leftovers(ctx context.Context, candidates []store.Object) ([]store.Leftover, error) {
@@ -30,6 +30,14 @@ func (s *Store) Leftovers(ctx context.Context, candidates []store.Object) ([]sto
 		return nil
 	}
 	if err := list(s.prefix); err != nil {
+		return nil, err
+	}
+	// A server-side copy staged by a run that died before it removed it.
+	err := s.listObjects(ctx, minio.ListObjectsOptions{Prefix: s.prefix + stagingDir, Recursive: true}, func(o minio.ObjectInfo) error {
+		out = append(out, store.Leftover{Key: strings.TrimPrefix(o.Key, s.prefix), Size: o.Size, Started: o.LastModified, Kind: "staged copy"})
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	for _, c := range candidates {
@@ -62,8 +70,11 @@ func (s *Store) leftover(ctx context.Context, u minio.ObjectMultipartInfo) store
 	return l
 }
 
-// RemoveLeftover aborts an incomplete upload.
+// RemoveLeftover aborts an incomplete upload, or removes a staged copy.
 func (s *Store) RemoveLeftover(ctx context.Context, l store.Leftover) error {
+	if l.ID == "" {
+		return classify(s.client.RemoveObject(ctx, s.bucket, s.prefix+l.Key, minio.RemoveObjectOptions{}))
+	}
 	core := minio.Core{Client: s.client}
 	return classify(core.AbortMultipartUpload(ctx, s.bucket, s.prefix+l.Key, l.ID))
 }

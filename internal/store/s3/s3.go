@@ -28,9 +28,10 @@ import (
 
 // Store is a bucket and a key prefix.
 type Store struct {
-	client *minio.Client
-	bucket string
-	prefix string // "" or ending in "/"
+	client   *minio.Client
+	endpoint string // the server's URL, to tell a bucket on the same server
+	bucket   string
+	prefix   string // "" or ending in "/"
 	// metadataListing is true where the listing carries user metadata
 	// (MinIO's extension); elsewhere mutable files fall back to ETags.
 	metadataListing bool
@@ -131,7 +132,7 @@ func New(dest string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		client: client, bucket: bucket, prefix: prefix,
+		client: client, endpoint: u.String(), bucket: bucket, prefix: prefix,
 		metadataListing: !s3utils.IsAmazonEndpoint(*u),
 		partSize:        max(opts.PartSize, 16<<20),
 		partThreads:     max(opts.PartThreads, 4),
