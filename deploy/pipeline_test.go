@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +36,8 @@ func run(t *testing.T, bin string, args ...string) string {
 // on real components: a compose with a Fedora CHECKSUM, import and sign,
 // mirror sync of the release files to a bucket of a real MinIO and from
 // it to a region's, the site built from the primary bucket's manifests
-// (and the region's from the region's), an ostree repository
+// (and the region's from the region's, and a downstream mirror's, fed
+// over HTTP, from the downstream's), an ostree repository
 // synced, then every download link and every Metalink URL of the site
 // fetched and checked against the manifest's sha256, a real ostree pull,
 // the announcement and sitegen check.
@@ -178,6 +180,32 @@ priority = 2
 		t.Error("the region's site does not link the region")
 	}
 	downloads(regionPage)
+	// A downstream mirror of the release files over HTTP: the primary's
+	// web address as SRC, and the site (built now, so that its index is
+	// fresh) to say which manifests there are. A site built from the
+	// downstream's manifests links only files the downstream has.
+	srv.Bucket(t, "downstream", "")
+	live := filepath.Join(work, "site-live")
+	run(t, sitegen, "build", "--manifests", "s3://atomic", "--endpoint", srv.Endpoint, "--keys", keys, "--config", cfg,
+		"--out", live, "--sign-key", filepath.Join(work, "site.key"))
+	web := httptest.NewServer(http.FileServer(http.Dir(live)))
+	defer web.Close()
+	run(t, mirror, "sync", srv.Endpoint+"/atomic/", "s3://downstream", "--endpoint", srv.Endpoint, "--keys", keys,
+		"--manifests", web.URL+"/", "--progress", "none")
+	downCfg := filepath.Join(work, "sitegen-down.toml")
+	os.WriteFile(downCfg, []byte(fmt.Sprintf("title = \"Fedora Atomic Host\"\nbase-url = \"https://mirror.example.edu/\"\ndownloads-url = %q\n\n[[streams]]\nname = \"stable\"\ntitle = \"Fedora Atomic Host 28\"\n",
+		srv.Endpoint+"/downstream/")), 0o644)
+	downSite := filepath.Join(work, "site-down")
+	run(t, sitegen, "build", "--manifests", "s3://downstream", "--endpoint", srv.Endpoint, "--keys", keys, "--config", downCfg,
+		"--out", downSite, "--now", now)
+	downPage, err := os.ReadFile(filepath.Join(downSite, "streams", "stable", release, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(downPage), srv.Endpoint+"/downstream/") {
+		t.Error("the downstream's site does not link the downstream")
+	}
+	downloads(downPage)
 	metalinks, _ := filepath.Glob(filepath.Join(site, "streams", "stable", release, "*.meta4"))
 	if len(metalinks) != len(sums) {
 		t.Errorf("%d metalinks, want %d", len(metalinks), len(sums))

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -259,34 +257,11 @@ func TestSyncReleaseFiles(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
-// writeRelease writes a signed stable release into a release tree: its
-// manifest, and a small file for each artifact it names (the x86_64 qcow2
-// with a detached signature beside it).
+// writeRelease writes a signed stable release into a release tree (see
+// synth.WriteRelease), made on day of May 2018.
 func writeRelease(t *testing.T, dir string, signer *trust.Signer, rel string, day int) {
 	t.Helper()
-	b := synth.Build("stable", rel, time.Date(2018, 5, day, 0, 0, 0, 0, time.UTC))
-	for arch, a := range b.Architectures {
-		for _, p := range a.Media {
-			for format, f := range p.Artifacts {
-				for _, art := range f {
-					data := []byte("image " + art.Location)
-					p := filepath.Join(dir, "stable", art.Location)
-					os.MkdirAll(filepath.Dir(p), 0o755)
-					os.WriteFile(p, data, 0o644)
-					sum := sha256.Sum256(data)
-					art.SHA256, art.Size = hex.EncodeToString(sum[:]), ptr(int64(len(data)))
-					art.Signature = ""
-					if arch == "x86_64" && format == "qcow2" {
-						art.Signature = art.Location + ".sig"
-						os.WriteFile(p+".sig", []byte("signature of "+art.Location), 0o644)
-					}
-				}
-			}
-		}
-	}
-	if err := synth.WriteBuild(dir, signer, b); err != nil {
+	if err := synth.WriteRelease(dir, signer, "stable", rel, time.Date(2018, 5, day, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -52,13 +52,14 @@ type destination interface {
 
 // The backends fit what the engine declares it needs of them.
 var (
-	_ destination       = (*s3.Store)(nil)
-	_ mirror.LeaseStore = (*s3.Store)(nil)
-	_ mirror.Leftovers  = (*s3.Store)(nil)
-	_ destination       = (*local.Store)(nil)
-	_ mirror.Summer     = (*local.Store)(nil)
-	_ mirror.Locker     = (*local.Store)(nil)
-	_ mirror.Leftovers  = (*local.Store)(nil)
+	_ destination         = (*s3.Store)(nil)
+	_ mirror.LeaseStore   = (*s3.Store)(nil)
+	_ mirror.Leftovers    = (*s3.Store)(nil)
+	_ mirror.ServerCopier = (*s3.Store)(nil)
+	_ destination         = (*local.Store)(nil)
+	_ mirror.Summer       = (*local.Store)(nil)
+	_ mirror.Locker       = (*local.Store)(nil)
+	_ mirror.Leftovers    = (*local.Store)(nil)
 )
 
 // openDest opens s3://BUCKET/PREFIX, or a local directory; with check,

@@ -94,6 +94,41 @@ func WriteBuild(dir string, s Signer, b *manifest.Build) error {
 	return write(filepath.Join(dir, b.Stream, b.Release+".json"), s, b)
 }
 
+// WriteRelease writes a signed release of stream, made at date, into a
+// release tree: its manifest, and a small file for each artifact it names
+// (the x86_64 qcow2 with a detached signature beside it), each with the
+// size and sha256 the manifest signs.
+func WriteRelease(dir string, s Signer, stream, release string, date time.Time) error {
+	b := Build(stream, release, date)
+	for arch, a := range b.Architectures {
+		for _, p := range a.Media {
+			for format, f := range p.Artifacts {
+				for _, art := range f {
+					data := []byte("image " + art.Location)
+					p := filepath.Join(dir, stream, filepath.FromSlash(art.Location))
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						return err
+					}
+					if err := os.WriteFile(p, data, 0o644); err != nil {
+						return err
+					}
+					sum := sha256.Sum256(data)
+					size := int64(len(data))
+					art.SHA256, art.Size = hex.EncodeToString(sum[:]), &size
+					art.Signature = ""
+					if arch == "x86_64" && format == "qcow2" {
+						art.Signature = art.Location + ".sig"
+						if err := os.WriteFile(p+".sig", []byte("signature of "+art.Location), 0o644); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+	}
+	return WriteBuild(dir, s, b)
+}
+
 // WriteRevocation writes and signs dir/<stream>/<release>.revoked.json.
 func WriteRevocation(dir string, s Signer, stream, release, reason string, at time.Time) error {
 	r := &manifest.Revocation{Schema: manifest.RevocationSchema, Stream: stream, Release: release, Reason: reason, RevokedAt: at.UTC()}
