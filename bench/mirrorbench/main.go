@@ -34,7 +34,7 @@ func main() {
 	jobs := flag.Int("jobs", 16, "parallel transfers of rclone and of the bare loop in the loopback figures")
 	ceilingOnly := flag.String("ceiling-only", "", "ENDPOINT,BUCKET,DIR: only time the bare loop (for experiments)")
 	planChild := flag.String("plan-child", "", "FILES,KEYS: only plan (the child process of the planning figure)")
-	sections := flag.String("sections", "loopback,network,scale,downstream", "which figures to measure")
+	sections := flag.String("sections", "loopback,network,scale,downstream,regioncopy", "which figures to measure")
 	flag.Parse()
 	switch {
 	case *ceilingOnly != "":
@@ -103,6 +103,11 @@ func benchAll(sections []string, nfiles, netFiles, rssObjects, planKeys int, ima
 	}
 	if slices.Contains(sections, "scale") {
 		if err := scale(ctx, p, work, rssObjects, planKeys, imageSize); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(sections, "regioncopy") {
+		if err := p.regionCopy(ctx, work, 4, 256<<20); err != nil {
 			return err
 		}
 	}
