@@ -282,18 +282,24 @@ func TestDownstreamReleases(t *testing.T) {
 			t.Errorf("day %d: verify --deep of the mirror: %v\n%s", d, err, out)
 		}
 	}
+	// caughtUp runs day d, which must leave the mirror holding the
+	// upstream's tree, whole.
+	caughtUp := func(d int) {
+		t.Helper()
+		if !day(d) {
+			t.Fatalf("day %d: the unit failed: %v", d, h.exits)
+		}
+		if got, want := bucketListing(bucket), treeListing(t, pub); got != want {
+			t.Fatalf("day %d: the mirror is not the upstream's tree:\n%s", d, diffLines(want, got))
+		}
+		verify(d)
+	}
 
 	// Day 1: two releases.
 	release("28.20180601.0", 1)
 	release("28.20180601.1", 1)
 	buildSite()
-	if !day(1) {
-		t.Fatalf("day 1: the unit failed: %v", h.exits)
-	}
-	if got, want := bucketListing(bucket), treeListing(t, pub); got != want {
-		t.Fatalf("day 1: the mirror is not the upstream's tree:\n%s", diffLines(want, got))
-	}
-	verify(1)
+	caughtUp(1)
 	// Day 2: nothing new.
 	before := bucketListing(bucket)
 	if !day(2) || bucketListing(bucket) != before {
@@ -306,13 +312,7 @@ func TestDownstreamReleases(t *testing.T) {
 		t.Errorf("day 3: a release the site does not list yet came across, or the run failed: %v", h.exits)
 	}
 	buildSite()
-	if !day(4) {
-		t.Fatalf("day 4: the unit failed: %v", h.exits)
-	}
-	if got, want := bucketListing(bucket), treeListing(t, pub); got != want {
-		t.Fatalf("day 4: the mirror is not the upstream's tree:\n%s", diffLines(want, got))
-	}
-	verify(4)
+	caughtUp(4)
 	// Day 5: a new release whose image is tampered with upstream, after
 	// the site listed it: the unit fails, its manifest stays off the
 	// mirror, the earlier releases stay.

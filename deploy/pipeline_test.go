@@ -164,26 +164,29 @@ priority = 2
 		}
 	}
 	downloads(page)
-	// The region's own site, built from the manifests the region holds,
-	// links only files the region has.
-	regionCfg := filepath.Join(work, "sitegen-eu.toml")
-	os.WriteFile(regionCfg, []byte(fmt.Sprintf("title = \"Fedora Atomic Host\"\nbase-url = \"https://eu.atomic.example.org/\"\ndownloads-url = %q\n\n[[streams]]\nname = \"stable\"\ntitle = \"Fedora Atomic Host 28\"\n",
-		srv.Endpoint+"/atomic-eu/")), 0o644)
-	regionSite := filepath.Join(work, "site-eu")
-	run(t, sitegen, "build", "--manifests", "s3://atomic-eu", "--endpoint", srv.Endpoint, "--keys", keys, "--config", regionCfg,
-		"--out", regionSite, "--now", now)
-	regionPage, err := os.ReadFile(filepath.Join(regionSite, "streams", "stable", release, "index.html"))
-	if err != nil {
-		t.Fatal(err)
+	// A mirror's own site, built from the manifests the mirror's bucket
+	// holds, links only files that bucket has.
+	mirrorSite := func(bucket, baseURL string) {
+		t.Helper()
+		cfg := filepath.Join(work, "sitegen-"+bucket+".toml")
+		os.WriteFile(cfg, []byte(fmt.Sprintf("title = \"Fedora Atomic Host\"\nbase-url = %q\ndownloads-url = %q\n\n[[streams]]\nname = \"stable\"\ntitle = \"Fedora Atomic Host 28\"\n",
+			baseURL, srv.Endpoint+"/"+bucket+"/")), 0o644)
+		out := filepath.Join(work, "site-"+bucket)
+		run(t, sitegen, "build", "--manifests", "s3://"+bucket, "--endpoint", srv.Endpoint, "--keys", keys, "--config", cfg,
+			"--out", out, "--now", now)
+		page, err := os.ReadFile(filepath.Join(out, "streams", "stable", release, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(page), srv.Endpoint+"/"+bucket+"/") {
+			t.Errorf("the site of %s does not link it", bucket)
+		}
+		downloads(page)
 	}
-	if !strings.Contains(string(regionPage), srv.Endpoint+"/atomic-eu/") {
-		t.Error("the region's site does not link the region")
-	}
-	downloads(regionPage)
+	mirrorSite("atomic-eu", "https://eu.atomic.example.org/")
 	// A downstream mirror of the release files over HTTP: the primary's
 	// web address as SRC, and the site (built now, so that its index is
-	// fresh) to say which manifests there are. A site built from the
-	// downstream's manifests links only files the downstream has.
+	// fresh) to say which manifests there are.
 	srv.Bucket(t, "downstream", "")
 	live := filepath.Join(work, "site-live")
 	run(t, sitegen, "build", "--manifests", "s3://atomic", "--endpoint", srv.Endpoint, "--keys", keys, "--config", cfg,
@@ -192,20 +195,7 @@ priority = 2
 	defer web.Close()
 	run(t, mirror, "sync", srv.Endpoint+"/atomic/", "s3://downstream", "--endpoint", srv.Endpoint, "--keys", keys,
 		"--manifests", web.URL+"/", "--progress", "none")
-	downCfg := filepath.Join(work, "sitegen-down.toml")
-	os.WriteFile(downCfg, []byte(fmt.Sprintf("title = \"Fedora Atomic Host\"\nbase-url = \"https://mirror.example.edu/\"\ndownloads-url = %q\n\n[[streams]]\nname = \"stable\"\ntitle = \"Fedora Atomic Host 28\"\n",
-		srv.Endpoint+"/downstream/")), 0o644)
-	downSite := filepath.Join(work, "site-down")
-	run(t, sitegen, "build", "--manifests", "s3://downstream", "--endpoint", srv.Endpoint, "--keys", keys, "--config", downCfg,
-		"--out", downSite, "--now", now)
-	downPage, err := os.ReadFile(filepath.Join(downSite, "streams", "stable", release, "index.html"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(downPage), srv.Endpoint+"/downstream/") {
-		t.Error("the downstream's site does not link the downstream")
-	}
-	downloads(downPage)
+	mirrorSite("downstream", "https://mirror.example.edu/")
 	metalinks, _ := filepath.Glob(filepath.Join(site, "streams", "stable", release, "*.meta4"))
 	if len(metalinks) != len(sums) {
 		t.Errorf("%d metalinks, want %d", len(metalinks), len(sums))
