@@ -41,6 +41,7 @@ type syncOptions struct {
 	depth       int
 	repair      bool
 	gpgKeyring  string
+	gpgImport   string
 	srcEndpoint string
 }
 
@@ -60,6 +61,7 @@ func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.refs, "ref", nil, "with an http(s):// SRC: mirror only this ref, read from refs/heads/REF (repeat for more); the upstream's summary is then not mirrored")
 	f.BoolVar(&o.repair, "repair", false, "read back everything already at the destination and publish again whatever is damaged (what verify --deep reports)")
 	f.StringVar(&o.gpgKeyring, "gpg-keyring", "", "with an http(s):// SRC: OpenPGP keys (armored or binary) that must have signed the upstream's summary and every commit, as ostree's gpg-verify and gpg-verify-summary ask")
+	f.StringVar(&o.gpgImport, "gpg-import", "", "the same as --gpg-keyring (ostree remote add's name for it)")
 	f.StringVar(&o.srcEndpoint, "src-endpoint", "", "with an s3:// SRC: its S3-compatible server URL (default: AWS S3); credentials as for DEST")
 	f.IntVar(&o.depth, "depth", 0, "with an http(s):// SRC: also mirror this many parents of each ref's commit")
 }
@@ -126,6 +128,12 @@ func openSource(ctx context.Context, src string, keys *trust.Keyring, opts syncO
 	web := isWeb(src)
 	bucket := strings.HasPrefix(src, "s3://")
 	remote := web || bucket
+	if opts.gpgImport != "" {
+		if opts.gpgKeyring != "" && opts.gpgKeyring != opts.gpgImport {
+			return nil, cli.Usagef("sync: --gpg-keyring %s and --gpg-import %s: they are one flag under two names; give one", opts.gpgKeyring, opts.gpgImport)
+		}
+		opts.gpgKeyring = opts.gpgImport
+	}
 	switch {
 	case isWeb(opts.manifests) && !web:
 		return nil, cli.Usagef("sync: --manifests %s lists the manifests of a release tree served over http(s), and SRC %s is not one (a directory or a bucket lists its own; to gate an ostree repository's refs, give --manifests a directory)", opts.manifests, src)

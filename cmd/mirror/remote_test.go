@@ -353,6 +353,7 @@ func TestSyncFromHTTPRefusals(t *testing.T) {
 	}{
 		{[]string{"sync", local, dst, "--ref", ref}, 2, "--ref, --depth and --gpg-keyring are for an http(s):// or s3:// SRC"},
 		{[]string{"sync", noSummaryURL, dst, "--depth", "-1"}, 2, "--depth -1"},
+		{[]string{"sync", noSummaryURL, dst, "--gpg-keyring", "a.gpg", "--gpg-import", "b.gpg"}, 2, "--gpg-keyring a.gpg and --gpg-import b.gpg: they are one flag under two names"},
 		{[]string{"sync", noSummaryURL, dst, "--ref", "../x"}, 2, `--ref "../x": not a ref name`},
 		{[]string{"sync", bareURL, dst}, 1, `mode "bare-user": only an archive-mode repository`},
 		{[]string{"sync", noSummaryURL, dst}, 1, "has no summary: name the refs to mirror with --ref"},
@@ -526,7 +527,7 @@ func TestSyncFromSignedUpstream(t *testing.T) {
 		t.Fatalf("after the refusals the client gets %s, %v; want the first commit", got, err)
 	}
 	ostreeCmd(t, append([]string{"--repo=" + repo, "summary", "-u"}, g.Sign()...)...)
-	syncJSON(t, up.URL, dir, "--gpg-keyring", g.Public)
+	syncJSON(t, up.URL, dir, "--gpg-import", g.Public) // ostree's name for it
 	if got, err := signedClient(t, serveDir(t, dir), g.Public).pull(); err != nil || got != second {
 		t.Fatalf("client gets %s, %v; want %s", got, err, second)
 	}
