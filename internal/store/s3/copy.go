@@ -32,14 +32,13 @@ const maxCopy = 5 << 30
 // server computes the sha256 of what it writes there; only a copy whose
 // sha256 is u.SHA256 is copied on to u.Key, with u's headers, and only
 // while the staged copy is still the one checked (its ETag). A copy that
-// does not match is refused as a checksum mismatch naming src's object,
-// and nothing reaches u.Key.
+// does not match (other bytes, or another size) is refused as a checksum
+// mismatch naming src's object, and nothing reaches u.Key.
 //
 // It returns an error wrapping store.ErrNoServerCopy when the copy
 // cannot be made or checked so: src is not a bucket on this server, the
-// object is larger than one copy request takes, the size is not u.Size,
-// or the server computes no sha256 of a copy. The caller fetches it
-// then.
+// object is larger than one copy request takes, or the server computes
+// no sha256 of a copy. The caller fetches it then.
 func (s *Store) CopyChecked(ctx context.Context, src any, key string, u store.Upload) error {
 	from, ok := src.(*Store)
 	switch {
@@ -72,8 +71,6 @@ func (s *Store) CopyChecked(ctx context.Context, src any, key string, u store.Up
 		return fmt.Errorf("%s: the server computed no sha256 of a copy: %w", s.endpoint, store.ErrNoServerCopy)
 	case got != u.SHA256:
 		return fmt.Errorf("%s: checksum mismatch: the server's sha256 of its copy is %s, want %s: %w", srcName, got, u.SHA256, store.ErrPermanent)
-	case info.Size != u.Size && info.Size > 0:
-		return fmt.Errorf("%s: %d bytes, want %d: %w", srcName, info.Size, u.Size, store.ErrPermanent)
 	}
 	dst := minio.CopyDestOptions{Bucket: s.bucket, Object: s.prefix + u.Key, ChecksumType: minio.ChecksumSHA256,
 		ContentType: u.ContentType, CacheControl: u.CacheControl,
