@@ -40,9 +40,12 @@ func newClient(t *testing.T, url string) client {
 	return c
 }
 
-// pull pulls the ref and fscks, and returns the commit or the failure.
-func (c client) pull() (string, error) {
-	for _, args := range [][]string{{"pull", "origin", ref}, {"fsck"}} {
+// pull pulls the ref (with extra pull flags, such as
+// --require-static-deltas) and fscks, and returns the commit or the
+// failure.
+func (c client) pull(flags ...string) (string, error) {
+	pull := append(append([]string{"pull"}, flags...), "origin", ref)
+	for _, args := range [][]string{pull, {"fsck"}} {
 		if out, err := exec.Command("ostree", append([]string{"--repo=" + c.repo}, args...)...).CombinedOutput(); err != nil {
 			return "", &pullError{args, string(out)}
 		}

@@ -585,10 +585,8 @@ func TestSyncFromHTTPStaticDelta(t *testing.T) {
 	}
 	os.WriteFile(parts[0], saved, 0o644)
 	syncJSON(t, sync...)
-	ostreeCmd(t, "--repo="+c.repo, "pull", "--require-static-deltas", "origin", ref)
-	ostreeCmd(t, "--repo="+c.repo, "fsck")
-	if got := ostreeCmd(t, "--repo="+c.repo, "rev-parse", "origin:"+ref); got != second {
-		t.Fatalf("client at %s, want %s", got, second)
+	if got, err := c.pull("--require-static-deltas"); err != nil || got != second {
+		t.Fatalf("client at %s, %v; want %s", got, err, second)
 	}
 }
 

@@ -53,10 +53,8 @@ func TestSignedRepositoryWithDelta(t *testing.T) {
 	}
 	// --require-static-deltas: the pull fails unless it goes through the
 	// delta the mirror published.
-	ostreeCmd(t, "--repo="+c.repo, "pull", "--require-static-deltas", "origin", ref)
-	ostreeCmd(t, "--repo="+c.repo, "fsck")
-	if got := ostreeCmd(t, "--repo="+c.repo, "rev-parse", "origin:"+ref); got != second {
-		t.Fatalf("client at %s, want %s", got, second)
+	if got, err := c.pull("--require-static-deltas"); err != nil || got != second {
+		t.Fatalf("client at %s, %v; want %s", got, err, second)
 	}
 }
 
