@@ -24,15 +24,50 @@ func binaries(t *testing.T) string {
 	return bin
 }
 
+// verifiedUnits writes the units under src (services and timers), with
+// rewrite applied to their text, into a directory of their own, checks them
+// with systemd-analyze verify, which must pass without a warning, and
+// returns the directory and how many units it holds.
+func verifiedUnits(t *testing.T, src string, rewrite func(string) string) (string, int) {
+	t.Helper()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatal("systemd-analyze not found: install the Debian package systemd (make test does, as root)")
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var paths []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".service") && !strings.HasSuffix(e.Name(), ".timer") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.WriteFile(p, []byte(rewrite(string(data))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(analyze, append([]string{"verify"}, paths...)...)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, stderr.String())
+	}
+	return dir, len(paths)
+}
+
 // The units pass systemd-analyze verify (with the commands where the units
 // expect them), without a warning; every setting they use from atomic.env
 // is set there; and every command line of sitegen and mirror they run
 // parses with the commands' own flags.
 func TestSystemdUnits(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Fatal("systemd-analyze not found: install the Debian package systemd (make test does, as root)")
-	}
 	if _, err := exec.LookPath("rsync"); err != nil {
 		t.Fatal("rsync not found: install the Debian package rsync (make test does, as root)")
 	}
@@ -41,31 +76,9 @@ func TestSystemdUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	entries, _ := os.ReadDir("systemd")
-	var paths []string
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".service") && !strings.HasSuffix(e.Name(), ".timer") {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join("systemd", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = bytes.ReplaceAll(data, []byte("/usr/local/bin/"), []byte(bin+"/"))
-		data = bytes.ReplaceAll(data, []byte("/usr/local/lib/atomic/"), []byte(lib+"/"))
-		p := filepath.Join(dir, e.Name())
-		os.WriteFile(p, data, 0o644)
-		paths = append(paths, p)
-	}
-	if len(paths) < 10 {
-		t.Fatalf("%d units under systemd/, want the whole set", len(paths))
-	}
-	cmd := exec.Command(analyze, append([]string{"verify"}, paths...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-		t.Errorf("systemd-analyze verify: %v\n%s", err, stderr.String())
+	dir, n := verifiedUnits(t, "systemd", strings.NewReplacer("/usr/local/bin/", bin+"/", "/usr/local/lib/atomic/", lib+"/").Replace)
+	if n < 10 {
+		t.Fatalf("%d units under systemd/, want the whole set", n)
 	}
 
 	env, err := readEnvFile(filepath.Join("systemd", "atomic.env"))

@@ -28,34 +28,8 @@ import (
 // the test's server holds.
 func downstreamHost(t *testing.T, bin, root string, srv *s3server.Server, set map[string]string, dest, want string) *host {
 	t.Helper()
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Fatal("systemd-analyze not found: install the Debian package systemd (make test does, as root)")
-	}
 	rewrite := strings.NewReplacer("/usr/local/bin/", bin+"/", "/etc/atomic-mirror", filepath.Join(root, "etc")).Replace
-	units := t.TempDir()
-	var paths []string
-	entries, err := os.ReadDir("downstream")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".service") && !strings.HasSuffix(e.Name(), ".timer") {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join("downstream", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, filepath.Join(units, e.Name()))
-		os.WriteFile(paths[len(paths)-1], []byte(rewrite(string(data))), 0o644)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(analyze, append([]string{"verify"}, paths...)...)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-		t.Errorf("systemd-analyze verify: %v\n%s", err, stderr.String())
-	}
+	units, _ := verifiedUnits(t, "downstream", rewrite)
 
 	shipped, err := readEnvFile(filepath.Join("downstream", "downstream.env"))
 	if err != nil {
