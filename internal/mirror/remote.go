@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -685,13 +683,7 @@ func (r *remoteRepo) deltas(ctx context.Context, refs, offered map[string]string
 			}
 			files = append(files, File{Rel: part, Size: -1, Phase: int(ostree.Classify(part).Phase),
 				Fetch: func(ctx context.Context) (Fetched, error) {
-					return r.fetch(ctx, part, func(rd io.Reader) error {
-						h := sha256.New()
-						if _, err := io.Copy(h, rd); err != nil {
-							return err
-						}
-						return sameSHA256(hex.EncodeToString(h.Sum(nil)), want)
-					})
+					return r.fetch(ctx, part, func(rd io.Reader) error { return checkArtifact(rd, -1, want) })
 				}})
 		}
 	}

@@ -279,10 +279,11 @@ func (r *remoteRepo) releaseFiles(b *manifest.Build, sizes map[string]int64) ([]
 	return files, nil
 }
 
-// checkArtifact reads an artifact as it streams: it must be of size
-// bytes and, when want is set, of sha256 want. A detached signature of an
-// image has no checksum of its own in the manifest: its size is checked,
-// and whoever verifies the image checks it.
+// checkArtifact reads an artifact (or a static delta part) as it streams:
+// it must be of size bytes, when size is known (not below 0), and of
+// sha256 want, when want is set. A detached signature of an image has no
+// checksum of its own in the manifest: its size is checked, and whoever
+// verifies the image checks it.
 func checkArtifact(r io.Reader, size int64, want string) error {
 	h := sha256.New()
 	n, err := io.Copy(h, r)
