@@ -6,7 +6,7 @@ export GOTOOLCHAIN := local
 # outside the clone, so later runs on this machine reuse it.
 export ATOMIC_TOOLS ?= $(or $(HOME),/root)/.cache/atomic-site-tools/bin
 
-.PHONY: all build install test vet cross bench example fuzz deps
+.PHONY: all build install test vet cross bench example fuzz deps pot
 
 all: build
 
@@ -41,10 +41,17 @@ deps:
 	@scripts/deps.sh
 
 # The README's main job: verify the example history in testdata and build
-# the site from it into public/.
+# the site from it into public/. LANGS=en-XA,ar-XB builds the
+# pseudo-locales too, to review the site's translatability.
+LANGS ?=
 example:
 	$(GO) run ./cmd/sitegen verify --manifests testdata/manifests --keys testdata/keys --project . --now 2018-06-10T00:00:00Z
-	$(GO) run ./cmd/sitegen build --manifests testdata/manifests --keys testdata/keys --project . --now 2018-06-10T00:00:00Z --out public
+	$(GO) run ./cmd/sitegen build --manifests testdata/manifests --keys testdata/keys --project . --now 2018-06-10T00:00:00Z --out public $(if $(LANGS),--langs $(LANGS))
+
+# The translators' template, from the templates and site/sitegen.toml
+# (docs/translating.md). A test fails when it is not up to date.
+pot:
+	$(GO) run ./cmd/sitegen pot --project . --out po/atomic-site.pot
 
 # Each fuzz target for a bounded time: the manifest parser, the CHECKSUM
 # parser and the ostree path classifier.

@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/projectatomic/atomic-site/internal/cli"
+	"github.com/projectatomic/atomic-site/internal/l10n"
 
 	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/bytesize"
@@ -24,6 +26,7 @@ type buildOptions struct {
 	allowRollback bool
 	signKey       string
 	validFor      time.Duration
+	langs         []string
 }
 
 func (o *buildOptions) addFlags(cmd *cobra.Command) {
@@ -34,6 +37,7 @@ func (o *buildOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.allowRollback, "allow-rollback", false, "publish even if a stream would go back: a build gone, a revocation gone, an older current build")
 	f.StringVar(&o.signKey, "sign-key", "", "the site key (not a release key): sign index.json, the index of what tools read")
 	f.DurationVar(&o.validFor, "valid-for", builder.DefaultValidFor, "with --sign-key: how long the signed index is valid")
+	f.StringSliceVar(&o.langs, "langs", nil, "pseudo-locales to build as well, to review the site's translatability: en-XA, ar-XB (po/'s languages are always built)")
 }
 
 // builderOptions checks the flags and turns them into the builder's options.
@@ -51,6 +55,12 @@ func (o *buildOptions) builderOptions(cmd *cobra.Command) (builder.Options, erro
 	if o.validFor <= 0 {
 		return opts, cli.Usagef("--valid-for %s: want a positive duration, like 72h", o.validFor)
 	}
+	for _, l := range o.langs {
+		if !l10n.IsPseudo(l) {
+			return opts, cli.Usagef("--langs %s: only the pseudo-locales %s; a language is built from its catalog, po/LANG.po", l, strings.Join(l10n.PseudoTags, " and "))
+		}
+	}
+	opts.Langs = o.langs
 	if o.signKey != "" {
 		s, err := trust.LoadSigner(o.signKey)
 		if err != nil {

@@ -44,6 +44,7 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		newPromoteCommand(),
 		newRefsCommand(),
 		newCheckCommand(),
+		newPotCommand(),
 	)
 	return root
 }

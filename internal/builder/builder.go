@@ -43,6 +43,9 @@ type Options struct {
 	// SignKey, when set, signs index.json, valid for ValidFor.
 	SignKey  Signer
 	ValidFor time.Duration
+	// Langs are the pseudo-locales to build (l10n.PseudoTags) besides
+	// English and the languages of po/.
+	Langs []string
 }
 
 // Signer signs the site's index; *trust.Signer is one.
@@ -108,6 +111,7 @@ type Builder struct {
 	opts   Options
 	pubDir string
 	site   *render.Site
+	langs  []render.Language // the site's, as Hugo was last started with
 	watch  bool
 	// history remembers verified files between rebuilds, and pages the
 	// build pages made from them.
@@ -233,6 +237,11 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	langs, err := b.languages(cfg)
+	if err != nil {
+		return nil, err
+	}
+	outs = withLanguageRedirects(outs, langs)
 	res := &Result{Streams: map[string]string{}}
 	for _, st := range state.Streams {
 		res.Streams[st.Name] = ""
@@ -268,14 +277,16 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 			BaseURL:    baseURL,
 			Watch:      b.watch,
 			Log:        b.opts.HugoLog,
+			Languages:  langs,
 		})
 		if err != nil {
 			return nil, err
 		}
 		slog.Debug("loaded hugo", "took", time.Since(start))
-	} else if restart {
-		b.site.Restart(cfg.BaseURL)
+	} else if restart || !slices.EqualFunc(langs, b.langs, render.Language.Equal) {
+		b.site.Restart(cfg.BaseURL, langs)
 	}
+	b.langs = langs
 	renderStart := time.Now()
 	// The manifests and outputs do not depend on Hugo: publish them
 	// meanwhile.

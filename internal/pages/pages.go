@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/projectatomic/atomic-site/internal/config"
@@ -132,7 +133,9 @@ func buildPage(st *release.Stream, b *release.Build, sv *view.Stream, cfg *confi
 	fm := map[string]any{
 		"title":  b.Release + " · " + bv.Title,
 		"layout": "build",
-		"url":    view.BuildURL(st.Name, b.Release),
+		// Relative: Hugo puts each language's copy below its own
+		// prefix (/de/streams/…); an absolute url is every language's.
+		"url": strings.TrimPrefix(view.BuildURL(st.Name, b.Release), "/"),
 		// A change to the data re-renders the page: Hugo knows the page
 		// reads it.
 		"params": map[string]any{"data": asset, "streamtitle": streamTitle},

@@ -43,7 +43,7 @@ const apartChunk = 2000
 type apartPage struct {
 	sum     [sha256.Size]byte // of its files
 	outputs []string          // what it published, below the publish directory
-	url     sitemap.URL
+	urls    []sitemap.URL
 	stale   bool // the project or the site's data changed since
 	// data are its files' bytes, held: the same slices again (generated
 	// bytes are never changed) are the same files, without hashing ten
@@ -52,8 +52,8 @@ type apartPage struct {
 }
 
 // newApartPage records files as rendered, to publish outputs.
-func newApartPage(files []view.File, outputs []string, url sitemap.URL) apartPage {
-	a := apartPage{sum: sumFiles(files, nil), outputs: outputs, url: url}
+func newApartPage(files []view.File, outputs []string, urls []sitemap.URL) apartPage {
+	a := apartPage{sum: sumFiles(files, nil), outputs: outputs, urls: urls}
 	for _, f := range files {
 		a.data = append(a.data, f.Data)
 	}
@@ -114,7 +114,7 @@ func (s *Site) buildWatched(ctx context.Context, generated []view.File, changed 
 	rerender := s.builds == 0 || s.restart || slices.ContainsFunc(changed, project)
 	// The site-wide data, which every page reads; of the generated
 	// files, a build page reads only its own and these.
-	if sum := sumFiles(base, func(f view.File) bool { return filepath.Dir(f.Path) == "data" }); sum != s.apartBase {
+	if sum := sumFiles(base, func(f view.File) bool { d := filepath.Dir(f.Path); return d == "data" }); sum != s.apartBase {
 		s.apartBase, rerender = sum, true
 	}
 	if rerender {
@@ -128,8 +128,8 @@ func (s *Site) buildWatched(ctx context.Context, generated []view.File, changed 
 	if !rerender {
 		for pg, files := range settled {
 			if _, ok := s.apart[pg]; !ok && s.holds(files) {
-				if out, url, ok := pageOf(s.h, pg); ok {
-					s.apart[pg] = newApartPage(files, out, url)
+				if out, urls, ok := pageOf(s.h, pg); ok {
+					s.apart[pg] = newApartPage(files, out, urls)
 				}
 			}
 		}
@@ -209,7 +209,7 @@ func (s *Site) renderApart(ctx context.Context, base []view.File, settled map[st
 		return err
 	}
 	for _, pg := range chunk {
-		out, url, ok := pageOf(h.h, pg)
+		out, urls, ok := pageOf(h.h, pg)
 		if !ok {
 			return fmt.Errorf("hugo: no page %s", pg)
 		}
@@ -222,7 +222,7 @@ func (s *Site) renderApart(ctx context.Context, base []view.File, settled map[st
 				return err
 			}
 		}
-		s.apart[pg] = newApartPage(settled[pg], out, url)
+		s.apart[pg] = newApartPage(settled[pg], out, urls)
 	}
 	return nil
 }

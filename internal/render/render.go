@@ -50,6 +50,27 @@ type Options struct {
 	Watch bool
 	// Log receives Hugo's own warnings and errors.
 	Log io.Writer
+	// Languages are the site's languages, the default one (at the root
+	// of the site) first; each other one's pages are below /KEY/. None:
+	// English only.
+	Languages []Language
+}
+
+// Language is one of the site's languages.
+type Language struct {
+	Key  string // in Hugo's config, and the path of its pages: de, en-xa
+	Tag  string // BCP 47: de, en-XA
+	Name string // in itself, for the language selector
+	RTL  bool
+	// Messages are its messages as Hugo's T reads them (i18n/KEY.json).
+	// Hugo reads them when it starts: new ones need a Restart.
+	Messages []byte
+}
+
+// Equal reports whether l and o are the same language, with the same
+// messages.
+func (l Language) Equal(o Language) bool {
+	return l.Key == o.Key && l.Tag == o.Tag && l.Name == o.Name && l.RTL == o.RTL && bytes.Equal(l.Messages, o.Messages)
 }
 
 // genRoot is where the generated tree appears to Hugo. It lives in memory
@@ -82,7 +103,7 @@ func New(opts Options) (*Site, error) {
 		opts.Log = io.Discard
 	}
 	s := &Site{opts: opts, gen: newGenFS(), apart: map[string]apartPage{}}
-	for _, d := range []string{"content", "data", "assets"} {
+	for _, d := range []string{"content", "data", "assets", "i18n"} {
 		if err := s.gen.MkdirAll(genRoot+"/"+d, 0o755); err != nil {
 			return nil, err
 		}
@@ -112,11 +133,34 @@ func (s *Site) load() error {
 		// server sitegen does not run: serve's pages are what build's are.
 		flags.Set("disableLiveReload", true)
 	}
-	// The folder layout is this program's contract, not a setting.
+	if len(opts.Languages) > 0 {
+		langs := map[string]any{}
+		for _, p := range s.gen.paths() {
+			if strings.HasPrefix(p, genRoot+"/i18n/") {
+				s.gen.del(p)
+			}
+		}
+		for i, l := range opts.Languages {
+			s.gen.set(genRoot+"/i18n/"+l.Key+".json", l.Messages)
+			dir := "ltr"
+			if l.RTL {
+				dir = "rtl"
+			}
+			langs[l.Key] = map[string]any{"weight": i + 1, "label": l.Name, "locale": l.Tag, "direction": dir}
+		}
+		flags.Set("languages", langs)
+		flags.Set("defaultContentLanguage", opts.Languages[0].Key)
+		flags.Set("defaultContentLanguageInSubdir", false)
+	}
+	// The folder layout is this program's contract, not a setting. The
+	// generated pages are in every language; a hand-written page is in the
+	// language its name says (about.de.md), English without one.
+	every := map[string]any{"matrix": map[string]any{"languages": []string{"**"}}}
 	flags.Set("module", map[string]any{"mounts": []map[string]any{
 		{"source": "content", "target": "content"},
-		{"source": genRoot + "/content", "target": "content"},
+		{"source": genRoot + "/content", "target": "content", "sites": every},
 		{"source": genRoot + "/data", "target": "data"},
+		{"source": genRoot + "/i18n", "target": "i18n"},
 		{"source": "templates", "target": "layouts"},
 		{"source": "site/assets", "target": "assets"},
 		{"source": genRoot + "/assets", "target": "assets"},
@@ -172,10 +216,10 @@ func (s *Site) Close() error {
 }
 
 // Restart has the next build start Hugo afresh, with the project's config
-// read again and the site's base URL, and render every page again. Unlike
+// read again, the site's base URL and languages, and render every page again. Unlike
 // a new Site, it still removes what pages gone meanwhile published.
-func (s *Site) Restart(baseURL string) {
-	s.opts.BaseURL, s.restart = baseURL, true
+func (s *Site) Restart(baseURL string, langs []Language) {
+	s.opts.BaseURL, s.opts.Languages, s.restart = baseURL, langs, true
 }
 
 // count keeps the page count of the render step's closing log entry.
@@ -272,7 +316,7 @@ func (s *Site) build(ctx context.Context, generated []view.File, changed []strin
 		events = append(events, fsnotify.Event{Name: p, Op: op})
 	}
 	for _, p := range s.gen.paths() {
-		if !present[p] {
+		if !present[p] && !strings.HasPrefix(p, genRoot+"/i18n/") {
 			old, _ := s.gen.get(p)
 			s.gen.del(p)
 			undo = append(undo, func() { s.gen.set(p, old) })
@@ -489,20 +533,20 @@ func (s *Site) Pages() int {
 
 // Sitemap lists the pages of the last build for the sitemap, by location,
 // with when each last changed: for a page drawn from a state page (the
-// home page, a stream's), and for a section, when that state did. Hugo's
-// own sitemap template did the same at a cost that grew with the history
-// on every rebuild.
+// home page, a stream's), and for a section, when that state did; and with
+// the page in each language. Hugo's own sitemap template did the same at a
+// cost that grew with the history on every rebuild.
 func (s *Site) Sitemap() []sitemap.URL {
 	var urls []sitemap.URL
-	for _, p := range s.h.Sites[0].Pages() {
-		if u, ok := sitemapURL(s.h, p); ok {
-			urls = append(urls, u)
+	for _, site := range s.h.Sites {
+		for _, p := range site.Pages() {
+			if u, ok := sitemapURL(s.h, p); ok {
+				urls = append(urls, u)
+			}
 		}
 	}
 	for _, a := range s.apart {
-		if a.url.Loc != "" {
-			urls = append(urls, a.url)
-		}
+		urls = append(urls, a.urls...)
 	}
 	slices.SortFunc(urls, func(a, b sitemap.URL) int { return strings.Compare(a.Loc, b.Loc) })
 	return urls
@@ -530,18 +574,44 @@ func sitemapURL(h *hugolib.HugoSites, p page.Page) (sitemap.URL, bool) {
 	if !t.IsZero() {
 		u.LastMod = t.Format("2006-01-02T15:04:05-07:00")
 	}
+	if len(h.Sites) > 1 {
+		u.Alternates = Alternates(p)
+	}
 	return u, true
 }
 
-// pageOf says what h published for the page of the content file rel
-// (content/….md), and its sitemap entry (empty if it has none).
-func pageOf(h *hugolib.HugoSites, rel string) ([]string, sitemap.URL, bool) {
-	p, err := h.Sites[0].GetPage("/" + strings.TrimSuffix(strings.TrimPrefix(rel, "content/"), ".md"))
-	if err != nil || p == page.NilPage {
-		return nil, sitemap.URL{}, false
+// Alternates lists p in each language it is in, itself included, and the
+// default language's as x-default: the hreflang links of its head and of
+// the sitemap.
+func Alternates(p page.Page) []sitemap.Alternate {
+	var out []sitemap.Alternate
+	for _, t := range p.AllTranslations() {
+		out = append(out, sitemap.Alternate{Lang: t.Language().Locale(), Href: t.Permalink()})
+		if t.Language().IsDefault() {
+			out = append(out, sitemap.Alternate{Lang: "x-default", Href: t.Permalink()})
+		}
 	}
-	u, _ := sitemapURL(h, p)
-	return outputs(p), u, true
+	return out
+}
+
+// pageOf says what h published for the page of the content file rel
+// (content/….md), in every language, and its sitemap entries.
+func pageOf(h *hugolib.HugoSites, rel string) ([]string, []sitemap.URL, bool) {
+	var files []string
+	var urls []sitemap.URL
+	found := false
+	for _, site := range h.Sites {
+		p, err := site.GetPage("/" + strings.TrimSuffix(strings.TrimPrefix(rel, "content/"), ".md"))
+		if err != nil || p == page.NilPage {
+			continue
+		}
+		found = true
+		files = append(files, outputs(p)...)
+		if u, ok := sitemapURL(h, p); ok {
+			urls = append(urls, u)
+		}
+	}
+	return files, urls, found
 }
 
 // Rendered is how many pages Hugo says its last build rendered (each

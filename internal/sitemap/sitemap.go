@@ -27,6 +27,14 @@ type index struct {
 type URL struct {
 	Loc     string `xml:"loc"`
 	LastMod string `xml:"lastmod,omitempty"`
+	// Alternates are the page in each of the site's languages, itself
+	// included (https://developers.google.com/search/docs/specialty/international/localized-versions#sitemap).
+	Alternates []Alternate `xml:"-"`
+}
+
+// Alternate is a page in one language: its BCP 47 tag, or x-default.
+type Alternate struct {
+	Lang, Href string
 }
 
 // Write writes dir/sitemap.xml listing urls, or, past limit URLs, a
@@ -81,6 +89,13 @@ func urlset(urls []URL) []byte {
 			b.WriteString("    <lastmod>")
 			xml.EscapeText(&b, []byte(u.LastMod))
 			b.WriteString("</lastmod>\n")
+		}
+		for _, a := range u.Alternates {
+			b.WriteString(`    <xhtml:link rel="alternate" hreflang="`)
+			xml.EscapeText(&b, []byte(a.Lang))
+			b.WriteString(`" href="`)
+			xml.EscapeText(&b, []byte(a.Href))
+			b.WriteString("\"/>\n")
 		}
 		b.WriteString("  </url>\n")
 	}

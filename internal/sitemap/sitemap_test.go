@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -74,7 +75,7 @@ func TestWrite(t *testing.T) {
 		URLs []sitemap.URL `xml:"url"`
 	}
 	data, _ = os.ReadFile(filepath.Join(dir, "sitemap.xml"))
-	if err := xml.Unmarshal(data, &set); err != nil || len(set.URLs) != 3 || set.URLs[2] != urls(3)[2] {
+	if err := xml.Unmarshal(data, &set); err != nil || len(set.URLs) != 3 || !reflect.DeepEqual(set.URLs[2], urls(3)[2]) {
 		t.Errorf("sitemap: %v, %+v\n%s", err, set.URLs, data)
 	}
 }

@@ -74,6 +74,9 @@ type Stream struct {
 	Description string `json:"description,omitempty"`
 	URL         string `json:"url"`
 	Cadence     string `json:"cadence"`
+	// CadenceDays is the cadence in whole days, for the templates to say
+	// in the page's language; 0 when it is not whole days (Cadence then).
+	CadenceDays int    `json:"cadencedays,omitempty"`
 	Current     *Build `json:"current,omitempty"`
 	Stale       bool   `json:"stale"`
 	StaleSince  string `json:"stalesince,omitempty"`
@@ -290,6 +293,7 @@ func (g generator) stream(st *release.Stream) (*Stream, error) {
 		Description: sc.Description,
 		URL:         StreamURL(st.Name),
 		Cadence:     humanDuration(st.Cadence),
+		CadenceDays: wholeDays(st.Cadence),
 		Stale:       st.Stale,
 		History:     []*Summary{},
 	}
@@ -511,6 +515,13 @@ func (g generator) artifact(b *release.Build, f manifest.Placed) *Artifact {
 // pushes it out.
 func HasMetalinks(st *release.Stream, b *release.Build) bool {
 	return b == st.Current
+}
+
+func wholeDays(d time.Duration) int {
+	if d%(24*time.Hour) != 0 {
+		return 0
+	}
+	return int(d / (24 * time.Hour))
 }
 
 func humanDuration(d time.Duration) string {
