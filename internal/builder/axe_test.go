@@ -20,12 +20,18 @@ func TestAccessibleOnPhonesAndDesktops(t *testing.T) {
 	if err != nil {
 		t.Fatal("chromium not found: install the Debian package chromium (make test does, as root)")
 	}
-	out := build(t, exampleOptions(filepath.Join(repo, "testdata", "manifests")))
+	// With the pseudo-locales: ar-XB's pages are mirrored, right to left,
+	// and en-XA's strings are 40% longer than English; neither may break
+	// a page.
+	opts := exampleOptions(filepath.Join(repo, "testdata", "manifests"))
+	opts.Langs = []string{"en-XA", "ar-XB"}
+	out := build(t, opts)
 	srv := httptest.NewServer(http.FileServer(http.Dir(out)))
 	defer srv.Close()
 	shots := t.ArtifactDir()
 	var urls []string
-	for _, p := range []string{"/", "/streams/stable/", "/streams/stable/28.20180508.0/", "/verify/"} {
+	for _, p := range []string{"/", "/streams/stable/", "/streams/stable/28.20180508.0/", "/verify/",
+		"/ar-xb/", "/ar-xb/streams/stable/", "/ar-xb/streams/stable/28.20180508.0/", "/en-xa/streams/stable/28.20180508.0/"} {
 		urls = append(urls, srv.URL+p)
 	}
 	got, err := fixture.Node(t, filepath.Join("testdata", "axe.mjs"), append([]string{exe, shots}, urls...)...)

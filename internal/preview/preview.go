@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/watch"
 )
@@ -71,8 +73,12 @@ func Serve(ctx context.Context, opts builder.Options, ln net.Listener, ready fun
 		schedule(res)
 	}
 	roots := []string{opts.History.Manifests, opts.History.Keys}
-	for _, d := range []string{"site", "templates", "content"} {
-		roots = append(roots, filepath.Join(opts.ProjectDir, d))
+	for _, d := range []string{"site", "templates", "content", "po"} {
+		p := filepath.Join(opts.ProjectDir, d)
+		if d == "po" && !exists(p) {
+			continue // a project with English alone
+		}
+		roots = append(roots, p)
 	}
 	// Watch before the first build reads anything: a manifest written while
 	// it runs (a long one, with years of history) makes a rebuild after it.
@@ -140,13 +146,18 @@ func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", ";
 
 // Handler serves a built site, with its 404 page for what is not there.
 // The site's _redirects rules answer as production answers them: with
-// their status, before any file at the same path.
+// their status, before any file at the same path; a rule with a Language=
+// condition (the home page in the visitor's language) by the request's
+// Accept-Language; a 200 rule by serving its target.
 func Handler(dir string) http.Handler {
 	files := http.FileServer(http.Dir(dir))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if to, code, ok := redirect(dir, r.URL.Path); ok {
-			http.Redirect(w, r, to, code)
-			return
+		if to, code, ok := redirect(dir, r); ok {
+			if code != http.StatusOK {
+				http.Redirect(w, r, to, code)
+				return
+			}
+			r.URL.Path = to
 		}
 		p := filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+r.URL.Path)))
 		if fi, err := os.Stat(p); err != nil || (fi.IsDir() && !exists(filepath.Join(p, "index.html"))) {
@@ -166,25 +177,60 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// redirect finds the _redirects rule for p, with or without a trailing
-// slash. The file is read at each request: it is small, and serve
+// redirect finds the _redirects rule for r's path, with or without a
+// trailing slash. Of the rules with a Language= condition for the path,
+// the one of the language of the site's that best matches the request's
+// Accept-Language answers, unless that is the site's own (the path's
+// page). The file is read at each request: it is small, and serve
 // rewrites it on every rebuild.
-func redirect(dir, p string) (to string, code int, ok bool) {
+func redirect(dir string, r *http.Request) (to string, code int, ok bool) {
 	data, err := os.ReadFile(filepath.Join(dir, "_redirects"))
 	if err != nil {
 		return "", 0, false
 	}
-	want := strings.TrimSuffix(p, "/")
+	want := strings.TrimSuffix(r.URL.Path, "/")
+	type rule struct {
+		to   string
+		code int
+	}
+	byLang := map[language.Tag]rule{}
+	tags := []language.Tag{language.English} // the site's own: no redirect
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 3 || strings.HasPrefix(f[0], "#") || f[0] != want {
+		if len(f) < 3 || strings.HasPrefix(f[0], "#") || strings.TrimSuffix(f[0], "/") != want {
 			continue
 		}
 		code, err := strconv.Atoi(strings.TrimSuffix(f[2], "!"))
-		if err != nil || code < 300 || code > 399 {
+		if err != nil || (code != http.StatusOK && (code < 300 || code > 399)) {
 			continue
 		}
-		return f[1], code, true
+		lang, conditional := "", false
+		for _, c := range f[3:] {
+			if v, ok := strings.CutPrefix(c, "Language="); ok {
+				lang, conditional = v, true
+			}
+		}
+		if !conditional {
+			return f[1], code, true
+		}
+		for l := range strings.SplitSeq(lang, ",") {
+			if t, err := language.Parse(l); err == nil {
+				tags = append(tags, t)
+				byLang[t] = rule{f[1], code}
+			}
+		}
 	}
-	return "", 0, false
+	if len(tags) == 1 {
+		return "", 0, false
+	}
+	accept, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if len(accept) == 0 {
+		return "", 0, false
+	}
+	_, i, conf := language.NewMatcher(tags).Match(accept...)
+	if i == 0 || conf == language.No {
+		return "", 0, false
+	}
+	ru := byLang[tags[i]]
+	return ru.to, ru.code, true
 }

@@ -2,7 +2,8 @@
 // playwright-core, at a desktop and a phone width, and reports for each:
 // axe-core's serious and critical violations, whether the page scrolls
 // sideways, and links smaller than 24x24 CSS pixels to tap (WCAG 2.2's
-// target size, which axe leaves to experiments). Screenshots go to the
+// target size, which axe leaves to experiments), and whether it reads in
+// its direction (dir), with code left to right. Screenshots go to the
 // directory given.
 // Usage: node axe.mjs CHROMIUM SHOTS URL...
 import { chromium } from "playwright-core";
@@ -31,6 +32,17 @@ for (const width of [1280, 390]) {
         .map((r) => `${Math.round(r.width)}x${Math.round(r.height)}`));
     if (small.length > 0) {
       console.log(`FAIL ${width}px ${url}: ${small.length} small links to tap (${small.slice(0, 3).join(", ")})`);
+      problems++;
+    }
+    // The page reads in its language's direction; digests, commands and
+    // file names in code read left to right in any.
+    const dir = await page.evaluate(() => ({
+      want: document.documentElement.getAttribute("dir") || "ltr",
+      got: getComputedStyle(document.body).direction,
+      rtlCode: [...document.querySelectorAll("code")].filter((c) => getComputedStyle(c).direction !== "ltr").length,
+    }));
+    if (dir.got !== dir.want || dir.rtlCode > 0) {
+      console.log(`FAIL ${width}px ${url}: reads ${dir.got}, want ${dir.want}; ${dir.rtlCode} code elements right to left`);
       problems++;
     }
     const sideways = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
