@@ -182,13 +182,13 @@ func TestStates(t *testing.T) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
 			must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180520.0", day(20)), bug+"42")))
 		}, day(25), "index.html",
-			[]string{"notice-stale", "stale since 2018-05-15", "28.20180501.0 is still the newest good build", bug + "42", `/streams/stable/28.20180520.0/`},
+			[]string{"notice-stale", `stale since <time datetime="2018-05-15">May 15, 2018</time>`, "28.20180501.0 is still the newest good build", bug + "42", `/streams/stable/28.20180520.0/`},
 			[]string{"notice-revoked"}},
 		{"stale current build's own page", func(t *testing.T, dir string, s *trust.Signer) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
 			must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180520.0", day(20)), bug+"42")))
 		}, day(25), "streams/stable/28.20180501.0/index.html",
-			[]string{"notice-stale", "stale since 2018-05-15", "28.20180501.0 is still the newest good build", bug + "42", ", build 28.20180501.0</h1>"},
+			[]string{"notice-stale", `stale since <time datetime="2018-05-15">May 15, 2018</time>`, "28.20180501.0 is still the newest good build", bug + "42", ", build 28.20180501.0</h1>"},
 			[]string{"notice-revoked"}},
 		{"revoked current", func(t *testing.T, dir string, s *trust.Signer) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
@@ -202,7 +202,7 @@ func TestStates(t *testing.T) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180508.0", day(8))))
 			must(t, synth.WriteRevocation(dir, s, "stable", "28.20180508.0", bug+"7", day(9)))
 		}, day(10), "streams/stable/28.20180508.0/index.html",
-			[]string{"This build was withdrawn", "on 2018-05-09", bug + "7", `When it was withdrawn, <a href="/streams/stable/28.20180501.0/">28.20180501.0</a> was offered in its place`, `The stream's current build is on <a href="/streams/stable/">its page</a>`, "not offered for download"},
+			[]string{"This build was withdrawn", `on <time datetime="2018-05-09">May 9, 2018</time>`, bug + "7", `When it was withdrawn, <a href="/streams/stable/28.20180501.0/">28.20180501.0</a> was offered in its place`, `The stream's current build is on <a href="/streams/stable/">its page</a>`, "not offered for download"},
 			[]string{"Download Fedora-AtomicHost"}},
 		{"all revoked", func(t *testing.T, dir string, s *trust.Signer) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))

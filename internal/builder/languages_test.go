@@ -357,6 +357,13 @@ func TestLanguageFromCatalog(t *testing.T) {
 			t.Errorf("/de/ lacks %s", want)
 		}
 	}
+	// Dates, sizes and numbers as German writes them.
+	stream := read(t, filepath.Join(out, "de", "streams", "stable", "index.html"))
+	for _, want := range []string{`<time datetime="2018-05-08">8. Mai 2018</time>`, `title="607.637.668 bytes">579,5 MiB</data>`} {
+		if !strings.Contains(stream, want) {
+			t.Errorf("/de/streams/stable/ lacks %s", want)
+		}
+	}
 	if strings.Contains(read(t, filepath.Join(out, "de", "streams", "stable", "28.20180508.0", "index.html")), "Versionshinweise") {
 		t.Error("a fuzzy translation was used")
 	}
