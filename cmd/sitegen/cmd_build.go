@@ -102,7 +102,11 @@ same inputs and --now give byte-identical output.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "removed %d staging directories left by killed builds, freeing %s\n", res.Leftovers, bytesize.Format(res.Freed))
 			}
 			abs, _ := filepath.Abs(opts.out)
-			fmt.Fprintf(cmd.OutOrStdout(), "built %d pages for %s into %s\n", res.Pages, plural(len(res.Streams), "stream"), abs)
+			in := ""
+			if len(res.Languages) > 1 {
+				in = " in " + strings.Join(res.Languages, ", ")
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "built %d pages%s for %s into %s\n", res.Pages, in, plural(len(res.Streams), "stream"), abs)
 			return nil
 		},
 	}

@@ -59,7 +59,7 @@ func TestBrowser(t *testing.T) {
 		}, false},
 		{"late", time.Date(2018, 9, 1, 0, 0, 0, 0, time.UTC), []string{
 			"748aa4ac852971d5d8d921216d203554159da9efd19749e4613b09d5ef687627",
-			"No build has passed its tests since May 8, 2018",
+			`No build has passed its tests since <time datetime="2018-05-08">May 8, 2018</time>`,
 		}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

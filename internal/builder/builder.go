@@ -59,6 +59,8 @@ type Result struct {
 	// release ("" when it has none).
 	Streams map[string]string
 	Pages   int
+	// Languages are the site's languages (their tags), English first.
+	Languages []string
 	// Rendered is how many pages Hugo rendered (each output of a page
 	// once): every page on a first build, what the change touched on a
 	// rebuild.
@@ -243,6 +245,9 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	}
 	outs = withLanguageRedirects(outs, langs)
 	res := &Result{Streams: map[string]string{}}
+	for _, l := range langs {
+		res.Languages = append(res.Languages, l.Tag)
+	}
 	for _, st := range state.Streams {
 		res.Streams[st.Name] = ""
 		if st.Current != nil {

@@ -90,6 +90,10 @@ func newDiffWorld(t *testing.T) *diffWorld {
 			t.Fatal(err)
 		}
 	}
+	// In two languages: each page is rendered in both, apart too.
+	if err := os.CopyFS(filepath.Join(w.project, "po"), os.DirFS(filepath.Join("testdata", "po"))); err != nil {
+		t.Fatal(err)
+	}
 	var err error
 	if w.signer, err = trust.LoadSigner(filepath.Join(repo, "testdata", "test-signing.key")); err != nil {
 		t.Fatal(err)
@@ -269,6 +273,18 @@ func (w *diffWorld) change(t *testing.T, rng *rand.Rand) (string, []string) {
 		b := synth.Build("next", fmt.Sprintf("30.%s.0", day.Format("20060102.150405")), day)
 		w.write(t, b)
 		return "stream next appears", nil
+	case k < 83: // a translation
+		p := filepath.Join(w.project, "po", "de.po")
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := fmt.Sprintf("Zum Inhalt (%d)", rng.IntN(1_000_000))
+		data = replaceLine(data, `msgstr "Zum Inhalt`, `msgstr "`+text+`"`)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return "translation: " + text, []string{p}
 	case k < 85: // a template
 		p := filepath.Join(w.project, "templates", "_partials", "notices.html")
 		data, err := os.ReadFile(p)

@@ -1,6 +1,7 @@
 package builder_test
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/projectatomic/atomic-site/internal/builder"
 	"github.com/projectatomic/atomic-site/internal/preview"
 	"github.com/projectatomic/atomic-site/internal/testkit/fixture"
 	"golang.org/x/net/html"
@@ -421,6 +423,9 @@ func TestLanguageRedirects(t *testing.T) {
 		if res.StatusCode == 200 {
 			got = string(body)
 		}
+		if f[0] == "/" && res.Header.Get("Vary") != "Accept-Language" {
+			t.Errorf("serve / (Accept-Language: %s): Vary %q, want Accept-Language", f[1], res.Header.Get("Vary"))
+		}
 		if strconv.Itoa(res.StatusCode) != f[2] || (res.StatusCode == 200 && !strings.Contains(got, f[3])) || (res.StatusCode != 200 && got != f[3]) {
 			t.Errorf("serve %s (Accept-Language: %s): %d %.60q, want %s %s", f[0], f[1], res.StatusCode, got, f[2], f[3])
 		}
@@ -429,5 +434,41 @@ func TestLanguageRedirects(t *testing.T) {
 	out = pseudoSite(t)
 	if got, err := fixture.Node(t, filepath.Join("testdata", "languages.mjs"), out, `/|de|200|<html lang="en"`, `/en/|de|200|url=https://atomic.fedoraproject.org/`); err != nil || !strings.Contains(string(got), ", failed 0") {
 		t.Fatalf("node languages.mjs (English alone): %v\n%s", err, got)
+	}
+}
+
+// A catalog with a mistake stops the build with one line naming it, and
+// the site published stays as it was; a catalog that translates nothing is
+// left out, and so is its language.
+func TestCatalogMistakes(t *testing.T) {
+	opts := exampleOptions(filepath.Join(repo, "testdata", "manifests"))
+	opts.ProjectDir = germanProject(t)
+	out := build(t, opts)
+	before := read(t, filepath.Join(out, "de", "index.html"))
+	po := filepath.Join(opts.ProjectDir, "po", "de.po")
+	good := read(t, po)
+	must(t, os.WriteFile(po, []byte(strings.Replace(good, `msgstr "Alle %1$s-Abbilder von %2$s"`, `msgstr "Alle %1$s-Abbilder"`, 1)), 0o644))
+	_, err := builder.Build(context.Background(), opts, out)
+	if err == nil || !strings.HasPrefix(err.Error(), po+":31: msgid \"Every %s image of %s\": placeholders %s, and the English has %s %s") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a placeholder missing: %v", err)
+	}
+	if read(t, filepath.Join(out, "de", "index.html")) != before {
+		t.Error("the published site changed")
+	}
+	// Header alone: nothing translated.
+	must(t, os.WriteFile(po, []byte(good[:strings.Index(good, "\nmsgid \"Skip")]), 0o644))
+	if _, err := builder.Build(context.Background(), opts, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "de")); err == nil {
+		t.Error("/de/ is published for a catalog that translates nothing")
+	}
+	if home := read(t, filepath.Join(out, "index.html")); strings.Contains(home, `hreflang="de"`) || strings.Contains(home, `class="languages"`) {
+		t.Error("the home page still offers German")
+	}
+	// en.po and a pseudo-locale's are not languages to translate into.
+	must(t, os.WriteFile(filepath.Join(opts.ProjectDir, "po", "en.po"), []byte(good), 0o644))
+	if _, err := builder.Build(context.Background(), opts, out); err == nil || !strings.Contains(err.Error(), "en.po: en is the site's own language") {
+		t.Errorf("po/en.po: %v", err)
 	}
 }

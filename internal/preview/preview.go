@@ -152,7 +152,13 @@ func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", ";
 func Handler(dir string) http.Handler {
 	files := http.FileServer(http.Dir(dir))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if to, code, ok := redirect(dir, r); ok {
+		to, code, ok, vary := redirect(dir, r)
+		if vary {
+			// The answer depends on the browser's language: a cache in
+			// between must not give one visitor's to another.
+			w.Header().Add("Vary", "Accept-Language")
+		}
+		if ok {
 			if code != http.StatusOK {
 				http.Redirect(w, r, to, code)
 				return
@@ -183,10 +189,10 @@ func exists(p string) bool {
 // Accept-Language answers, unless that is the site's own (the path's
 // page). The file is read at each request: it is small, and serve
 // rewrites it on every rebuild.
-func redirect(dir string, r *http.Request) (to string, code int, ok bool) {
+func redirect(dir string, r *http.Request) (to string, code int, ok, vary bool) {
 	data, err := os.ReadFile(filepath.Join(dir, "_redirects"))
 	if err != nil {
-		return "", 0, false
+		return "", 0, false, false
 	}
 	want := strings.TrimSuffix(r.URL.Path, "/")
 	type rule struct {
@@ -211,7 +217,7 @@ func redirect(dir string, r *http.Request) (to string, code int, ok bool) {
 			}
 		}
 		if !conditional {
-			return f[1], code, true
+			return f[1], code, true, len(tags) > 1
 		}
 		for l := range strings.SplitSeq(lang, ",") {
 			if t, err := language.Parse(l); err == nil {
@@ -221,16 +227,16 @@ func redirect(dir string, r *http.Request) (to string, code int, ok bool) {
 		}
 	}
 	if len(tags) == 1 {
-		return "", 0, false
+		return "", 0, false, false
 	}
 	accept, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
 	if len(accept) == 0 {
-		return "", 0, false
+		return "", 0, false, true
 	}
 	_, i, conf := language.NewMatcher(tags).Match(accept...)
 	if i == 0 || conf == language.No {
-		return "", 0, false
+		return "", 0, false, true
 	}
 	ru := byLang[tags[i]]
-	return ru.to, ru.code, true
+	return ru.to, ru.code, true, true
 }
