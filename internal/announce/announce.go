@@ -13,9 +13,11 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/url"
+	"strconv"
 	"text/template"
 	"time"
 
+	"github.com/projectatomic/atomic-site/internal/bytesize"
 	"github.com/projectatomic/atomic-site/internal/config"
 	"github.com/projectatomic/atomic-site/internal/view"
 )
@@ -56,8 +58,8 @@ func Message(st *view.Stream, b *view.Build, cfg *config.Config, opts Options) (
 	for _, a := range b.Arches {
 		for _, f := range a.Artifacts {
 			size := "size unknown"
-			if f.Bytes != "" {
-				size = fmt.Sprintf("%s (%s bytes)", f.SizeHuman, f.Bytes)
+			if n, err := strconv.ParseInt(f.Bytes, 10, 64); err == nil {
+				size = fmt.Sprintf("%s (%s bytes)", bytesize.Format(n), f.Bytes)
 			}
 			format := f.Format
 			if f.Role != "disk" {

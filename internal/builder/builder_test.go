@@ -178,6 +178,26 @@ func TestStates(t *testing.T) {
 		}, day(2), "index.html",
 			[]string{"28.20180501.0", synth.Sum("x86_64/Fedora-AtomicHost-28.20180501.0.x86_64.qcow2-disk"), "rpm-ostree rebase fedora-atomic:fedora/28/x86_64/atomic-host"},
 			[]string{"notice-stale", "notice-revoked"}},
+		{"sizes not known", func(t *testing.T, dir string, s *trust.Signer) {
+			b := synth.Build("stable", "28.20180501.0", day(1))
+			for _, p := range b.Architectures["x86_64"].Media {
+				for _, f := range p.Artifacts {
+					for _, a := range f {
+						a.Size = nil
+					}
+				}
+			}
+			must(t, synth.WriteBuild(dir, s, b))
+		}, day(2), "index.html",
+			[]string{"x86_64 qemu image, qcow2, unknown"},
+			[]string{" MiB"}},
+		{"sizes not known, the build's page", func(t *testing.T, dir string, s *trust.Signer) {
+			b := synth.Build("stable", "28.20180501.0", day(1))
+			b.Architectures["x86_64"].Media["qemu"].Artifacts["qcow2"]["disk"].Size = nil
+			must(t, synth.WriteBuild(dir, s, b))
+		}, day(2), "streams/stable/28.20180501.0/index.html",
+			[]string{`<td class="num">unknown</td>`, `<td class="num"><data value="`},
+			nil},
 		{"stale", func(t *testing.T, dir string, s *trust.Signer) {
 			must(t, synth.WriteBuild(dir, s, synth.Build("stable", "28.20180501.0", day(1))))
 			must(t, synth.WriteBuild(dir, s, synth.Failed(synth.Build("stable", "28.20180520.0", day(20)), bug+"42")))

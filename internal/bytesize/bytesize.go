@@ -11,16 +11,26 @@ import (
 
 // Format writes n as "579.5 MiB"; below 1 KiB, as "512 B".
 func Format(n int64) string {
+	v, unit := Split(n)
+	if unit == "B" {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", v, unit)
+}
+
+// Split is n as Format writes it, for a writer of numbers in another
+// language: 579.5 (to one decimal) and "MiB", or 512 and "B".
+func Split(n int64) (float64, string) {
 	const unit = 1024
 	if n < unit {
-		return fmt.Sprintf("%d B", n)
+		return float64(n), "B"
 	}
 	div, exp := int64(unit), 0
 	for m := n / unit; m >= unit && exp < 4; m /= unit {
 		div *= unit
 		exp++
 	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+	return float64(n) / float64(div), string("KMGTP"[exp]) + "iB"
 }
 
 // Parse reads a size as people write it: "1048576", "512KiB", "1MiB",

@@ -114,7 +114,7 @@ func (s *Site) buildWatched(ctx context.Context, generated []view.File, changed 
 	rerender := s.builds == 0 || s.restart || slices.ContainsFunc(changed, project)
 	// The site-wide data, which every page reads; of the generated
 	// files, a build page reads only its own and these.
-	if sum := sumFiles(base, func(f view.File) bool { d := filepath.Dir(f.Path); return d == "data" }); sum != s.apartBase {
+	if sum := sumFiles(base, func(f view.File) bool { return filepath.Dir(f.Path) == "data" }); sum != s.apartBase {
 		s.apartBase, rerender = sum, true
 	}
 	if rerender {

@@ -216,8 +216,9 @@ func (s *Site) Close() error {
 }
 
 // Restart has the next build start Hugo afresh, with the project's config
-// read again, the site's base URL and languages, and render every page again. Unlike
-// a new Site, it still removes what pages gone meanwhile published.
+// read again and the site's base URL and languages, and render every page
+// again. Unlike a new Site, it still removes what pages gone meanwhile
+// published.
 func (s *Site) Restart(baseURL string, langs []Language) {
 	s.opts.BaseURL, s.opts.Languages, s.restart = baseURL, langs, true
 }

@@ -244,10 +244,14 @@ type Artifact struct {
 	URL      string `json:"url"`
 	// Bytes is the exact size as text (templates would print a JSON
 	// number as a float); empty when the manifest does not say.
-	Bytes     string `json:"bytes,omitempty"`
-	SizeHuman string `json:"sizehuman"`
-	SHA256    string `json:"sha256"`
-	Signature string `json:"signature,omitempty"`
+	Bytes string `json:"bytes,omitempty"`
+	// SizeValue and SizeUnit are the size in binary units (579.5, MiB),
+	// for the templates to write the number in the page's language; no
+	// unit when the manifest does not say.
+	SizeValue float64 `json:"sizevalue,omitempty"`
+	SizeUnit  string  `json:"sizeunit,omitempty"`
+	SHA256    string  `json:"sha256"`
+	Signature string  `json:"signature,omitempty"`
 	// Metalink is the site path of the file's Metalink, for a build the
 	// site offers.
 	Metalink string `json:"metalink,omitempty"`
@@ -487,18 +491,17 @@ func visitorOrder(x, y *Artifact) int {
 func (g generator) artifact(b *release.Build, f manifest.Placed) *Artifact {
 	a := f.Artifact
 	v := &Artifact{
-		Arch:      f.Arch,
-		Platform:  f.Platform,
-		Format:    f.Format,
-		Role:      f.Role,
-		URL:       g.cfg.ArtifactURL(b.Stream, a.Location),
-		SHA256:    a.SHA256,
-		SizeHuman: "unknown",
+		Arch:     f.Arch,
+		Platform: f.Platform,
+		Format:   f.Format,
+		Role:     f.Role,
+		URL:      g.cfg.ArtifactURL(b.Stream, a.Location),
+		SHA256:   a.SHA256,
 	}
 	v.Name = path.Base(v.URL)
 	if a.Size != nil {
 		v.Bytes = strconv.FormatInt(*a.Size, 10)
-		v.SizeHuman = bytesize.Format(*a.Size)
+		v.SizeValue, v.SizeUnit = bytesize.Split(*a.Size)
 	}
 	if a.Signature != "" {
 		v.Signature = g.cfg.ArtifactURL(b.Stream, a.Signature)
