@@ -180,6 +180,8 @@ msgstr "Veraltet"
 			`:6: msgid "Files": placeholders %s, and the English has none`},
 		{"number for a string", header + "\nmsgid \"Build %s of %s\"\nmsgstr \"Build %d von %s\"\n",
 			`:6: msgid "Build %s of %s": placeholders %d %s, and the English has %s %s`},
+		{"a lone percent sign", header + "\nmsgid \"Files\"\nmsgstr \"100 % Dateien\"\n",
+			`:6: msgid "Files": a % that starts no placeholder (write %% for a percent sign)`},
 		{"argument twice", header + "\nmsgid \"Build %s of %s\"\nmsgstr \"Build %1$s von %1$s\"\n",
 			`argument 1 is used twice`},
 		{"a form missing", header + "\nmsgid \"%d file\"\nmsgid_plural \"%d files\"\nmsgstr[0] \"%d Datei\"\n",

@@ -66,6 +66,9 @@ func placeholders(s string) (string, error) {
 		}
 		args[n] = m[2][0]
 	}
+	if strings.Contains(verb.ReplaceAllString(s, ""), "%") {
+		return "", fmt.Errorf("a %% that starts no placeholder (write %%%% for a percent sign)")
+	}
 	if positional && sequential {
 		return "", fmt.Errorf("placeholders mix %%s and %%1$s")
 	}
