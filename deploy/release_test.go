@@ -417,7 +417,7 @@ func (w *world) check(d int) {
 		w.t.Errorf("day %d: stable stale warning %v, want %v", d, stale, want)
 	}
 	if stale {
-		for _, want := range []string{"No candidate of testing has passed its tests since " + epoch.AddDate(0, 0, 13).Format("2006-01-02"),
+		for _, want := range []string{`No candidate of testing has passed its tests since <time datetime="` + epoch.AddDate(0, 0, 13).Format("2006-01-02") + `">`,
 			`<a href="/streams/testing/` + candidate(d) + `/">` + candidate(d) + `</a>`, tracker(d)} {
 			if !strings.Contains(stable, want) {
 				w.t.Errorf("day %d: the stable stale warning lacks %q", d, want)
@@ -428,7 +428,7 @@ func (w *world) check(d int) {
 	if want := slices.Contains(staleTesting, d); stale != want {
 		w.t.Errorf("day %d: testing stale warning %v, want %v", d, stale, want)
 	}
-	if stale && (!strings.Contains(testingPage, "No build has passed its tests since "+epoch.AddDate(0, 0, 13).Format("2006-01-02")) ||
+	if stale && (!strings.Contains(testingPage, `No build has passed its tests since <time datetime="`+epoch.AddDate(0, 0, 13).Format("2006-01-02")+`">`) ||
 		!strings.Contains(testingPage, tracker(d))) {
 		w.t.Errorf("day %d: the testing stale warning does not say since when, or does not link %s", d, tracker(d))
 	}
