@@ -190,6 +190,8 @@ msgstr "Veraltet"
 			`msgstr[1] is empty`},
 		{"plural form placeholders", header + "\nmsgid \"%d file\"\nmsgid_plural \"%d files\"\nmsgstr[0] \"%d Datei\"\nmsgstr[1] \"%s Dateien\"\n",
 			`msgstr[1]: placeholders %s, and the English has %d`},
+		{"a form with a bad placeholder", header + "\nmsgid \"%d file\"\nmsgid_plural \"%d files\"\nmsgstr[0] \"eine Datei\"\nmsgstr[1] \"%x Dateien\"\n",
+			`msgstr[1]: placeholder "%x": only %s and %d are used`},
 		{"no Plural-Forms", "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgid \"%d file\"\nmsgid_plural \"%d files\"\nmsgstr[0] \"%d Datei\"\nmsgstr[1] \"%d Dateien\"\n",
 			`a plural translation, and no Plural-Forms header`},
 		{"broken Plural-Forms", strings.Replace(header, "plural=(n != 1);", "plural=(n != ;", 1),

@@ -102,14 +102,14 @@ func LoadPO(file string, msgs []Message) (*Language, error) {
 			return nil, fmt.Errorf("%s:%d: Plural-Forms %q: %w", file, lines.header, pf, err)
 		}
 	}
-	byKey := map[string]Message{}
+	byID := map[string]Message{}
 	for _, m := range msgs {
-		byKey[m.ID] = m
+		byID[m.ID] = m
 	}
 	trs := dom.GetTranslations()
 	for _, id := range slices.Sorted(maps.Keys(trs)) {
 		tr := trs[id]
-		m, ok := byKey[id]
+		m, ok := byID[id]
 		where := lines.msgs[id]
 		if !ok || id == "" || where.fuzzy {
 			continue // obsolete, the header, or not yet reviewed
@@ -151,7 +151,7 @@ func LoadPO(file string, msgs []Message) (*Language, error) {
 			}
 			// A form may leave out a count that is its only
 			// placeholder: "one file", "a day".
-			if p, _ := placeholders(s); p == "" && m.Plural != "" {
+			if p, err := placeholders(s); err == nil && p == "" {
 				if want, _ := placeholders(m.Plural); want == "d" {
 					forms[i] = goFormat(s)
 					continue
