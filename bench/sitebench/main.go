@@ -14,6 +14,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -236,7 +237,7 @@ func (b bench) measure(n, runs int) (measured, error) {
 // generated writes the generated tree that sitegen renders to a directory,
 // for Hugo alone to read and render.
 func generated(opts builder.Options, dst string) (string, error) {
-	files, err := builder.Generated(context.Background(), opts)
+	files, langs, err := builder.Generated(context.Background(), opts)
 	if err != nil {
 		return "", err
 	}
@@ -249,6 +250,14 @@ func generated(opts builder.Options, dst string) (string, error) {
 			return "", err
 		}
 	}
+	// Hugo alone renders in the site's languages, with their messages.
+	data, err := json.Marshal(langs)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dst, ".languages"), data, 0o644); err != nil {
+		return "", err
+	}
 	return dst, os.WriteFile(filepath.Join(dst, ".project"), []byte(opts.ProjectDir), 0o644)
 }
 
@@ -259,9 +268,17 @@ func renderOnly(gen, pub string) error {
 	if err != nil {
 		return err
 	}
+	var langs []render.Language
+	data, err := os.ReadFile(filepath.Join(gen, ".languages"))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, &langs); err != nil {
+		return err
+	}
 	var files []view.File
 	err = filepath.WalkDir(gen, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == ".project" {
+		if err != nil || d.IsDir() || d.Name() == ".project" || d.Name() == ".languages" {
 			return err
 		}
 		data, err := os.ReadFile(p)
@@ -273,7 +290,7 @@ func renderOnly(gen, pub string) error {
 		return err
 	}
 	site, err := render.New(render.Options{
-		ProjectDir: string(project), PublishDir: pub,
+		ProjectDir: string(project), PublishDir: pub, Languages: langs,
 		CacheDir: filepath.Join(os.TempDir(), "sitebench-hugo-cache"),
 	})
 	if err != nil {

@@ -239,7 +239,7 @@ func (b *Builder) Rebuild(ctx context.Context, changed []string) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	langs, err := b.languages(cfg)
+	langs, err := languages(b.opts, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -354,14 +354,19 @@ func nextChange(state *release.State, cfg *config.Config) (time.Time, string) {
 	return at, why
 }
 
-// Generated returns the generated files for opts, as a build renders them
-// (for benchmarks that render them with Hugo alone).
-func Generated(ctx context.Context, opts Options) ([]view.File, error) {
+// Generated is what a build gives Hugo: the generated files and the
+// site's languages, with their messages (for make bench's Hugo alone).
+func Generated(ctx context.Context, opts Options) ([]view.File, []render.Language, error) {
 	h, err := history.Load(ctx, opts.History)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pages.Generate(h.State, h.Config, nil)
+	files, err := pages.Generate(h.State, h.Config, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	langs, err := languages(opts, h.Config)
+	return files, langs, err
 }
 
 // publishManifests writes every verified file and its signature under

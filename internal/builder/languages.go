@@ -15,8 +15,8 @@ import (
 
 // languages loads the site's languages (l10n.Languages) as Hugo takes
 // them.
-func (b *Builder) languages(cfg *config.Config) ([]render.Language, error) {
-	langs, err := l10n.Languages(b.opts.ProjectDir, l10n.Texts(cfg, "", ""), b.opts.Langs)
+func languages(opts Options, cfg *config.Config) ([]render.Language, error) {
+	langs, err := l10n.Languages(opts.ProjectDir, l10n.Texts(cfg, "", ""), opts.Langs)
 	if err != nil {
 		return nil, err
 	}

@@ -361,7 +361,7 @@ func TestLanguageFromCatalog(t *testing.T) {
 	}
 	// Dates, sizes and numbers as German writes them.
 	stream := read(t, filepath.Join(out, "de", "streams", "stable", "index.html"))
-	for _, want := range []string{`<time datetime="2018-05-08">8. Mai 2018</time>`, `title="607.637.668 bytes">579,5 MiB</data>`} {
+	for _, want := range []string{`<time datetime="2018-05-08">8. Mai 2018</time>`, `title="607637668 B">579,5 MiB</data>`} {
 		if !strings.Contains(stream, want) {
 			t.Errorf("/de/streams/stable/ lacks %s", want)
 		}
