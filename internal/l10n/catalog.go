@@ -49,21 +49,11 @@ func Languages(projectDir string, texts []Message, pseudo []string) ([]*Language
 		if slices.ContainsFunc(langs, func(l *Language) bool { return strings.EqualFold(l.Tag.String(), p) }) {
 			continue
 		}
-		l, err := Pseudo(canonical(p), msgs)
+		l, err := Pseudo(p, msgs)
 		if err != nil {
 			return nil, err
 		}
 		langs = append(langs, l)
 	}
 	return langs, nil
-}
-
-// canonical spells a pseudo-locale's tag as PseudoTags do.
-func canonical(tag string) string {
-	for _, t := range PseudoTags {
-		if strings.EqualFold(t, tag) {
-			return t
-		}
-	}
-	return tag
 }

@@ -261,6 +261,9 @@ func TestPseudo(t *testing.T) {
 			t.Errorf("ar-XB has no %s form: %v", c, plural)
 		}
 	}
+	if lower, err := Pseudo("ar-xb", msgs); err != nil || lower.Tag.String() != PseudoBidi || !lower.RTL {
+		t.Errorf("ar-xb: %v %+v", err, lower)
+	}
 	if _, err := Pseudo("de", msgs); err == nil {
 		t.Error("de made a pseudo-locale")
 	}

@@ -42,9 +42,15 @@ func (l *Language) Key() string { return strings.ToLower(l.Tag.String()) }
 // Translated is how many messages the language translates.
 func (l *Language) Translated() int { return len(l.forms) }
 
+// newLanguage is a language with no messages yet and Germanic plurals
+// (one, other), gettext's default without a Plural-Forms.
+func newLanguage(tag language.Tag, name string) *Language {
+	return &Language{Tag: tag, Name: name, forms: map[string][]string{}, plural: germanic, nplurals: 2}
+}
+
 // English is the site's own language: every message, as extracted.
 func English(msgs []Message) *Language {
-	l := &Language{Tag: language.English, Name: "English", forms: map[string][]string{}, plural: germanic, nplurals: 2}
+	l := newLanguage(language.English, "English")
 	for _, m := range msgs {
 		if m.Plural == "" {
 			l.forms[m.Key()] = []string{goFormat(m.ID)}
@@ -92,7 +98,8 @@ func LoadPO(file string, msgs []Message) (*Language, error) {
 	po.Parse(data)
 	dom := po.GetDomain()
 	lines := index(data)
-	l := &Language{Tag: tag, Name: named(tag), File: file, forms: map[string][]string{}, plural: germanic, nplurals: 2}
+	l := newLanguage(tag, named(tag))
+	l.File = file
 	// The script is the tag's own, or the one the language is most
 	// likely written in (Arab for ar).
 	script, _ := tag.Script()

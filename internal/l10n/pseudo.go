@@ -26,12 +26,14 @@ var PseudoTags = []string{PseudoAccents, PseudoBidi}
 // arabicPlural is Arabic's Plural-Forms, which ar-XB keeps: six forms.
 const arabicPlural = "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);"
 
-// Pseudo makes the pseudo-locale tag (PseudoAccents or PseudoBidi) of
-// msgs.
+// Pseudo makes the pseudo-locale tag (PseudoAccents or PseudoBidi, in
+// any case) of msgs.
 func Pseudo(tag string, msgs []Message) (*Language, error) {
 	var tr func(string) string
-	l := &Language{Tag: language.Make(tag), Pseudo: true, forms: map[string][]string{}, plural: germanic, nplurals: 2}
-	switch tag {
+	// language.Make spells the tag as PseudoTags do: en-xa is en-XA.
+	l := newLanguage(language.Make(tag), "")
+	l.Pseudo = true
+	switch l.Tag.String() {
 	case PseudoAccents:
 		l.Name, tr = "English (pseudo-accents)", accent
 	case PseudoBidi:
