@@ -84,16 +84,8 @@ type diffWorld struct {
 
 func newDiffWorld(t *testing.T) *diffWorld {
 	t.Helper()
-	w := &diffWorld{project: t.TempDir(), manifests: t.TempDir(), builds: map[string][]*manifest.Build{}, revoked: map[string]bool{}}
-	for _, d := range []string{"site", "templates", "content"} {
-		if err := os.CopyFS(filepath.Join(w.project, d), os.DirFS(filepath.Join(repo, d))); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// In two languages: each page is rendered in both, apart too.
-	if err := os.CopyFS(filepath.Join(w.project, "po"), os.DirFS(filepath.Join("testdata", "po"))); err != nil {
-		t.Fatal(err)
-	}
+	w := &diffWorld{project: germanProject(t), manifests: t.TempDir(), builds: map[string][]*manifest.Build{}, revoked: map[string]bool{}}
 	var err error
 	if w.signer, err = trust.LoadSigner(filepath.Join(repo, "testdata", "test-signing.key")); err != nil {
 		t.Fatal(err)
